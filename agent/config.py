@@ -1,0 +1,121 @@
+"""Where Connector keeps its files, and the links it serves (never any secret).
+
+Paths come from platformdirs, or all from one folder when ``CONNECTOR_HOME`` is set (tests, the
+demo, portable installs). The config file is written atomically (temp file, then
+``os.replace``) and carries a schema version so later releases can migrate it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+
+SCHEMA_VERSION = 1
+APP_NAME = "Connector"
+
+CredentialStoreKind = Literal["keyring", "file"]
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.json"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Per-dataset working files: book snapshots and mapped records."""
+        return self.data_dir / "staging"
+
+    @classmethod
+    def resolve(cls, environ: dict[str, str] | None = None) -> Paths:
+        env = os.environ if environ is None else environ
+        home = env.get("CONNECTOR_HOME")
+        if home:
+            root = Path(home)
+            return cls(root / "config", root / "data", root / "logs")
+        return cls(
+            Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+            Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
+        )
+
+
+@dataclass(frozen=True)
+class Link:
+    """One company this agent serves: a cloud connection and the book it reads."""
+
+    cloud_url: str
+    company_id: str
+    company_name: str
+    connection_id: str
+    book_path: str
+    linked_at: str
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    links: tuple[Link, ...] = ()
+    # "file" only when the user opted in explicitly; the tray and status then show a warning.
+    credential_store: CredentialStoreKind = "keyring"
+    schema_version: int = SCHEMA_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_link(self, link: Link) -> AgentConfig:
+        """This config with ``link`` added, replacing any link to the same connection."""
+        others = tuple(li for li in self.links if li.connection_id != link.connection_id)
+        return replace(self, links=(*others, link))
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(paths: Paths) -> AgentConfig:
+    try:
+        raw = json.loads(paths.config_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return AgentConfig()
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"Cannot read {paths.config_file}: {exc}") from exc
+    version = raw.get("schema_version", 0)
+    if version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{paths.config_file} was written by a newer Connector (schema {version}); "
+            "update Connector to use it."
+        )
+    return AgentConfig(
+        links=tuple(Link(**link) for link in raw.get("links", [])),
+        credential_store=raw.get("credential_store", "keyring"),
+        extra=raw.get("extra", {}),
+    )
+
+
+def save_config(paths: Paths, config: AgentConfig) -> None:
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    body = json.dumps(asdict(config), indent=2, sort_keys=True)
+    write_atomically(paths.config_file, body)
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Replace ``target`` with ``text`` so that a crash leaves either the old or the new file."""
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temp_name).replace(target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise

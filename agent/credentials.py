@@ -1,0 +1,128 @@
+"""The one place credentials are kept: the OS keyring, or a file only when the user opts in.
+
+The keyring backend is whatever the ``keyring`` library picks, so ``PYTHON_KEYRING_BACKEND``
+and keyring's own config file are honoured. When it finds no usable backend (no Secret Service
+on a headless Linux box, say) we refuse and say how to fix it, instead of quietly writing a
+secret to disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import keyring
+import keyring.backend
+from keyring.backends import chainer, fail
+from keyring.errors import KeyringError
+
+from agent.config import CredentialStoreKind, write_atomically
+from agent.errors import CredentialStoreUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "Connector"
+
+NO_KEYRING_FIX = (
+    "Connector keeps its connection credential in your system's keyring, and none is available "
+    "here. On Linux, install and unlock a Secret Service keyring (for example: sudo apt install "
+    "gnome-keyring, then log in to a desktop session, or run inside dbus-run-session with the "
+    "keyring unlocked). On a machine where that is impossible you may choose a different keyring "
+    "backend with PYTHON_KEYRING_BACKEND, or, knowing the credential is then readable by anyone "
+    "who can read your files, re-run with --insecure-file-store."
+)
+
+
+class PlaintextFileKeyring(keyring.backend.KeyringBackend):
+    """A JSON file readable only by its owner. Used only when the user asks for it explicitly."""
+
+    priority = -1.0  # never chosen by keyring itself
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
+        self.path = path
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        try:
+            data: dict[str, dict[str, str]] = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        return data
+
+    def _store(self, data: dict[str, dict[str, str]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Create it private before the secret goes in, so it is never world-readable.
+        old_umask = os.umask(0o077)
+        try:
+            write_atomically(self.path, json.dumps(data, indent=2))
+        finally:
+            os.umask(old_umask)
+        self.path.chmod(0o600)
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._load().get(service, {}).get(username)
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        data = self._load()
+        data.setdefault(service, {})[username] = password
+        self._store(data)
+
+    def delete_password(self, service: str, username: str) -> None:
+        data = self._load()
+        data.get(service, {}).pop(username, None)
+        self._store(data)
+
+
+class CredentialStore:
+    """Saves, loads and deletes one secret per connection."""
+
+    def __init__(self, backend: keyring.backend.KeyringBackend, *, insecure: bool) -> None:
+        self._backend = backend
+        self.insecure = insecure
+
+    @property
+    def backend_name(self) -> str:
+        return f"{type(self._backend).__module__}.{type(self._backend).__name__}"
+
+    def save(self, connection_id: str, secret: str) -> None:
+        try:
+            self._backend.set_password(SERVICE, connection_id, secret)
+        except KeyringError as exc:
+            raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
+
+    def load(self, connection_id: str) -> str | None:
+        try:
+            return self._backend.get_password(SERVICE, connection_id)
+        except KeyringError as exc:
+            raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
+
+    def delete(self, connection_id: str) -> None:
+        try:
+            self._backend.delete_password(SERVICE, connection_id)
+        except keyring.errors.PasswordDeleteError:
+            pass
+        except KeyringError as exc:
+            raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
+
+
+def open_credential_store(kind: CredentialStoreKind, file_path: Path) -> CredentialStore:
+    """The store of ``kind``; for "keyring", raises when the OS has no usable keyring."""
+    if kind == "file":
+        log.warning("Credentials are kept in a plain file (%s) at the user's request", file_path)
+        return CredentialStore(PlaintextFileKeyring(file_path), insecure=True)
+    backend = keyring.get_keyring()
+    if not _usable(backend):
+        raise CredentialStoreUnavailable(NO_KEYRING_FIX)
+    log.info("Credentials are kept in %s", type(backend).__name__)
+    return CredentialStore(backend, insecure=False)
+
+
+def _usable(backend: keyring.backend.KeyringBackend) -> bool:
+    if isinstance(backend, fail.Keyring):
+        return False
+    if isinstance(backend, chainer.ChainerBackend):
+        return bool(backend.backends)
+    # keyring.backends.null.Keyring accepts everything and keeps nothing.
+    return type(backend).__module__ != "keyring.backends.null"

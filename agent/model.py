@@ -1,0 +1,22 @@
+"""The standard data model's rules that the agent checks before uploading.
+
+Only what the public model insists on: required fields and closed enums. Field names and values
+are exactly the public API's (``../shared/reference/codat-accounting-fields.txt``).
+"""
+
+from __future__ import annotations
+
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "chartOfAccounts": ("id", "name", "type", "status"),
+    "customers": ("id", "customerName", "status"),
+}
+
+ENUMS: dict[str, dict[str, frozenset[str]]] = {
+    "chartOfAccounts": {
+        "type": frozenset({"Unknown", "Asset", "Expense", "Income", "Liability", "Equity"}),
+        "status": frozenset({"Unknown", "Active", "Archived", "Pending"}),
+    },
+    "customers": {
+        "status": frozenset({"Unknown", "Active", "Archived"}),
+    },
+}

@@ -1,0 +1,24 @@
+"""What the runner needs from a local accounting package, whatever the package is."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+Record = dict[str, Any]
+"""One record in the standard data model, ready to be validated and uploaded as JSON."""
+
+
+class Source(Protocol):
+    """A local accounting package, read for one data type at a time."""
+
+    def unsupported_reason(self, data_type: str) -> str | None:
+        """None when ``data_type`` can be read; otherwise why not, in words for the cloud side."""
+        ...
+
+    def fetch(self, data_type: str) -> object:
+        """Read what ``data_type`` needs from the package (the Fetching phase)."""
+        ...
+
+    def map(self, data_type: str, fetched: object) -> list[Record]:
+        """Convert what ``fetch`` returned into standard records (the Mapping phase)."""
+        ...

@@ -1,0 +1,1 @@
+"""GnuCash books: a safe snapshot, then a reader per format."""

@@ -1,0 +1,210 @@
+"""Turn what a reader found in a book into a :class:`Book`, the same way for every format.
+
+Readers only collect raw rows; the rules live here once: which accounts belong to the user's
+tree (not the root, not the scheduled-transaction templates), how they are ordered, what a
+balance is, and which currency is the book's own. That is what makes an SQLite book and its XML
+twin produce equal records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+from agent.sources.gnucash.records import Account, Book, BookFormat, Customer
+from agent.sources.gnucash.values import garbled
+
+# Every type GnuCash can store (xaccAccountStringToType), legacy ones included.
+ACCOUNT_TYPES = frozenset(
+    {
+        "NONE",
+        "BANK",
+        "CASH",
+        "CREDIT",
+        "ASSET",
+        "LIABILITY",
+        "STOCK",
+        "MUTUAL",
+        "CURRENCY",
+        "INCOME",
+        "EXPENSE",
+        "EQUITY",
+        "RECEIVABLE",
+        "PAYABLE",
+        "ROOT",
+        "TRADING",
+        "CHECKING",
+        "SAVINGS",
+        "MONEYMRKT",
+        "CREDITLINE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RawAccount:
+    """An account row as a reader found it, before the tree is known."""
+
+    guid: str
+    name: str
+    account_type: str
+    parent_guid: str | None
+    code: str
+    description: str
+    hidden: bool
+    placeholder: bool
+    commodity: str | None  # mnemonic; only the root may have none
+
+
+@dataclass(frozen=True)
+class BookParts:
+    """Everything a reader collects from one book."""
+
+    accounts: Iterable[RawAccount]
+    root_guid: str | None  # None only for a book without any account
+    template_root_guid: str | None  # the scheduled-transaction templates, if the format has one
+    balances: Mapping[str, Fraction]  # account GUID -> sum of split quantities
+    customers: Iterable[Customer]
+    transaction_currencies: Counter[str]  # currency mnemonic -> number of transactions
+    currencies: Collection[str]  # mnemonics in the book's CURRENCY namespace
+
+
+def account_label(name: str, guid: str) -> str:
+    return f'the account "{name}" ({guid})'
+
+
+def build_book(
+    parts: BookParts,
+    *,
+    source: Path,
+    book_format: BookFormat,
+    taken_at: datetime,
+    open_in_gnucash: bool,
+) -> Book:
+    """Check the parts for consistency and assemble the book's records."""
+    by_guid: dict[str, RawAccount] = {}
+    for raw in parts.accounts:
+        if raw.guid in by_guid:
+            raise garbled(source, account_label(raw.name, raw.guid), "its GUID is used twice")
+        by_guid[raw.guid] = raw
+
+    root = _find_root(parts.root_guid, by_guid, source)
+    children: dict[str | None, list[RawAccount]] = {}
+    for raw in by_guid.values():
+        children.setdefault(raw.parent_guid, []).append(raw)
+    for siblings in children.values():
+        siblings.sort(key=lambda a: (a.name, a.guid))
+
+    in_tree = _walk(root, children)
+    templates = _walk(parts.template_root_guid, children)
+    templates |= {parts.template_root_guid} if parts.template_root_guid else set()
+    for raw in by_guid.values():
+        if raw.guid != root and raw.guid not in in_tree and raw.guid not in templates:
+            raise garbled(
+                source,
+                account_label(raw.name, raw.guid),
+                "it is not in the account tree (its parent account does not exist)",
+            )
+    for guid in parts.balances:
+        if guid not in by_guid:
+            raise garbled(source, f"a split in the account {guid}", "that account does not exist")
+
+    accounts = tuple(
+        _account(by_guid[guid], root, parts.balances, source) for guid in _ordered(root, children)
+    )
+    customers = tuple(sorted(parts.customers, key=lambda c: (c.number, c.name, c.guid)))
+    root_commodity = by_guid[root].commodity if root is not None else None
+    currency, notes = _default_currency(root_commodity, accounts, parts)
+    return Book(
+        format=book_format,
+        default_currency=currency,
+        accounts=accounts,
+        customers=customers,
+        snapshot_taken=taken_at,
+        open_in_gnucash=open_in_gnucash,
+        notes=notes,
+    )
+
+
+def _find_root(
+    root_guid: str | None, by_guid: Mapping[str, RawAccount], source: Path
+) -> str | None:
+    if root_guid is None:
+        if by_guid:
+            raise garbled(source, "an account tree", "it has no root account")
+        return None
+    if root_guid not in by_guid:
+        raise garbled(source, "an account tree", f"its root account {root_guid} does not exist")
+    return root_guid
+
+
+def _walk(top: str | None, children: Mapping[str | None, list[RawAccount]]) -> set[str]:
+    """Every GUID below ``top`` (not ``top`` itself); safe against cycles."""
+    seen: set[str] = set()
+    if top is None:
+        return seen
+    stack = [top]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child.guid not in seen:
+                seen.add(child.guid)
+                stack.append(child.guid)
+    return seen
+
+
+def _ordered(root: str | None, children: Mapping[str | None, list[RawAccount]]) -> list[str]:
+    """The tree depth first, parents before children, siblings by name as GnuCash shows them."""
+    order: list[str] = []
+    if root is None:
+        return order
+    stack = [a.guid for a in reversed(children.get(root, []))]
+    while stack:
+        guid = stack.pop()
+        order.append(guid)
+        stack.extend(a.guid for a in reversed(children.get(guid, [])))
+    return order
+
+
+def _account(
+    raw: RawAccount, root: str | None, balances: Mapping[str, Fraction], source: Path
+) -> Account:
+    label = account_label(raw.name, raw.guid)
+    if raw.account_type not in ACCOUNT_TYPES or raw.account_type == "ROOT":
+        raise garbled(source, label, f"its type {raw.account_type!r} is not a GnuCash type")
+    if not raw.commodity:
+        raise garbled(source, label, "it has no currency or commodity")
+    return Account(
+        guid=raw.guid,
+        name=raw.name,
+        account_type=raw.account_type,
+        parent_guid=None if raw.parent_guid == root else raw.parent_guid,
+        code=raw.code,
+        description=raw.description,
+        hidden=raw.hidden,
+        placeholder=raw.placeholder,
+        commodity=raw.commodity,
+        balance=balances.get(raw.guid, Fraction(0)),
+    )
+
+
+def _default_currency(
+    root_commodity: str | None, accounts: tuple[Account, ...], parts: BookParts
+) -> tuple[str, tuple[str, ...]]:
+    """The root account's currency when set, else the one most transactions use.
+
+    GnuCash leaves the root's commodity empty in most books, so usage decides; ties go to the
+    alphabetically first mnemonic so that the answer never depends on reading order.
+    """
+    if root_commodity:
+        return root_commodity, ()
+    for counts in (
+        parts.transaction_currencies,
+        Counter(a.commodity for a in accounts if a.commodity in parts.currencies),
+    ):
+        if counts:
+            return min(counts, key=lambda c: (-counts[c], c)), ()
+    return "", ("The book has no accounts or transactions in any currency yet.",)

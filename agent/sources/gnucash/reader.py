@@ -1,0 +1,28 @@
+"""Read a GnuCash book safely: snapshot the live file, parse the copy, delete the copy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.sources.gnucash.records import Book
+from agent.sources.gnucash.snapshot import take_snapshot
+from agent.sources.gnucash.sqlite_reader import read_sqlite_snapshot
+from agent.sources.gnucash.xml_reader import read_xml_snapshot
+
+
+def read_book(path: Path, workdir: Path, *, sleep: Callable[[float], None] = time.sleep) -> Book:
+    """Read the book at ``path`` without writing to it, locking it or touching its folder.
+
+    ``workdir`` is a folder Connector owns; the snapshot copy lives there only while it is
+    parsed. The format is told from the file's first bytes, whatever its name. Raises
+    :class:`agent.errors.BookUnreadable` with a message a person can act on.
+    """
+    snapshot = take_snapshot(path, workdir, sleep=sleep)
+    try:
+        if snapshot.format == "sqlite":
+            return read_sqlite_snapshot(snapshot)
+        return read_xml_snapshot(snapshot)
+    finally:
+        snapshot.copy.unlink(missing_ok=True)

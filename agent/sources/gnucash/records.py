@@ -1,0 +1,69 @@
+"""What the GnuCash readers produce: a book's records in GnuCash's own terms.
+
+Both readers (SQLite and XML) fill the same frozen dataclasses, so that mapping to the standard
+model is written once and never knows which format a book was in. Amounts stay exact rationals
+(`Fraction`): GnuCash stores `num/denom` pairs and rounding belongs to the mapping, not the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from typing import Literal
+
+BookFormat = Literal["sqlite", "xml-gzip", "xml"]
+
+
+@dataclass(frozen=True)
+class Address:
+    """A GnuCash owner address: a name, four free-form lines, and contact details."""
+
+    name: str = ""
+    lines: tuple[str, ...] = ()
+    phone: str = ""
+    fax: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    """One account of the book's tree (the root and template accounts are never included)."""
+
+    guid: str
+    name: str
+    account_type: str  # GnuCash's own code: BANK, CASH, ASSET, RECEIVABLE, INCOME, ...
+    parent_guid: str | None  # None for a top-level account (child of the root)
+    code: str
+    description: str
+    hidden: bool
+    placeholder: bool
+    commodity: str  # mnemonic, e.g. "USD"
+    balance: Fraction  # sum of split quantities, debit positive, in the account's commodity
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer as GnuCash stores it."""
+
+    guid: str
+    number: str  # the user-visible customer ID, e.g. "000001"
+    name: str
+    notes: str
+    active: bool
+    currency: str  # mnemonic
+    billing: Address
+    shipping: Address
+
+
+@dataclass(frozen=True)
+class Book:
+    """A parsed snapshot of one book."""
+
+    format: BookFormat
+    default_currency: str
+    accounts: tuple[Account, ...]
+    customers: tuple[Customer, ...]
+    snapshot_taken: datetime
+    open_in_gnucash: bool = False  # a lock was present: information for the user, not an error
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,43 @@
+"""GnuCash as a :class:`~agent.sources.base.Source`: which data types it serves, and how."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from agent.mapping.accounts import map_accounts
+from agent.mapping.customers import map_customers
+from agent.sources.base import Record
+from agent.sources.gnucash.reader import read_book
+from agent.sources.gnucash.records import Book
+
+MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
+    "chartOfAccounts": map_accounts,
+    "customers": map_customers,
+}
+
+
+class GnuCashSource:
+    """Reads one GnuCash book, always through a snapshot copy in ``workdir``."""
+
+    def __init__(
+        self, book_path: Path, workdir: Path, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        self.book_path = book_path
+        self.workdir = workdir
+        self._sleep = sleep  # between snapshot attempts; tests pass one that does not wait
+
+    def unsupported_reason(self, data_type: str) -> str | None:
+        if data_type in MAPPERS:
+            return None
+        readable = ", ".join(sorted(MAPPERS))
+        return f"This connector cannot read {data_type} from GnuCash yet; it reads {readable}."
+
+    def fetch(self, data_type: str) -> Book:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        return read_book(self.book_path, self.workdir, sleep=self._sleep)
+
+    def map(self, data_type: str, fetched: object) -> list[Record]:
+        assert isinstance(fetched, Book)
+        return MAPPERS[data_type](fetched)

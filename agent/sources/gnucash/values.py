@@ -1,0 +1,63 @@
+"""How GnuCash writes single values, and the error for a record whose values make no sense.
+
+Both readers use these, so a book says the same thing, and fails the same way, in either format.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from agent.errors import BookUnreadable
+
+_RATIONAL = re.compile(r"\s*(-?\d+)(?:/(\d+))?\s*")
+
+
+def garbled(book: Path, record: str, problem: str) -> BookUnreadable:
+    """The error for one record that cannot be read: names the book, the record and the fault.
+
+    ``record`` reads as a noun phrase, e.g. ``'the account "Rent" (5c1f...)'``.
+    """
+    return BookUnreadable(
+        f"The book {book} has {record} that Connector cannot read: {problem}. Open the book in "
+        "GnuCash and check that record; if it looks right there, please send this message to "
+        "Connector's support."
+    )
+
+
+def rational(num: int, denom: int, *, book: Path, record: str) -> Fraction:
+    """An exact amount from GnuCash's ``num/denom`` pair."""
+    if denom <= 0:
+        raise garbled(book, record, f"the amount {num}/{denom} has no valid denominator")
+    return Fraction(num, denom)
+
+
+def parse_num_denom(text: str | None, *, book: Path, record: str) -> tuple[int, int]:
+    """The ``(num, denom)`` pair of XML text such as ``"-2062/100"`` (or a bare integer).
+
+    Pairs rather than fractions, so that a reader can add up many amounts of one denominator
+    as plain integers and normalise once; :func:`rational` turns a pair into a ``Fraction``.
+    """
+    match = _RATIONAL.fullmatch(text or "")
+    if match is None:
+        raise garbled(book, record, f"the amount {text!r} is not a number")
+    num, denom = int(match.group(1)), int(match.group(2) or 1)
+    if denom <= 0:
+        raise garbled(book, record, f"the amount {num}/{denom} has no valid denominator")
+    return num, denom
+
+
+def parse_flag(text: str | None, *, default: bool, book: Path, record: str, field: str) -> bool:
+    """GnuCash's XML booleans: ``1``/``0`` in business records, ``true`` in account slots.
+
+    ``default`` is GnuCash's own value for a field the file leaves out.
+    """
+    if text is None:
+        return default
+    value = text.strip().lower()
+    if value in {"1", "true"}:
+        return True
+    if value in {"0", "false"}:
+        return False
+    raise garbled(book, record, f"its {field} is {text!r}, which is neither yes nor no")

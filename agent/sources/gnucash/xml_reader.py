@@ -1,0 +1,301 @@
+"""Read a snapshot of an XML GnuCash book (gzip-compressed or plain) in constant memory.
+
+The file is stream-parsed: each top-level record of ``<gnc:book>`` (an account, a transaction,
+a customer) is read when its end tag arrives and then dropped, so a book of a million splits
+needs no more memory than one of ten. Only small per-account sums and the customers are kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from fractions import Fraction
+from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError, iterparse
+
+from agent.errors import BookUnreadable
+from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
+from agent.sources.gnucash.records import Address, Book, Customer
+from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
+from agent.sources.gnucash.values import garbled, parse_flag, parse_num_denom
+
+_NS = "http://www.gnucash.org/XML/"
+
+
+def _q(prefix: str, name: str) -> str:
+    """ElementTree's name for ``prefix:name`` in GnuCash's namespaces."""
+    return f"{{{_NS}{prefix}}}{name}"
+
+
+ROOT_TAG = "gnc-v2"
+BOOK = _q("gnc", "book")
+ACCOUNT = _q("gnc", "account")
+TRANSACTION = _q("gnc", "transaction")
+CUSTOMER = _q("gnc", "GncCustomer")
+COMMODITY = _q("gnc", "commodity")
+CMDTY_SPACE = _q("cmdty", "space")
+CMDTY_ID = _q("cmdty", "id")
+SLOT = "slot"  # slots carry no namespace
+SLOT_KEY = _q("slot", "key")
+SLOT_VALUE = _q("slot", "value")
+
+# Records sit in <gnc:book>; the oldest files put them straight into <gnc-v2>. Anything deeper
+# (template accounts and transactions of scheduled transactions) is not the user's ledger.
+_CONTAINERS = frozenset({BOOK, ROOT_TAG})
+
+
+def read_xml_snapshot(snapshot: Snapshot) -> Book:
+    """Parse an XML book's snapshot into a :class:`Book`."""
+    source = snapshot.source
+    with ExitStack() as stack:
+        stream: io.BufferedIOBase
+        if snapshot.format == "xml-gzip":
+            stream = stack.enter_context(gzip.open(snapshot.copy, "rb"))
+        else:
+            stream = stack.enter_context(snapshot.copy.open("rb"))
+        try:
+            parts = _read_parts(stream, source)
+        except ParseError as e:
+            raise BookUnreadable(
+                f"The book {source} is damaged: it is not well-formed XML ({e}). Open it in "
+                "GnuCash to check it; if GnuCash cannot open it either, restore the newest "
+                f"backup beside it ({source.name}.YYYYMMDDHHMMSS.gnucash)."
+            ) from None
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            raise BookUnreadable(
+                f"The book {source} is damaged: its compressed data cannot be read ({e}). "
+                "Open it in GnuCash to check it; if GnuCash cannot open it either, restore "
+                f"the newest backup beside it ({source.name}.YYYYMMDDHHMMSS.gnucash)."
+            ) from None
+    return build_book(
+        parts,
+        source=source,
+        book_format=snapshot.format,
+        taken_at=snapshot.taken_at,
+        open_in_gnucash=snapshot.open_in_gnucash,
+    )
+
+
+class _Collector:
+    """What the stream leaves behind: the few things a Book needs."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+        self.accounts: list[RawAccount] = []
+        self.roots: list[str] = []
+        # account GUID -> denominator -> sum of numerators: exact, and far cheaper than
+        # adding a Fraction per split.
+        self.sums: dict[str, dict[int, int]] = {}
+        self.customers: list[Customer] = []
+        self.transaction_currencies: Counter[str] = Counter()
+        self.currencies: set[str] = set()
+
+    def take(self, record: Element) -> None:
+        if record.tag == ACCOUNT:
+            account = _account(record, self.source)
+            if account.account_type == "ROOT":
+                self.roots.append(account.guid)
+            self.accounts.append(account)
+        elif record.tag == TRANSACTION:
+            self._transaction(record)
+        elif record.tag == CUSTOMER:
+            self.customers.append(_customer(record, self.source))
+        elif record.tag == COMMODITY:
+            space, mnemonic = _commodity(record)
+            if space in {"CURRENCY", "ISO4217"}:
+                self.currencies.add(mnemonic)
+
+    def _transaction(self, record: Element) -> None:
+        guid = _text(record, _q("trn", "id"))
+        label = f'the transaction "{_text(record, _q("trn", "description"))}" ({guid})'
+        currency = record.find(_q("trn", "currency"))
+        if currency is None:
+            raise garbled(self.source, label, "it has no currency")
+        self.transaction_currencies[_commodity(currency)[1]] += 1
+        splits = record.find(_q("trn", "splits"))
+        for split in splits if splits is not None else ():
+            account = _text(split, _q("split", "account"))
+            num, denom = parse_num_denom(
+                _optional(split, _q("split", "quantity")), book=self.source, record=label
+            )
+            by_denom = self.sums.setdefault(account, {})
+            by_denom[denom] = by_denom.get(denom, 0) + num
+
+    def parts(self) -> BookParts:
+        if len(self.roots) > 1:
+            raise garbled(self.source, "an account tree", "it has more than one root account")
+        return BookParts(
+            accounts=self.accounts,
+            root_guid=self.roots[0] if self.roots else None,
+            template_root_guid=None,  # templates live outside <gnc:book>'s own records
+            balances={
+                account: sum((Fraction(n, d) for d, n in by_denom.items()), Fraction(0))
+                for account, by_denom in self.sums.items()
+            },
+            customers=self.customers,
+            transaction_currencies=self.transaction_currencies,
+            currencies=self.currencies,
+        )
+
+
+def _read_parts(stream: io.BufferedIOBase, source: Path) -> BookParts:
+    collector = _Collector(source)
+    for record in _records(stream, source):
+        collector.take(record)
+    return collector.parts()
+
+
+def _records(stream: io.BufferedIOBase, source: Path) -> Iterator[Element]:
+    """Yield each top-level record of the book once complete, then free it."""
+    # The file is the user's own book, read from a private copy; ElementTree's expat parser
+    # never fetches external entities and limits entity expansion.
+    events = iterparse(_FromFirstTag(stream), events=("start", "end"))  # noqa: S314
+    stack: list[Element] = []
+    for event, element in events:
+        if event == "start":
+            if not stack and element.tag != ROOT_TAG:
+                raise BookUnreadable(
+                    f"The book {source} is an XML file but not a GnuCash book (its root "
+                    f"element is <{_plain_tag(element.tag)}>, not <gnc-v2>). Choose the "
+                    ".gnucash file you open in GnuCash."
+                )
+            stack.append(element)
+            continue
+        stack.pop()
+        parent = stack[-1] if stack else None
+        if parent is not None and parent.tag in _CONTAINERS and element.tag != BOOK:
+            yield element
+            # Emptying the finished record and dropping it from its container keeps memory flat.
+            element.clear()
+            parent.remove(element)
+
+
+class _FromFirstTag:
+    """A stream without the byte-order mark and blank space some tools put before ``<?xml``.
+
+    Such files are what the snapshot sniffs as XML, but expat refuses a declaration that is not
+    the very first thing in the document.
+    """
+
+    def __init__(self, stream: io.BufferedIOBase) -> None:
+        self._stream = stream
+        self._started = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._started:
+            raw = self._stream.read(size)
+            if not raw:
+                return b""
+            chunk = raw.removeprefix(UTF8_BOM).lstrip()
+            if chunk:  # otherwise the chunk was all blank space: keep skipping
+                self._started = True
+                return chunk
+        return self._stream.read(size)
+
+
+def _plain_tag(tag: str) -> str:
+    if tag.startswith(f"{{{_NS}"):
+        prefix, _, name = tag[len(_NS) + 1 :].partition("}")
+        return f"{prefix}:{name}"
+    return tag
+
+
+def _optional(element: Element, tag: str) -> str | None:
+    child = element.find(tag)
+    if child is None:
+        return None
+    return child.text or ""
+
+
+def _text(element: Element, tag: str) -> str:
+    return _optional(element, tag) or ""
+
+
+def _commodity(element: Element) -> tuple[str, str]:
+    return _text(element, CMDTY_SPACE), _text(element, CMDTY_ID)
+
+
+def _slots(element: Element | None) -> dict[str, str]:
+    """Top-level string slots of a record (``placeholder``, ``hidden``, ...)."""
+    found: dict[str, str] = {}
+    for slot in element.findall(SLOT) if element is not None else ():
+        key = slot.find(SLOT_KEY)
+        value = slot.find(SLOT_VALUE)
+        if key is not None and value is not None and value.get("type") == "string":
+            found[key.text or ""] = value.text or ""
+    return found
+
+
+def _account(record: Element, source: Path) -> RawAccount:
+    name = _text(record, _q("act", "name"))
+    guid = _text(record, _q("act", "id"))
+    label = account_label(name, guid)
+    if not guid:
+        raise garbled(source, f'the account "{name}"', "it has no GUID")
+    commodity = record.find(_q("act", "commodity"))
+    slots = _slots(record.find(_q("act", "slots")))
+    return RawAccount(
+        guid=guid,
+        name=name,
+        account_type=_text(record, _q("act", "type")),
+        parent_guid=_optional(record, _q("act", "parent")),
+        code=_text(record, _q("act", "code")),
+        description=_text(record, _q("act", "description")),
+        hidden=parse_flag(
+            slots.get("hidden"), default=False, book=source, record=label, field="hidden flag"
+        ),
+        placeholder=parse_flag(
+            slots.get("placeholder"),
+            default=False,
+            book=source,
+            record=label,
+            field="placeholder flag",
+        ),
+        commodity=_commodity(commodity)[1] if commodity is not None else None,
+    )
+
+
+def _customer(record: Element, source: Path) -> Customer:
+    name = _text(record, _q("cust", "name"))
+    number = _text(record, _q("cust", "id"))
+    label = f'the customer "{name}" (ID {number})'
+    guid = _text(record, _q("cust", "guid"))
+    if not guid:
+        raise garbled(source, label, "it has no GUID")
+    currency = record.find(_q("cust", "currency"))
+    if currency is None:
+        raise garbled(source, label, "it has no currency")
+    return Customer(
+        guid=guid,
+        number=number,
+        name=name,
+        notes=_text(record, _q("cust", "notes")),
+        # A customer is active unless the file says otherwise, as in GnuCash.
+        active=parse_flag(
+            _optional(record, _q("cust", "active")),
+            default=True,
+            book=source,
+            record=label,
+            field="active flag",
+        ),
+        currency=_commodity(currency)[1],
+        billing=_address(record.find(_q("cust", "addr"))),
+        shipping=_address(record.find(_q("cust", "shipaddr"))),
+    )
+
+
+def _address(element: Element | None) -> Address:
+    if element is None:
+        return Address()
+    lines = (_text(element, _q("addr", f"addr{i}")) for i in range(1, 5))
+    return Address(
+        name=_text(element, _q("addr", "name")),
+        lines=tuple(line for line in lines if line),
+        phone=_text(element, _q("addr", "phone")),
+        fax=_text(element, _q("addr", "fax")),
+        email=_text(element, _q("addr", "email")),
+    )

@@ -1,0 +1,143 @@
+"""The data cache: records staged while a dataset uploads, published when it completes.
+
+Readers only ever see published records, and a dataset publishes in the same transaction that
+marks it Complete, so a reader sees either all of a sync or none of it. A record that has
+disappeared from the source stays, flagged ``metadata.isDeleted``; ``modifiedDate`` moves only
+when a record's content changes in the cache.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, exists, func, insert, select, update
+
+from agent.clock import to_iso
+from agent.states import DatasetStatus
+from cloud.db import datasets, records, staged_chunks
+from cloud.errors import BadRequest, Conflict
+
+
+def stage(conn: Connection, dataset_id: str, chunk: int, payload: list[dict[str, Any]]) -> None:
+    """Keep one chunk of a dataset's records; uploading the same chunk again replaces it."""
+    if chunk < 0:
+        raise BadRequest("Chunk numbers start at 0.")
+    for record in payload:
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            raise BadRequest(f"Every record needs a string 'id' (chunk {chunk}).")
+    where = (staged_chunks.c.dataset_id == dataset_id) & (staged_chunks.c.chunk == chunk)
+    conn.execute(delete(staged_chunks).where(where))
+    conn.execute(
+        insert(staged_chunks).values(
+            dataset_id=dataset_id, chunk=chunk, payload=json.dumps(payload)
+        )
+    )
+
+
+def publish(conn: Connection, dataset: RowMapping, *, chunks: int, now: datetime) -> None:
+    """Replace the cache of the dataset's data type with its staged records."""
+    staged = {
+        row.chunk: row.payload
+        for row in conn.execute(
+            select(staged_chunks.c.chunk, staged_chunks.c.payload).where(
+                staged_chunks.c.dataset_id == dataset["id"]
+            )
+        )
+    }
+    missing = sorted(set(range(chunks)) - staged.keys())
+    if missing:
+        raise Conflict(f"Cannot complete: record chunks {missing} of {chunks} never arrived.")
+    incoming: dict[str, dict[str, Any]] = {}
+    for chunk in range(chunks):
+        for record in json.loads(staged[chunk]):
+            incoming[record["id"]] = record
+
+    key = (records.c.company_id == dataset["company_id"]) & (
+        records.c.data_type == dataset["data_type"]
+    )
+    existing = {row.record_id: row for row in conn.execute(select(records).where(key)).mappings()}
+    stamp = to_iso(now)
+    for position, (record_id, record) in enumerate(incoming.items()):
+        payload = _canonical(record)
+        old = existing.get(record_id)
+        if old is None:
+            conn.execute(
+                insert(records).values(
+                    company_id=dataset["company_id"],
+                    data_type=dataset["data_type"],
+                    record_id=record_id,
+                    connection_id=dataset["connection_id"],
+                    payload=payload,
+                    modified_date=stamp,
+                    is_deleted=False,
+                    position=position,
+                )
+            )
+            continue
+        changed = old["payload"] != payload or old["is_deleted"]
+        conn.execute(
+            update(records)
+            .where(key & (records.c.record_id == record_id))
+            .values(
+                payload=payload,
+                position=position,
+                is_deleted=False,
+                modified_date=stamp if changed else old["modified_date"],
+            )
+        )
+    gone = [rid for rid, row in existing.items() if rid not in incoming and not row["is_deleted"]]
+    if gone:
+        conn.execute(
+            update(records)
+            .where(key & records.c.record_id.in_(gone))
+            .values(is_deleted=True, modified_date=stamp)
+        )
+    conn.execute(delete(staged_chunks).where(staged_chunks.c.dataset_id == dataset["id"]))
+
+
+def has_synced(conn: Connection, company_id: str, data_type: str) -> bool:
+    """True once a dataset of this type has completed for the company."""
+    query = select(
+        exists().where(
+            datasets.c.company_id == company_id,
+            datasets.c.data_type == data_type,
+            datasets.c.status == DatasetStatus.COMPLETE,
+        )
+    )
+    return bool(conn.execute(query).scalar())
+
+
+def read(
+    conn: Connection, company_id: str, data_type: str, *, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of published records, each with ``modifiedDate`` and ``metadata.isDeleted``."""
+    if not has_synced(conn, company_id, data_type):
+        raise Conflict(
+            f"The {data_type} of company {company_id} have not been synced yet. "
+            f"Queue a {data_type} sync and read again once it is Complete."
+        )
+    key = (records.c.company_id == company_id) & (records.c.data_type == data_type)
+    total = int(conn.execute(select(func.count()).where(key)).scalar_one())
+    query = (
+        (select(records).where(key).order_by(records.c.position, records.c.record_id))
+        .offset(offset)
+        .limit(limit)
+    )
+    page = []
+    for row in conn.execute(query).mappings():
+        record = json.loads(row["payload"])
+        record["modifiedDate"] = row["modified_date"]
+        record["metadata"] = {**record.get("metadata", {}), "isDeleted": bool(row["is_deleted"])}
+        page.append(record)
+    return page, total
+
+
+def _canonical(record: dict[str, Any]) -> str:
+    # The cache owns modifiedDate and the deletion flag; comparing without them tells real change.
+    body = {k: v for k, v in record.items() if k != "modifiedDate"}
+    metadata = {k: v for k, v in body.pop("metadata", {}).items() if k != "isDeleted"}
+    if metadata:
+        body["metadata"] = metadata
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))

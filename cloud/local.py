@@ -1,0 +1,97 @@
+"""A throwaway reference cloud on a free loopback port, in its own process.
+
+The demo and the end-to-end tests use it so that agent and cloud talk real HTTP, exactly as
+they would across the internet.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LocalCloud:
+    """Runs ``connector-cloud serve`` for the length of a ``with`` block."""
+
+    def __init__(self, workdir: Path, *, api_key: str | None = None) -> None:
+        self.workdir = workdir
+        self.api_key = api_key or secrets.token_urlsafe(16)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_path = workdir / "cloud.db"
+        self.log_path = workdir / "cloud.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def auth_header(self) -> str:
+        return "Basic " + base64.b64encode(self.api_key.encode()).decode()
+
+    def client(self) -> httpx.Client:
+        """An httpx client for the public API, authorised with the API key."""
+        return httpx.Client(base_url=self.url, headers={"Authorization": self.auth_header})
+
+    def __enter__(self) -> LocalCloud:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        command = [
+            sys.executable,
+            "-m",
+            "cloud.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--database",
+            f"sqlite:///{self.database_path.resolve()}",
+            "--log-level",
+            "warning",
+        ]
+        env = {**os.environ, "CONNECTOR_CLOUD_API_KEY": self.api_key}
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self._wait_until_healthy(timeout=30.0)
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def _wait_until_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise RuntimeError(f"The cloud exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 204:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"The cloud did not come up within {timeout} s")

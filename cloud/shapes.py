@@ -1,0 +1,171 @@
+"""Rows turned into the public API's JSON shapes, field for field as the official SDK reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import RowMapping
+
+from agent.clock import from_iso
+from agent.datatypes import ACCOUNTING_DATA_TYPES
+from agent.states import DatasetStatus, is_error
+from cloud.store import PLATFORMS
+
+# Stable ids for the one integration this cloud offers, as Codat's catalogue would list it.
+_INTEGRATION_IDS = {"gncs": "6b2a6a59-9c3e-4d0b-9c58-1e0f6f4a9c11"}
+_SOURCE_IDS = {"gncs": "0d9d1a7e-5f0c-4b7e-8f37-2a6f3f1b6d42"}
+
+
+def link_url(public_url: str, link_code: str | None) -> str:
+    return f"{public_url}/link/{link_code}" if link_code else f"{public_url}/link"
+
+
+def company(row: RowMapping, connections: Sequence[RowMapping], public_url: str) -> dict[str, Any]:
+    pending = next((c for c in connections if c["link_code"]), None)
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "redirect": link_url(public_url, pending["link_code"] if pending else None),
+        "created": row["created"],
+        "dataConnections": [connection(c, public_url) for c in connections],
+    }
+    if row["description"]:
+        body["description"] = row["description"]
+    synced = [c["last_sync"] for c in connections if c["last_sync"]]
+    if synced:
+        body["lastSync"] = max(synced)
+    return body
+
+
+def connection(row: RowMapping, public_url: str) -> dict[str, Any]:
+    key = row["platform_key"]
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "integrationId": _INTEGRATION_IDS[key],
+        "integrationKey": key,
+        "sourceId": _SOURCE_IDS[key],
+        "sourceType": "Accounting",
+        "platformName": PLATFORMS[key],
+        "linkUrl": link_url(public_url, row["link_code"]),
+        "status": row["status"],
+        "created": row["created"],
+        "connectionInfo": {
+            "agentLastSeen": row["agent_last_seen"],
+            "agentVersion": row["agent_version"],
+            "agentHostname": row["agent_hostname"],
+        },
+    }
+    if row["last_sync"]:
+        body["lastSync"] = row["last_sync"]
+    return body
+
+
+def pull_operation(
+    row: RowMapping,
+    transitions: Sequence[RowMapping],
+    *,
+    agent_last_seen: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    status = DatasetStatus(row["status"])
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "companyId": row["company_id"],
+        "connectionId": row["connection_id"],
+        "dataType": row["data_type"],
+        "status": status,
+        "requested": row["requested"],
+        "progress": row["progress"],
+        "isCompleted": status == DatasetStatus.COMPLETE,
+        "isErrored": is_error(status),
+        "statusHistory": [
+            {"status": t["status"], "timestamp": t["timestamp"]} for t in transitions
+        ],
+    }
+    if row["completed"]:
+        body["completed"] = row["completed"]
+    if row["error_message"]:
+        body["errorMessage"] = row["error_message"]
+    description = row["status_description"] or _why_queued(status, agent_last_seen, now)
+    if description:
+        body["statusDescription"] = description
+    return body
+
+
+def _why_queued(status: DatasetStatus, agent_last_seen: str | None, now: datetime) -> str | None:
+    """Say in plain words why a dataset has not left Queued yet."""
+    if status != DatasetStatus.QUEUED:
+        return None
+    if agent_last_seen is None:
+        return "Waiting for the connector to be installed and linked"
+    idle = (now - from_iso(agent_last_seen)).total_seconds()
+    if idle < 90:
+        return "Waiting for the connector to pick it up"
+    return f"Waiting for the connector to come online; last seen {_ago(idle)}"
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes} min ago"
+    hours = minutes // 60
+    return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def data_status(datasets: Sequence[RowMapping]) -> dict[str, dict[str, Any]]:
+    """The seed's dataStatus: one entry per data type, with only the keys that have values.
+
+    ``datasets`` must be in the order they were requested, oldest first.
+    """
+    statuses: dict[str, dict[str, Any]] = {dt: {"dataType": dt} for dt in ACCOUNTING_DATA_TYPES}
+    for row in datasets:
+        entry = statuses.setdefault(row["data_type"], {"dataType": row["data_type"]})
+        entry["currentStatus"] = row["status"]
+        entry["latestSyncId"] = row["id"]
+        if row["status"] == DatasetStatus.COMPLETE:
+            entry["lastSuccessfulSync"] = row["completed"]
+            entry["latestSuccessfulSyncId"] = row["id"]
+    key_order = (
+        "dataType",
+        "lastSuccessfulSync",
+        "currentStatus",
+        "latestSyncId",
+        "latestSuccessfulSyncId",
+    )
+    return {dt: {k: entry[k] for k in key_order if k in entry} for dt, entry in statuses.items()}
+
+
+def envelope(
+    results: list[dict[str, Any]],
+    *,
+    base_url: str,
+    path: str,
+    query: Mapping[str, str],
+    page: int,
+    page_size: int,
+    total: int,
+) -> dict[str, Any]:
+    """The list envelope: results, paging numbers and ``_links`` (self, current, next, previous)."""
+
+    def href(page_number: int | None = None) -> str:
+        params = dict(query)
+        if page_number is not None:
+            params["page"] = str(page_number)
+            params["pageSize"] = str(page_size)
+        return f"{base_url}{path}" + (f"?{urlencode(params)}" if params else "")
+
+    links: dict[str, Any] = {"self": {"href": f"{base_url}{path}"}, "current": {"href": href()}}
+    if page * page_size < total:
+        links["next"] = {"href": href(page + 1)}
+    if page > 1:
+        links["previous"] = {"href": href(page - 1)}
+    return {
+        "results": results,
+        "pageNumber": page,
+        "pageSize": page_size,
+        "totalResults": total,
+        "_links": links,
+    }

@@ -1,0 +1,56 @@
+"""Shared fixtures for the GnuCash reader tests: live books in a temporary folder, no waiting."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "sample-books"
+SAMPLE_BOOKS = {
+    "sqlite": SAMPLE_DIR / "sample.gnucash",
+    "xml-gzip": SAMPLE_DIR / "sample-xml.gnucash",
+}
+
+
+class RecordingSleep:
+    """A ``sleep`` that returns at once and remembers what it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def no_sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """Connector's own scratch folder, apart from the book's folder."""
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def book_dir(tmp_path: Path) -> Path:
+    """The user's folder that holds the live book."""
+    path = tmp_path / "My Books"
+    path.mkdir()
+    return path
+
+
+def place_sample(book_format: str, book_dir: Path, name: str = "Harbor Lane.gnucash") -> Path:
+    """Copy a sample book into ``book_dir``, where tests treat it as the user's live book."""
+    return Path(shutil.copy2(SAMPLE_BOOKS[book_format], book_dir / name))
+
+
+@pytest.fixture(params=sorted(SAMPLE_BOOKS))
+def live_book(request: pytest.FixtureRequest, book_dir: Path) -> Path:
+    """Each sample book in turn, as a live book in the user's folder."""
+    return place_sample(request.param, book_dir)

@@ -1,0 +1,97 @@
+"""The readers against the GnuCash engine itself: every field, every balance, exactly."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.sources.gnucash.reader import read_book
+from agent.sources.gnucash.records import Account, Address, Customer
+from tests.agent.conftest import SAMPLE_BOOKS, place_sample
+from tests.gnucash_engine import requires_gnucash, run_oracle
+
+
+def _account(a: Account) -> dict[str, Any]:
+    return {
+        "name": a.name,
+        "type": a.account_type,
+        "parent_guid": a.parent_guid,
+        "code": a.code,
+        "description": a.description,
+        "hidden": a.hidden,
+        "placeholder": a.placeholder,
+        "commodity": a.commodity,
+        "balance": a.balance,
+    }
+
+
+def _oracle_account(o: dict[str, Any]) -> dict[str, Any]:
+    facts = {key: value for key, value in o.items() if key != "guid"}
+    facts["balance"] = Fraction(o["balance"])
+    return facts
+
+
+def _oracle_address(o: dict[str, str]) -> Address:
+    lines = tuple(o[f"addr{i}"] for i in range(1, 5) if o[f"addr{i}"])
+    return Address(name=o["name"], lines=lines, phone=o["phone"], fax=o["fax"], email=o["email"])
+
+
+def _oracle_customer(o: dict[str, Any]) -> Customer:
+    return Customer(
+        guid=o["guid"],
+        number=o["id"],
+        name=o["name"],
+        notes=o["notes"],
+        active=o["active"],
+        currency=o["currency"],
+        billing=_oracle_address(o["addr"]),
+        shipping=_oracle_address(o["shipaddr"]),
+    )
+
+
+def _plain_xml(book_dir: Path) -> Path:
+    plain = book_dir / "Harbor Lane.gnucash"
+    with gzip.open(SAMPLE_BOOKS["xml-gzip"], "rb") as src, plain.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return plain
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", ["sqlite", "xml-gzip", "xml"])
+def test_reader_agrees_with_the_engine(book_format: str, book_dir: Path, workdir: Path) -> None:
+    live = _plain_xml(book_dir) if book_format == "xml" else place_sample(book_format, book_dir)
+
+    book = read_book(live, workdir)
+    truth = run_oracle(live)
+
+    assert book.format == book_format
+    # Guard against a vacuous comparison: the sample book is known to hold these.
+    assert len(truth["accounts"]) == 27
+    assert len(truth["customers"]) == 6
+
+    ours = {a.guid: _account(a) for a in book.accounts}
+    engine = {o["guid"]: _oracle_account(o) for o in truth["accounts"]}
+    assert ours == engine
+
+    assert {c.guid: c for c in book.customers} == {
+        o["guid"]: _oracle_customer(o) for o in truth["customers"]
+    }
+
+
+@requires_gnucash
+def test_engine_balances_are_not_trivial(book_dir: Path) -> None:
+    """The comparison above is only worth something if the book has real balances and flags."""
+    truth = run_oracle(place_sample("sqlite", book_dir))
+    by_name = {a["name"]: a for a in truth["accounts"]}
+    assert Fraction(by_name["Checking Account"]["balance"]) == Fraction("10769.06")
+    assert Fraction(by_name["Accounts Receivable"]["balance"]) == Fraction("2080.00")
+    assert by_name["Printing"]["hidden"] is True
+    assert by_name["Assets"]["placeholder"] is True
+    customers = {c["id"]: c for c in truth["customers"]}
+    assert customers["000005"]["active"] is False
+    assert customers["000002"]["shipaddr"]["addr2"] == "27 Bayview Street"

@@ -1,0 +1,133 @@
+"""The runner against a real cloud on loopback: each failure ends in the right state, in words."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.cloud_client import CloudClient
+from agent.errors import RecordUnmappable
+from agent.runner import DatasetRunner
+from agent.sources.base import Record
+from agent.sources.gnucash.source import GnuCashSource
+from agent.states import DatasetStatus
+from cloud.local import LocalCloud
+
+
+class Linked:
+    def __init__(self, cloud: LocalCloud, client: CloudClient, company_id: str) -> None:
+        self.cloud = cloud
+        self.client = client
+        self.company_id = company_id
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        with self.cloud.client() as api:
+            body: dict[str, Any] = api.get(
+                f"/companies/{self.company_id}/data/history/{dataset_id}"
+            ).json()
+            return body
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    with LocalCloud(tmp_path_factory.mktemp("cloud")) as local:
+        yield local
+
+
+@pytest.fixture
+def linked(cloud: LocalCloud) -> Iterator[Linked]:
+    with cloud.client() as api:
+        company_id = api.post("/companies", json={"name": "Acme"}).json()["id"]
+        link_url = api.post(
+            f"/companies/{company_id}/connections", json={"platformKey": "gncs"}
+        ).json()["linkUrl"]
+    with CloudClient(cloud.url) as anonymous:
+        grant = anonymous.link(link_url.rsplit("/", 1)[1])
+    with CloudClient(cloud.url, grant.token) as client:
+        yield Linked(cloud, client, company_id)
+
+
+def _next_of(linked: Linked, data_type: str) -> Any:
+    while (assignment := linked.client.poll(0)) is not None:
+        if assignment.data_type == data_type:
+            return assignment
+    raise AssertionError(f"no {data_type} dataset was queued")
+
+
+def test_a_missing_book_is_a_fetch_error_naming_the_file(linked: Linked, tmp_path: Path) -> None:
+    book = tmp_path / "gone.gnucash"
+    source = GnuCashSource(book, tmp_path / "work", sleep=lambda _seconds: None)
+    runner = DatasetRunner(linked.client, source)
+    outcome = runner.run(_next_of(linked, "customers"))
+    assert outcome.status == DatasetStatus.FETCH_ERROR
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "FetchError" and dataset["isErrored"] is True
+    assert str(book) in dataset["errorMessage"]
+    assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "Fetching", "FetchError"]
+
+
+class _Source:
+    """A package whose mapping fails in a chosen way."""
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    def unsupported_reason(self, data_type: str) -> str | None:
+        return None
+
+    def fetch(self, data_type: str) -> object:
+        return object()
+
+    def map(self, data_type: str, fetched: object) -> list[Record]:
+        raise self.failure
+
+
+def test_an_unmappable_record_is_a_map_error(linked: Linked) -> None:
+    source = _Source(RecordUnmappable("Customer 000042 has no name."))
+    outcome = DatasetRunner(linked.client, source).run(_next_of(linked, "customers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "MapError"
+    assert dataset["errorMessage"] == "Customer 000042 has no name."
+
+
+def test_a_bug_is_an_internal_error_whose_id_finds_the_traceback(
+    linked: Linked, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = _Source(KeyError("surprise"))
+    with caplog.at_level(logging.ERROR):
+        outcome = DatasetRunner(linked.client, source).run(_next_of(linked, "customers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "InternalError"
+    diagnostic = dataset["errorMessage"].split("diagnostic id ")[1].split(")")[0]
+    logged = [r for r in caplog.records if diagnostic in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert "surprise" not in dataset["errorMessage"]
+
+
+def test_invalid_records_are_a_validation_error_naming_the_record(linked: Linked) -> None:
+    class Duplicates(_Source):
+        def map(self, data_type: str, fetched: object) -> list[Record]:
+            twin = {"id": "c1", "customerName": "Twin", "status": "Active"}
+            return [twin, dict(twin)]
+
+    outcome = DatasetRunner(linked.client, Duplicates(Exception())).run(
+        _next_of(linked, "customers")
+    )
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "ValidationError"
+    assert "'c1' appears twice" in dataset["errorMessage"]
+
+
+def test_an_unsupported_data_type_ends_not_supported_with_the_reason(
+    linked: Linked, tmp_path: Path
+) -> None:
+    runner = DatasetRunner(linked.client, GnuCashSource(tmp_path / "book", tmp_path / "work"))
+    outcome = runner.run(_next_of(linked, "suppliers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "NotSupported"
+    assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "NotSupported"]
+    assert "cannot read suppliers" in dataset["errorMessage"]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cloud.app import create_app
+from cloud.settings import CloudSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_BOOKS = {
+    "sqlite": ROOT / "resources" / "sample-books" / "sample.gnucash",
+    "xml": ROOT / "resources" / "sample-books" / "sample-xml.gnucash",
+}
+API_KEY = "test-api-key"
+
+
+class CloudHarness:
+    """The reference cloud in-process on a real SQLite file, with helpers for both sides."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.http = client
+        self.auth = {"Authorization": "Basic " + base64.b64encode(API_KEY.encode()).decode()}
+
+    def public(self, method: str, path: str, **kwargs: object) -> object:
+        return self.http.request(method, path, headers=self.auth, **kwargs)  # type: ignore[arg-type]
+
+    def new_company(self, name: str = "Acme Ltd") -> str:
+        response = self.http.post("/companies", json={"name": name}, headers=self.auth)
+        assert response.status_code == 200, response.text
+        company_id: str = response.json()["id"]
+        return company_id
+
+    def new_connection(self, company_id: str) -> dict[str, str]:
+        response = self.http.post(
+            f"/companies/{company_id}/connections", json={"platformKey": "gncs"}, headers=self.auth
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, str] = response.json()
+        return body
+
+    def link(self, link_url: str) -> dict[str, str]:
+        code = link_url.rsplit("/", 1)[1]
+        response = self.http.post("/agent/v1/link", json={"linkCode": code})
+        assert response.status_code == 200, response.text
+        body: dict[str, str] = response.json()
+        return body
+
+    def linked_agent(self, company_id: str) -> dict[str, str]:
+        """Link a new connection of ``company_id``; returns the Bearer header of its agent."""
+        grant = self.link(self.new_connection(company_id)["linkUrl"])
+        return {"Authorization": f"Bearer {grant['token']}"}
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[CloudHarness]:
+    settings = CloudSettings(
+        database_url=f"sqlite:///{tmp_path / 'cloud.db'}",
+        api_key=API_KEY,
+        public_url="http://cloud.test",
+        max_poll_wait_seconds=0.5,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield CloudHarness(client)
