@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import platformdirs
 
@@ -69,7 +69,6 @@ class AgentConfig:
     # "file" only when the user opted in explicitly; the tray and status then show a warning.
     credential_store: CredentialStoreKind = "keyring"
     schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def with_link(self, link: Link) -> AgentConfig:
         """This config with ``link`` added, replacing any link to the same connection."""
@@ -97,7 +96,6 @@ def load_config(paths: Paths) -> AgentConfig:
     return AgentConfig(
         links=tuple(Link(**link) for link in raw.get("links", [])),
         credential_store=raw.get("credential_store", "keyring"),
-        extra=raw.get("extra", {}),
     )
 
 

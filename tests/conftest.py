@@ -13,7 +13,7 @@ from cloud.settings import CloudSettings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_BOOKS = {
     "sqlite": ROOT / "resources" / "sample-books" / "sample.gnucash",
-    "xml": ROOT / "resources" / "sample-books" / "sample-xml.gnucash",
+    "xml-gzip": ROOT / "resources" / "sample-books" / "sample-xml.gnucash",
 }
 API_KEY = "test-api-key"
 

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "sample-books"
-SAMPLE_BOOKS = {
-    "sqlite": SAMPLE_DIR / "sample.gnucash",
-    "xml-gzip": SAMPLE_DIR / "sample-xml.gnucash",
-}
+from tests.conftest import SAMPLE_BOOKS
 
 
 class RecordingSleep:

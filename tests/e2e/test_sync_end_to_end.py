@@ -54,7 +54,7 @@ def sdk(cloud: LocalCloud) -> CodatPlatform:
     )
 
 
-@pytest.mark.parametrize("book_format", ["sqlite", "xml"])
+@pytest.mark.parametrize("book_format", ["sqlite", "xml-gzip"])
 def test_a_linked_book_syncs_to_complete(
     book_format: str, tmp_path: Path, keyring_env: dict[str, str]
 ) -> None:
