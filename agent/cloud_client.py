@@ -1,23 +1,25 @@
 """The agent's side of the agent API (see ``docs/PROTOCOL.md``), over httpx.
 
-Every failure comes out as one of three errors, which is all the caller needs to decide:
+Every failure comes out as one of three kinds, which is all the caller needs to decide:
 :class:`~agent.errors.CloudUnavailable` (try again later; ``retry_after`` when the server said),
-:class:`~agent.errors.AuthorizationLost` (stop and ask the user to re-link), or a refusal
-specific to the call (:class:`~agent.errors.LinkRefused`,
+:class:`~agent.errors.AuthorizationLost` (stop and ask the user to re-link: a 401 that a token
+refresh could not cure), or a refusal specific to the call (:class:`~agent.errors.LinkRefused`,
 :class:`~agent.errors.UploadRefused`, :class:`TransitionRefused`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import platform
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from agent.clock import to_iso
+from agent.clock import Clock, to_iso, utc_now
 from agent.errors import (
     AuthorizationLost,
     CloudUnavailable,
@@ -26,6 +28,7 @@ from agent.errors import (
     UploadRefused,
 )
 from agent.states import DatasetStatus
+from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
 
 API_PREFIX = "/agent/v1"
@@ -43,7 +46,7 @@ class LinkGrant:
     company_id: str
     company_name: str
     connection_id: str
-    token: str
+    tokens: TokenGrant
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Assignment:
     dataset_id: str
     data_type: str
     requested: str
-    lease_seconds: int
+    lease_seconds: float
 
 
 def split_link_url(link_url: str) -> tuple[str, str]:
@@ -77,18 +80,18 @@ class CloudClient:
     def __init__(
         self,
         cloud_url: str,
-        token: str | None = None,
+        keeper: TokenKeeper | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        clock: Clock = utc_now,
     ) -> None:
-        headers = {"User-Agent": f"Connector/{__version__}"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
         self.cloud_url = cloud_url.rstrip("/")
+        self._keeper = keeper
+        self._clock = clock
         self._http = httpx.Client(
             base_url=self.cloud_url + API_PREFIX,
-            headers=headers,
+            headers={"User-Agent": f"Connector/{__version__}"},
             timeout=timeout,
             transport=transport,
         )
@@ -102,29 +105,35 @@ class CloudClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def link(self, link_code: str) -> LinkGrant:
-        body = {
-            "linkCode": link_code,
-            "agentVersion": __version__,
-            "hostname": platform.node(),
-        }
-        response = self._send("POST", "/link", json=body, link=True)
-        data = response.json()
+    # Without a token -----------------------------------------------------------------------
+
+    def link(self, link_code: str, data_types: list[str]) -> LinkGrant:
+        body = {"linkCode": link_code, **_agent_info(data_types)}
+        data = self._send("POST", "/link", json=body, kind="link").json()
         return LinkGrant(
             cloud_url=self.cloud_url,
             company_id=data["companyId"],
             company_name=data["companyName"],
             connection_id=data["connectionId"],
-            token=data["token"],
+            tokens=self._grant(data),
         )
+
+    def refresh(self, refresh_token: str) -> TokenGrant:
+        body = {"refreshToken": refresh_token}
+        return self._grant(self._send("POST", "/token", json=body, kind="token").json())
+
+    # As the linked agent -------------------------------------------------------------------
+
+    def heartbeat(self, data_types: list[str]) -> dict[str, Any]:
+        answer: dict[str, Any] = self._send(
+            "POST", "/heartbeat", json=_agent_info(data_types)
+        ).json()
+        return answer
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         """Wait up to ``wait_seconds`` for the next dataset; None when none came."""
         response = self._send(
-            "POST",
-            "/poll",
-            json={"waitSeconds": wait_seconds},
-            timeout=wait_seconds + 15.0,
+            "POST", "/poll", json={"waitSeconds": wait_seconds}, timeout=wait_seconds + 15.0
         )
         dataset = response.json().get("dataset")
         if dataset is None:
@@ -133,8 +142,11 @@ class CloudClient:
             dataset_id=dataset["id"],
             data_type=dataset["dataType"],
             requested=dataset["requested"],
-            lease_seconds=int(dataset.get("leaseSeconds", 60)),
+            lease_seconds=float(dataset.get("leaseSeconds", 60)),
         )
+
+    def renew_lease(self, dataset_id: str) -> None:
+        self._send("POST", f"/datasets/{dataset_id}/lease", json={})
 
     def report(
         self,
@@ -145,56 +157,116 @@ class CloudClient:
         error_message: str | None = None,
         progress: int | None = None,
         chunks: int | None = None,
+        record_count: int | None = None,
     ) -> None:
         body: dict[str, Any] = {"status": status, "timestamp": to_iso(timestamp)}
-        if error_message is not None:
-            body["errorMessage"] = error_message
-        if progress is not None:
-            body["progress"] = progress
-        if chunks is not None:
-            body["chunks"] = chunks
-        self._send("POST", f"/datasets/{dataset_id}/transitions", json=body)
+        optional = {
+            "errorMessage": error_message,
+            "progress": progress,
+            "chunks": chunks,
+            "recordCount": record_count,
+        }
+        body.update({key: value for key, value in optional.items() if value is not None})
+        self._send("POST", f"/datasets/{dataset_id}/transitions", json=body, kind="transition")
 
     def upload_chunk(self, dataset_id: str, chunk: int, records: list[dict[str, Any]]) -> None:
-        self._send("PUT", f"/datasets/{dataset_id}/chunks/{chunk}", json={"records": records})
+        """Upload one page of records; sending the same page again replaces it."""
+        body = json.dumps({"records": records}, separators=(",", ":")).encode()
+        self._send(
+            "PUT",
+            f"/datasets/{dataset_id}/chunks/{chunk}",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
+            },
+            kind="upload",
+        )
+
+    # Plumbing ------------------------------------------------------------------------------
+
+    def _grant(self, data: dict[str, Any]) -> TokenGrant:
+        return TokenGrant(
+            access_token=data["accessToken"],
+            access_expires=self._clock() + timedelta(seconds=data["accessTokenExpiresIn"]),
+            refresh_token=data["refreshToken"],
+        )
 
     def _send(
         self,
         method: str,
         path: str,
         *,
-        json: Any,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
         timeout: float | None = None,
-        link: bool = False,
+        kind: str = "call",
     ) -> httpx.Response:
+        anonymous = kind in ("link", "token")
+        token = None if anonymous else self._access_token()
+        response = self._request(method, path, json, content, headers, timeout, token)
+        if response.status_code == 401 and token is not None and self._keeper is not None:
+            # Most likely the access token expired: refresh once, then try again.
+            token = self._keeper.force_refresh(self.refresh, token)
+            response = self._request(method, path, json, content, headers, timeout, token)
+        if response.is_success:
+            return response
+        raise self._failure(response, kind)
+
+    def _access_token(self) -> str:
+        if self._keeper is None:
+            raise AuthorizationLost("This client has no credential: link Connector first.")
+        return self._keeper.access_token(self.refresh)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        timeout: float | None,
+        token: str | None,
+    ) -> httpx.Response:
+        all_headers = dict(headers or {})
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
         try:
-            response = self._http.request(
+            return self._http.request(
                 method,
                 path,
                 json=json,
+                content=content,
+                headers=all_headers,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
             raise CloudUnavailable(
                 f"Cannot reach {self.cloud_url}: {exc}. Check the network connection."
             ) from exc
-        if response.is_success:
-            return response
+
+    def _failure(self, response: httpx.Response, kind: str) -> ConnectorError:
         message = _error_message(response)
         code = response.status_code
         if code == 429 or code >= 500:
-            raise CloudUnavailable(
-                f"{self.cloud_url} is not answering normally ({code}: {message}).",
-            ).with_retry_after(response.headers.get("Retry-After"))
+            unavailable = CloudUnavailable(
+                f"{self.cloud_url} is not answering normally ({code}: {message})."
+            )
+            return unavailable.with_retry_after(response.headers.get("Retry-After"))
+        if kind == "link" and code in (400, 401, 403):
+            return LinkRefused(message)
         if code in (401, 403):
-            if link:
-                raise LinkRefused(message)
-            raise AuthorizationLost(message)
-        if "/chunks/" in path:
-            raise UploadRefused(f"The cloud refused the records ({code}: {message}).")
-        if "/transitions" in path:
-            raise TransitionRefused(f"The cloud refused the status update ({code}: {message}).")
-        raise ConnectorError(f"Unexpected answer from {self.cloud_url} ({code}: {message}).")
+            return AuthorizationLost(message)
+        if kind == "upload":
+            return UploadRefused(f"The cloud refused the records ({code}: {message}).")
+        if kind == "transition":
+            return TransitionRefused(f"The cloud refused the status update ({code}: {message}).")
+        return ConnectorError(f"Unexpected answer from {self.cloud_url} ({code}: {message}).")
+
+
+def _agent_info(data_types: list[str]) -> dict[str, Any]:
+    return {"agentVersion": __version__, "hostname": platform.node(), "dataTypes": data_types}
 
 
 def _error_message(response: httpx.Response) -> str:

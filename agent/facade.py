@@ -25,8 +25,8 @@ from agent.credentials import CredentialStore, open_credential_store
 from agent.errors import NotLinked
 from agent.poller import LinkPoller, PollResult
 from agent.runner import DatasetRunner
-from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import GnuCashSource
+from agent.tokens import TokenKeeper
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,11 @@ class Connector:
         kind: CredentialStoreKind = "file" if insecure_file_store else config.credential_store
         store = self._credential_store(kind)
         book = book_path.expanduser().resolve()
-        workdir = self.paths.staging_dir / "link-check"
-        workdir.mkdir(parents=True, exist_ok=True)
-        read_book(book, workdir)
+        source = GnuCashSource(book, self.paths.staging_dir / "link-check")
+        source.fetch("chartOfAccounts")  # reads the book once: refuse a wrong file up front
         with CloudClient(cloud_url) as client:
-            grant = client.link(code)
-        store.save(grant.connection_id, grant.token)
+            grant = client.link(code, source.readable_data_types())
+        TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
         link = Link(
             cloud_url=grant.cloud_url,
             company_id=grant.company_id,
@@ -103,18 +102,18 @@ class Connector:
     def _poller(
         self, link: Link, store: CredentialStore, stop: threading.Event, until_idle: float | None
     ) -> LinkPoller:
-        token = store.load(link.connection_id)
-        if token is None:
+        if store.load(link.connection_id) is None:
             raise NotLinked(
                 f"The credential for {link.company_name} is missing from the "
                 "keyring. Link it again with a new link URL."
             )
-        client = CloudClient(link.cloud_url, token)
+        client = CloudClient(link.cloud_url, TokenKeeper(link.connection_id, store))
         source = GnuCashSource(Path(link.book_path), self.paths.staging_dir / link.connection_id)
         return LinkPoller(
             link.connection_id,
             client,
             DatasetRunner(client, source),
+            data_types=source.readable_data_types(),
             stop=stop,
             idle_limit=until_idle,
         )

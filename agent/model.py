@@ -9,6 +9,7 @@ from __future__ import annotations
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "chartOfAccounts": ("id", "name", "type", "status"),
     "customers": ("id", "customerName", "status"),
+    "suppliers": ("id", "supplierName", "status"),
 }
 
 ENUMS: dict[str, dict[str, frozenset[str]]] = {
@@ -17,6 +18,9 @@ ENUMS: dict[str, dict[str, frozenset[str]]] = {
         "status": frozenset({"Unknown", "Active", "Archived", "Pending"}),
     },
     "customers": {
+        "status": frozenset({"Unknown", "Active", "Archived"}),
+    },
+    "suppliers": {
         "status": frozenset({"Unknown", "Active", "Archived"}),
     },
 }

@@ -21,6 +21,7 @@ from agent.runner import DatasetRunner, Outcome
 log = logging.getLogger(__name__)
 
 LONG_POLL_SECONDS = 25.0
+HEARTBEAT_SECONDS = 300.0
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
 
@@ -40,6 +41,7 @@ class LinkPoller:
         client: CloudClient,
         runner: DatasetRunner,
         *,
+        data_types: list[str],
         stop: threading.Event,
         idle_limit: float | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -49,6 +51,7 @@ class LinkPoller:
         self.result = PollResult()
         self._client = client
         self._runner = runner
+        self._data_types = data_types
         self._stop = stop
         self._idle_limit = idle_limit
         self._monotonic = monotonic
@@ -58,6 +61,7 @@ class LinkPoller:
     def run(self) -> PollResult:
         """Poll until stopped, until idle for ``idle_limit`` seconds, or until unauthorized."""
         last_activity = self._monotonic()
+        last_heartbeat: float | None = None
         while not self._stop.is_set():
             wait = LONG_POLL_SECONDS
             if self._idle_limit is not None:
@@ -66,6 +70,12 @@ class LinkPoller:
                     log.info("%s: no dataset for %.0f s; stopping", self.name, self._idle_limit)
                     break
             try:
+                now = self._monotonic()
+                if last_heartbeat is None or now - last_heartbeat >= HEARTBEAT_SECONDS:
+                    # Tells the cloud our version and what we can read, so hopeless datasets
+                    # end NotSupported there at once.
+                    self._client.heartbeat(self._data_types)
+                    last_heartbeat = now
                 assignment = self._client.poll(wait)
                 self._on_success()
                 if assignment is not None:

@@ -17,6 +17,7 @@ from functools import partial
 from agent.clock import Clock, utc_now
 from agent.cloud_client import Assignment, CloudClient, TransitionRefused
 from agent.errors import AuthorizationLost, CloudUnavailable, DatasetFailed, DataTypeNotSupported
+from agent.lease import LeaseKeeper
 from agent.sources.base import Record, Source
 from agent.states import DatasetStatus, check_transition
 from agent.validation import validate
@@ -55,6 +56,10 @@ class DatasetRunner:
         self._chunk_size = chunk_size
 
     def run(self, assignment: Assignment) -> Outcome:
+        with LeaseKeeper(self._client, assignment.dataset_id, assignment.lease_seconds):
+            return self._run(assignment)
+
+    def _run(self, assignment: Assignment) -> Outcome:
         dataset = _Dataset(assignment)
         data_type = assignment.data_type
         try:
@@ -69,7 +74,7 @@ class DatasetRunner:
             validate(data_type, records)
             self._enter(dataset, S.PROCESSING)
             chunks = self._upload(dataset, records)
-            self._enter(dataset, S.COMPLETE, chunks=chunks)
+            self._enter(dataset, S.COMPLETE, chunks=chunks, record_count=len(records))
             log.info("%s %s: Complete, %d records", data_type, dataset.id, len(records))
             return Outcome(dataset.id, data_type, S.COMPLETE)
         except DatasetFailed as failure:
@@ -111,6 +116,7 @@ class DatasetRunner:
         *,
         error_message: str | None = None,
         chunks: int | None = None,
+        record_count: int | None = None,
     ) -> None:
         check_transition(dataset.status, status)
         moment = self._clock()
@@ -122,6 +128,7 @@ class DatasetRunner:
                 moment,
                 error_message=error_message,
                 chunks=chunks,
+                record_count=record_count,
             )
         )
         dataset.status = status

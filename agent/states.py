@@ -71,7 +71,8 @@ HAPPY_PATH: tuple[DatasetStatus, ...] = (
     S.COMPLETE,
 )
 
-_ANY_LIVE_STATE_MAY_END_IN = frozenset({S.INTERNAL_ERROR, S.CANCELLED})
+# Authorization can be lost, and bugs can strike, at any point of a run.
+_ANY_LIVE_STATE_MAY_END_IN = frozenset({S.INTERNAL_ERROR, S.CANCELLED, S.AUTH_ERROR})
 _SOURCE_FAILURES = frozenset(
     {S.AUTH_ERROR, S.RATE_LIMIT_ERROR, S.PERMISSIONS_ERROR, S.PREREQUISITE_NOT_MET, S.NOT_SUPPORTED}
 )
@@ -88,6 +89,24 @@ _NEXT: dict[DatasetStatus, frozenset[DatasetStatus]] = {
     S.PROCESSING_QUEUED: frozenset({S.PROCESSING}),
     S.PROCESSING: frozenset({S.COMPLETE, S.PROCESSING_ERROR}),
 }
+
+IN_PROGRESS_STATES: frozenset[DatasetStatus] = frozenset(
+    {
+        S.FETCHING,
+        S.MAP_QUEUED,
+        S.MAPPING,
+        S.VALIDATION_QUEUED,
+        S.VALIDATING,
+        S.PROCESSING_QUEUED,
+        S.PROCESSING,
+    }
+)
+"""States in which an agent is working on the dataset (it holds a lease on it)."""
+
+# The cloud takes a dataset back when its agent's lease lapses mid-run (see docs/PROTOCOL.md);
+# only the cloud makes this move, never an agent's report.
+for _state in IN_PROGRESS_STATES:
+    _NEXT[_state] = _NEXT[_state] | {S.QUEUED}
 
 LEGAL_TRANSITIONS: dict[DatasetStatus, frozenset[DatasetStatus]] = {
     state: _NEXT.get(state, frozenset())

@@ -1,4 +1,4 @@
-"""The agent API (``/agent/v1``): link, long-poll, report transitions, upload records.
+"""The agent API (``/agent/v1``): link, tokens, heartbeat, long poll, leases, reports, uploads.
 
 Documented for agent authors in ``docs/PROTOCOL.md``; keep the two in step.
 """
@@ -7,31 +7,33 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import RowMapping
 from starlette.concurrency import run_in_threadpool
 
 from agent.clock import from_iso, to_iso
 from agent.states import DatasetStatus
-from cloud.auth import agent_connection, settings_of, store_of
-from cloud.settings import CloudSettings
-from cloud.store import CLAIM_LEASE, Store
-from cloud.wakeups import Wakeups
+from cloud.agents import Tokens
+from cloud.auth import AgentDep, ServicesDep
 
 router = APIRouter(prefix="/agent/v1")
 
-StoreDep = Annotated[Store, Depends(store_of)]
-AgentDep = Annotated[RowMapping, Depends(agent_connection)]
-
 
 # Wire names are camelCase, like the public API's.
-class LinkRequest(BaseModel):
-    linkCode: str
+class AgentInfo(BaseModel):
     agentVersion: str = "unknown"
     hostname: str = ""
+    dataTypes: list[str] | None = None  # what the agent can read; None = not saying
+
+
+class LinkRequest(AgentInfo):
+    linkCode: str
+
+
+class RefreshRequest(BaseModel):
+    refreshToken: str
 
 
 class PollRequest(BaseModel):
@@ -44,40 +46,56 @@ class TransitionReport(BaseModel):
     errorMessage: str | None = None
     progress: int | None = Field(default=None, ge=0, le=100)
     chunks: int | None = Field(default=None, ge=0)
-
-
-class ChunkUpload(BaseModel):
-    records: list[dict[str, Any]]
+    recordCount: int | None = Field(default=None, ge=0)
 
 
 @router.post("/link")
-def link(body: LinkRequest, store: StoreDep) -> dict[str, Any]:
-    result = store.link_agent(
-        body.linkCode, agent_version=body.agentVersion, hostname=body.hostname
+def link(body: LinkRequest, services: ServicesDep) -> dict[str, Any]:
+    grant = services.agents.link(
+        body.linkCode,
+        agent_version=body.agentVersion,
+        hostname=body.hostname,
+        data_types=body.dataTypes,
     )
     return {
-        "companyId": result.connection["company_id"],
-        "companyName": result.company_name,
-        "connectionId": result.connection["id"],
-        "token": result.agent_token,
+        "companyId": grant.connection["company_id"],
+        "companyName": grant.company_name,
+        "connectionId": grant.connection["id"],
+        **_tokens(grant.tokens, services.db.now()),
+    }
+
+
+@router.post("/token")
+def refresh(body: RefreshRequest, services: ServicesDep) -> dict[str, Any]:
+    return _tokens(services.agents.refresh(body.refreshToken), services.db.now())
+
+
+@router.post("/heartbeat")
+def heartbeat(body: AgentInfo, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+    services.agents.heartbeat(
+        connection["id"],
+        agent_version=body.agentVersion,
+        hostname=body.hostname,
+        data_types=body.dataTypes or [],
+    )
+    return {
+        "serverTime": to_iso(services.db.now()),
+        "pollWaitSeconds": services.settings.max_poll_wait_seconds,
+        "leaseSeconds": services.datasets.lease.total_seconds(),
     }
 
 
 @router.post("/poll")
 async def poll(
-    body: PollRequest,
-    request: Request,
-    connection: AgentDep,
-    store: StoreDep,
-    settings: Annotated[CloudSettings, Depends(settings_of)],
+    body: PollRequest, request: Request, connection: AgentDep, services: ServicesDep
 ) -> dict[str, Any]:
     """Answer at once with the next Queued dataset, or hold the request until one is queued."""
-    wakeups: Wakeups = request.app.state.wakeups
-    deadline = time.monotonic() + min(body.waitSeconds, settings.max_poll_wait_seconds)
-    with wakeups.listening(connection["id"]) as woken:
+    wait = min(body.waitSeconds, services.settings.max_poll_wait_seconds)
+    deadline = time.monotonic() + wait
+    with services.wakeups.listening(connection["id"]) as woken:
         while True:
             woken.clear()
-            dataset = await run_in_threadpool(store.claim_next, connection["id"])
+            dataset = await run_in_threadpool(services.datasets.claim_next, connection["id"])
             remaining = deadline - time.monotonic()
             if dataset is not None or remaining <= 0 or await request.is_disconnected():
                 break
@@ -85,7 +103,7 @@ async def poll(
                 async with asyncio.timeout(remaining):
                     await woken.wait()
             except TimeoutError:
-                dataset = await run_in_threadpool(store.claim_next, connection["id"])
+                dataset = await run_in_threadpool(services.datasets.claim_next, connection["id"])
                 break
     if dataset is None:
         return {"dataset": None}
@@ -94,16 +112,22 @@ async def poll(
             "id": dataset["id"],
             "dataType": dataset["data_type"],
             "requested": dataset["requested"],
-            "leaseSeconds": int(CLAIM_LEASE.total_seconds()),
+            "leaseSeconds": services.datasets.lease.total_seconds(),
         }
     }
 
 
+@router.post("/datasets/{dataset_id}/lease")
+def renew_lease(dataset_id: str, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+    until = services.datasets.renew_lease(connection["id"], dataset_id)
+    return {"leaseUntil": to_iso(until), "leaseSeconds": services.datasets.lease.total_seconds()}
+
+
 @router.post("/datasets/{dataset_id}/transitions")
 def report_transition(
-    dataset_id: str, body: TransitionReport, connection: AgentDep, store: StoreDep
+    dataset_id: str, body: TransitionReport, connection: AgentDep, services: ServicesDep
 ) -> dict[str, Any]:
-    row = store.record_transition(
+    row = services.datasets.record_transition(
         connection["id"],
         dataset_id,
         body.status,
@@ -111,13 +135,29 @@ def report_transition(
         error_message=body.errorMessage,
         progress=body.progress,
         chunks=body.chunks,
+        record_count=body.recordCount,
     )
-    return {"id": row["id"], "status": row["status"], "serverTime": to_iso(store.now())}
+    return {"id": row["id"], "status": row["status"], "serverTime": to_iso(services.db.now())}
 
 
 @router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)
-def upload_chunk(
-    dataset_id: str, chunk: int, body: ChunkUpload, connection: AgentDep, store: StoreDep
+async def upload_chunk(
+    dataset_id: str, chunk: int, request: Request, connection: AgentDep, services: ServicesDep
 ) -> Response:
-    store.stage_chunk(connection["id"], dataset_id, chunk, body.records)
+    """Stage one page of records. The body is ``{"records": [...]}``; its SHA-256 in hex comes
+    in ``X-Content-SHA256`` and must match."""
+    body = await request.body()
+    checksum = request.headers.get("x-content-sha256")
+    await run_in_threadpool(
+        services.datasets.stage_chunk, connection["id"], dataset_id, chunk, body, checksum
+    )
     return Response(status_code=204)
+
+
+def _tokens(tokens: Tokens, now: Any) -> dict[str, Any]:
+    return {
+        "accessToken": tokens.access_token,
+        "accessTokenExpiresIn": int((tokens.access_expires - now).total_seconds()),
+        "refreshToken": tokens.refresh_token,
+        "refreshTokenExpires": to_iso(tokens.refresh_expires),
+    }

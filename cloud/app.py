@@ -16,32 +16,40 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agent.clock import Clock, utc_now
 from agent.states import IllegalTransition
 from agent.version import __version__
-from cloud import agent_api, public_api
-from cloud.db import open_database
+from cloud import agent_api, companies_api, data_api, datasets_api, settings_api
 from cloud.errors import CloudError
+from cloud.services import build_services
 from cloud.settings import CloudSettings
-from cloud.store import Store
-from cloud.wakeups import Wakeups
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: CloudSettings, *, clock: Clock = utc_now) -> FastAPI:
-    wakeups = Wakeups()
+def create_app(
+    settings: CloudSettings, *, clock: Clock = utc_now, run_maintenance: bool = True
+) -> FastAPI:
+    """The app. ``run_maintenance=False`` leaves the periodic sweep to the caller (tests)."""
+    services = build_services(settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        wakeups.bind(asyncio.get_running_loop())
-        yield
+        services.wakeups.bind(asyncio.get_running_loop())
+        if run_maintenance:
+            services.maintenance.start()
+        try:
+            yield
+        finally:
+            services.maintenance.stop()
 
     app = FastAPI(title="Connector reference cloud", version=__version__, lifespan=lifespan)
-    app.state.settings = settings
-    app.state.wakeups = wakeups
-    app.state.store = Store(
-        open_database(settings.database_url), clock=clock, on_queued=wakeups.notify
-    )
-    app.include_router(public_api.router)
-    app.include_router(agent_api.router)
+    app.state.services = services
+    for router in (
+        companies_api.router,
+        datasets_api.router,
+        settings_api.router,
+        data_api.router,
+        agent_api.router,
+    ):
+        app.include_router(router)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:
@@ -77,7 +85,9 @@ async def _on_cloud_error(_request: Request, exc: Exception) -> Response:
 
 
 async def _on_illegal_transition(_request: Request, exc: Exception) -> Response:
-    return _error(409, str(exc))
+    assert isinstance(exc, IllegalTransition)
+    body = {**error_body(409, str(exc)), "currentStatus": str(exc.current)}
+    return JSONResponse(body, status_code=409)
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> Response:

@@ -1,4 +1,4 @@
-"""Who is calling: the API user (Basic, the API key) or an agent (Bearer, its token)."""
+"""Who is calling: the API user (Basic, the API key) or an agent (Bearer, its access token)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,31 @@ from sqlalchemy import RowMapping
 from starlette.concurrency import run_in_threadpool
 
 from cloud.errors import Unauthorized
-from cloud.settings import CloudSettings
-from cloud.store import Store
+from cloud.services import Services
 
 
-def settings_of(request: Request) -> CloudSettings:
-    settings: CloudSettings = request.app.state.settings
-    return settings
+def services_of(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
 
 
-def store_of(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
+ServicesDep = Annotated[Services, Depends(services_of)]
 
 
-def require_api_key(
-    request: Request, settings: Annotated[CloudSettings, Depends(settings_of)]
-) -> None:
+def require_api_key(request: Request, services: ServicesDep) -> None:
     """``Authorization: Basic base64(apiKey)``, as the official SDKs send it."""
-    expected = "Basic " + base64.b64encode(settings.api_key.encode()).decode()
+    expected = "Basic " + base64.b64encode(services.settings.api_key.encode()).decode()
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Unauthorized("Missing or wrong API key: send Authorization: Basic base64(apiKey).")
 
 
-async def agent_connection(
-    request: Request, store: Annotated[Store, Depends(store_of)]
-) -> RowMapping:
-    """The connection whose agent token came with the request (``Authorization: Bearer``)."""
+async def agent_connection(request: Request, services: ServicesDep) -> RowMapping:
+    """The connection whose agent's access token came with the request."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("This call needs the connector's token: Authorization: Bearer TOKEN.")
-    return await run_in_threadpool(store.authenticate_agent, token)
+    return await run_in_threadpool(services.agents.authenticate, token)
+
+
+AgentDep = Annotated[RowMapping, Depends(agent_connection)]

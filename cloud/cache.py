@@ -8,6 +8,7 @@ when a record's content changes in the cache.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 from typing import Any
@@ -20,10 +21,24 @@ from cloud.db import datasets, records, staged_chunks
 from cloud.errors import BadRequest, Conflict
 
 
-def stage(conn: Connection, dataset_id: str, chunk: int, payload: list[dict[str, Any]]) -> None:
-    """Keep one chunk of a dataset's records; uploading the same chunk again replaces it."""
+def stage(conn: Connection, dataset_id: str, chunk: int, body: bytes, checksum: str | None) -> None:
+    """Keep one chunk of a dataset's records; uploading the same chunk again replaces it.
+
+    ``body`` is the request body as sent, ``{"records": [...]}``; ``checksum`` its SHA-256 in
+    hex, which must match, so a page damaged on the way is refused rather than stored.
+    """
     if chunk < 0:
         raise BadRequest("Chunk numbers start at 0.")
+    if checksum is None:
+        raise BadRequest("A chunk must carry the SHA-256 of its body (X-Content-SHA256).")
+    if hashlib.sha256(body).hexdigest() != checksum.lower():
+        raise BadRequest(f"Chunk {chunk} does not match its checksum: send it again.")
+    try:
+        payload = json.loads(body)["records"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadRequest(f'Chunk {chunk} is not {{"records": [...]}} JSON.') from exc
+    if not isinstance(payload, list):
+        raise BadRequest(f"Chunk {chunk}: records must be a list.")
     for record in payload:
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise BadRequest(f"Every record needs a string 'id' (chunk {chunk}).")
@@ -36,7 +51,9 @@ def stage(conn: Connection, dataset_id: str, chunk: int, payload: list[dict[str,
     )
 
 
-def publish(conn: Connection, dataset: RowMapping, *, chunks: int, now: datetime) -> None:
+def publish(
+    conn: Connection, dataset: RowMapping, *, chunks: int, record_count: int | None, now: datetime
+) -> None:
     """Replace the cache of the dataset's data type with its staged records."""
     staged = {
         row.chunk: row.payload
@@ -50,12 +67,22 @@ def publish(conn: Connection, dataset: RowMapping, *, chunks: int, now: datetime
     if missing:
         raise Conflict(f"Cannot complete: record chunks {missing} of {chunks} never arrived.")
     incoming: dict[str, dict[str, Any]] = {}
+    received = 0
     for chunk in range(chunks):
         for record in json.loads(staged[chunk]):
             incoming[record["id"]] = record
+            received += 1
+    if record_count is not None and record_count != received:
+        raise Conflict(
+            f"Cannot complete: {record_count} records were announced, {received} arrived."
+        )
 
-    key = (records.c.company_id == dataset["company_id"]) & (
-        records.c.data_type == dataset["data_type"]
+    # A company may sync several books: what one connection no longer has is deleted from
+    # that connection's records only.
+    key = (
+        (records.c.company_id == dataset["company_id"])
+        & (records.c.data_type == dataset["data_type"])
+        & (records.c.connection_id == dataset["connection_id"])
     )
     existing = {row.record_id: row for row in conn.execute(select(records).where(key)).mappings()}
     stamp = to_iso(now)
@@ -110,7 +137,13 @@ def has_synced(conn: Connection, company_id: str, data_type: str) -> bool:
 
 
 def read(
-    conn: Connection, company_id: str, data_type: str, *, offset: int, limit: int
+    conn: Connection,
+    company_id: str,
+    data_type: str,
+    *,
+    offset: int,
+    limit: int | None,
+    connection_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of published records, each with ``modifiedDate`` and ``metadata.isDeleted``."""
     if not has_synced(conn, company_id, data_type):
@@ -119,6 +152,8 @@ def read(
             f"Queue a {data_type} sync and read again once it is Complete."
         )
     key = (records.c.company_id == company_id) & (records.c.data_type == data_type)
+    if connection_id is not None:
+        key &= records.c.connection_id == connection_id
     total = int(conn.execute(select(func.count()).where(key)).scalar_one())
     query = (
         (select(records).where(key).order_by(records.c.position, records.c.record_id))

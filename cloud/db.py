@@ -6,11 +6,16 @@ machine is not enough. Timestamps are stored as ISO 8601 text in UTC, exactly as
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Engine,
     ForeignKey,
     Index,
@@ -23,6 +28,8 @@ from sqlalchemy import (
     event,
 )
 
+from agent.clock import Clock, utc_now
+
 metadata = MetaData()
 
 companies = Table(
@@ -31,6 +38,7 @@ companies = Table(
     Column("id", String(36), primary_key=True),
     Column("name", Text, nullable=False),
     Column("description", Text),
+    Column("tags", Text),  # JSON object of string -> string
     Column("created", String(32), nullable=False),
 )
 
@@ -46,11 +54,40 @@ connections = Table(
     # The one-time link code travels in the linkUrl; it is spent by the agent's link exchange.
     Column("link_code", String(16), unique=True),
     Column("link_code_expires", String(32)),
-    # Only a hash of the agent's token is kept: a leaked database cannot impersonate an agent.
-    Column("agent_token_hash", String(64), unique=True),
     Column("agent_last_seen", String(32)),
     Column("agent_version", Text),
     Column("agent_hostname", Text),
+    Column("agent_data_types", Text),  # JSON list the agent says it can read; NULL = unknown
+    Column("status_reason", Text),  # why the connection is Deauthorized, in words for people
+)
+
+# Only hashes of the agent's tokens are kept: a leaked database cannot impersonate an agent.
+agent_credentials = Table(
+    "agent_credentials",
+    metadata,
+    Column("connection_id", ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
+    Column("access_hash", String(64), nullable=False, unique=True),
+    Column("access_expires", String(32), nullable=False),
+    Column("refresh_hash", String(64), nullable=False, unique=True),
+    Column("refresh_expires", String(32), nullable=False),
+    # The refresh token just rotated out stays good for a moment, in case the answer that
+    # carried its successor was lost on the way to the agent.
+    Column("previous_refresh_hash", String(64)),
+    Column("previous_refresh_until", String(32)),
+)
+
+sync_settings = Table(
+    "sync_settings",
+    metadata,
+    Column("scope", String(36), primary_key=True),  # "profile", or a company id
+    Column("data_type", String(64), primary_key=True),
+    Column("fetch_on_first_link", Boolean, nullable=False),
+    Column("sync_schedule", Integer, nullable=False),  # hours; 0 = never on a schedule
+    Column("sync_order", Integer, nullable=False),
+    Column("sync_from_utc", String(32)),
+    Column("sync_from_window", Integer),
+    Column("months_to_sync", Integer),
+    Column("is_locked", Boolean),
 )
 
 datasets = Table(
@@ -71,6 +108,7 @@ datasets = Table(
     # Set when an agent claims the dataset; a claim lapses (and the dataset is offered again)
     # when the agent neither reports nor renews before this time.
     Column("lease_until", String(32)),
+    Column("attempts", Integer, nullable=False, default=0),  # claims that lapsed mid-run
     Index("ix_datasets_connection_status", "connection_id", "status"),
     Index("ix_datasets_company_type", "company_id", "data_type"),
 )
@@ -104,6 +142,33 @@ records = Table(
     Column("is_deleted", Boolean, nullable=False, default=False),
     Column("position", Integer, nullable=False),  # order the source gave, for stable paging
 )
+
+
+class Database:
+    """The engine, the clock, and transactions: every write in one transaction under one lock.
+
+    The lock makes a claim, a transition or a publication all-or-nothing with respect to each
+    other inside one server process; SQLite allows a single writer anyway. Across processes
+    (PostgreSQL) the same statements run inside the database's own transactions.
+    """
+
+    def __init__(self, engine: Engine, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._write_lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
 
 
 def open_database(url: str) -> Engine:

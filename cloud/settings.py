@@ -11,3 +11,7 @@ class CloudSettings:
     api_key: str
     public_url: str  # where people and agents reach this server; link URLs start with it
     max_poll_wait_seconds: float = 25.0
+    lease_seconds: float = 60.0  # how long a claimed dataset stays the agent's without word
+    access_token_ttl_seconds: float = 3600.0
+    refresh_token_ttl_seconds: float = 90 * 24 * 3600.0
+    sweep_seconds: float = 5.0  # how often leases, expiries and schedules are checked

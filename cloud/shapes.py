@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import RowMapping
 
 from agent.clock import from_iso
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus, is_error
-from cloud.store import PLATFORMS
+from cloud.tenancy import PLATFORMS
 
 # Stable ids for the one integration this cloud offers, as Codat's catalogue would list it.
 _INTEGRATION_IDS = {"gncs": "6b2a6a59-9c3e-4d0b-9c58-1e0f6f4a9c11"}
@@ -23,24 +23,41 @@ def link_url(public_url: str, link_code: str | None) -> str:
     return f"{public_url}/link/{link_code}" if link_code else f"{public_url}/link"
 
 
-def company(row: RowMapping, connections: Sequence[RowMapping], public_url: str) -> dict[str, Any]:
+def company(
+    row: RowMapping, connections: Sequence[RowMapping], public_url: str, now: datetime
+) -> dict[str, Any]:
     pending = next((c for c in connections if c["link_code"]), None)
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
         "redirect": link_url(public_url, pending["link_code"] if pending else None),
         "created": row["created"],
-        "dataConnections": [connection(c, public_url) for c in connections],
+        "dataConnections": [connection(c, public_url, now) for c in connections],
     }
     if row["description"]:
         body["description"] = row["description"]
+    if row["tags"]:
+        body["tags"] = json.loads(row["tags"])
     synced = [c["last_sync"] for c in connections if c["last_sync"]]
     if synced:
         body["lastSync"] = max(synced)
     return body
 
 
-def connection(row: RowMapping, public_url: str) -> dict[str, Any]:
+ONLINE_WITHIN_SECONDS = 90.0
+
+
+def agent_online(row: RowMapping, now: datetime) -> bool:
+    """Heard from recently enough that a queued dataset will be picked up at once."""
+    seen = row["agent_last_seen"]
+    return (
+        row["status"] == "Linked"
+        and seen is not None
+        and (now - from_iso(seen)).total_seconds() < ONLINE_WITHIN_SECONDS
+    )
+
+
+def connection(row: RowMapping, public_url: str, now: datetime) -> dict[str, Any]:
     key = row["platform_key"]
     body: dict[str, Any] = {
         "id": row["id"],
@@ -53,11 +70,15 @@ def connection(row: RowMapping, public_url: str) -> dict[str, Any]:
         "status": row["status"],
         "created": row["created"],
         "connectionInfo": {
+            "agentOnline": agent_online(row, now),
             "agentLastSeen": row["agent_last_seen"],
             "agentVersion": row["agent_version"],
             "agentHostname": row["agent_hostname"],
+            "agentDataTypes": json.loads(row["agent_data_types"] or "null"),
         },
     }
+    if row["status_reason"]:
+        body["connectionInfo"]["statusReason"] = row["status_reason"]
     if row["last_sync"]:
         body["lastSync"] = row["last_sync"]
     return body
@@ -102,7 +123,7 @@ def _why_queued(status: DatasetStatus, agent_last_seen: str | None, now: datetim
     if agent_last_seen is None:
         return "Waiting for the connector to be installed and linked"
     idle = (now - from_iso(agent_last_seen)).total_seconds()
-    if idle < 90:
+    if idle < ONLINE_WITHIN_SECONDS:
         return "Waiting for the connector to pick it up"
     return f"Waiting for the connector to come online; last seen {_ago(idle)}"
 
@@ -136,36 +157,3 @@ def data_status(datasets: Sequence[RowMapping]) -> dict[str, dict[str, Any]]:
         "latestSuccessfulSyncId",
     )
     return {dt: {k: entry[k] for k in key_order if k in entry} for dt, entry in statuses.items()}
-
-
-def envelope(
-    results: list[dict[str, Any]],
-    *,
-    base_url: str,
-    path: str,
-    query: Mapping[str, str],
-    page: int,
-    page_size: int,
-    total: int,
-) -> dict[str, Any]:
-    """The list envelope: results, paging numbers and ``_links`` (self, current, next, previous)."""
-
-    def href(page_number: int | None = None) -> str:
-        params = dict(query)
-        if page_number is not None:
-            params["page"] = str(page_number)
-            params["pageSize"] = str(page_size)
-        return f"{base_url}{path}" + (f"?{urlencode(params)}" if params else "")
-
-    links: dict[str, Any] = {"self": {"href": f"{base_url}{path}"}, "current": {"href": href()}}
-    if page * page_size < total:
-        links["next"] = {"href": href(page + 1)}
-    if page > 1:
-        links["previous"] = {"href": href(page - 1)}
-    return {
-        "results": results,
-        "pageNumber": page,
-        "pageSize": page_size,
-        "totalResults": total,
-        "_links": links,
-    }

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
+
+LINK_CODE_LIFETIME = timedelta(days=7)
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read over the phone or copied by hand survives.
 _LINK_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"

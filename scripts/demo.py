@@ -26,7 +26,7 @@ SAMPLE_BOOKS = {
     "sqlite": ROOT / "resources" / "sample-books" / "sample.gnucash",
     "xml": ROOT / "resources" / "sample-books" / "sample-xml.gnucash",
 }
-MUST_COMPLETE = ("chartOfAccounts", "customers")
+MUST_COMPLETE = ("chartOfAccounts", "customers", "suppliers")
 
 
 def connector(home: Path, *args: str) -> None:

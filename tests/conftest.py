@@ -52,7 +52,7 @@ class CloudHarness:
     def linked_agent(self, company_id: str) -> dict[str, str]:
         """Link a new connection of ``company_id``; returns the Bearer header of its agent."""
         grant = self.link(self.new_connection(company_id)["linkUrl"])
-        return {"Authorization": f"Bearer {grant['token']}"}
+        return {"Authorization": f"Bearer {grant['accessToken']}"}
 
 
 @pytest.fixture
@@ -63,5 +63,5 @@ def cloud(tmp_path: Path) -> Iterator[CloudHarness]:
         public_url="http://cloud.test",
         max_poll_wait_seconds=0.5,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings, run_maintenance=False)) as client:
         yield CloudHarness(client)

@@ -4,8 +4,9 @@ Run with Debian's interpreter, which has the engine's bindings (package python3-
 
     /usr/bin/python3 tests/gnucash_oracle.py BOOK_PATH
 
-Prints one JSON object: ``{"accounts": [...], "customers": [...]}``; every value comes from the
-engine's own getters (balances from ``xaccAccountGetBalance``), never from reading the file.
+Prints one JSON object: ``{"accounts": [...], "customers": [...], "vendors": [...]}``; every value
+comes from the engine's own getters (balances from ``xaccAccountGetBalance``), never from reading
+the file.
 
 The engine writes ``.log`` files beside any book it opens and may take a lock, so it only ever
 opens a private copy in a temporary folder, never the book it was given.
@@ -17,12 +18,13 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from gnucash import Query, Session, SessionOpenMode
 from gnucash import gnucash_core_c as core
-from gnucash.gnucash_business import Customer
+from gnucash.gnucash_business import Customer, Vendor
 
 
 def _uri(path: Path) -> str:
@@ -67,25 +69,40 @@ def _address(address: Any) -> dict[str, str]:
     }
 
 
+def _owner(owner: Any) -> dict[str, Any]:
+    """What customers and vendors both have (the engine gives them the same getters)."""
+    return {
+        "guid": owner.GetGUID().to_string(),
+        "id": owner.GetID(),
+        "name": owner.GetName(),
+        "notes": owner.GetNotes() or "",
+        "active": bool(owner.GetActive()),
+        "currency": owner.GetCurrency().get_mnemonic(),
+    }
+
+
 def _customer(customer: Any) -> dict[str, Any]:
     return {
-        "guid": customer.GetGUID().to_string(),
-        "id": customer.GetID(),
-        "name": customer.GetName(),
-        "notes": customer.GetNotes() or "",
-        "active": bool(customer.GetActive()),
-        "currency": customer.GetCurrency().get_mnemonic(),
+        **_owner(customer),
         "addr": _address(customer.GetAddr()),
         "shipaddr": _address(customer.GetShipAddr()),
     }
 
 
-def _customers(book: Any) -> list[dict[str, Any]]:
+def _vendor(vendor: Any) -> dict[str, Any]:
+    # A vendor has one address: GnuCash keeps no shipping address for what the business buys.
+    return {**_owner(vendor), "addr": _address(vendor.GetAddr())}
+
+
+def _business(
+    book: Any, id_type: str, wrap: Callable[..., Any], describe: Callable[[Any], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Every business object of one type (``GNC_ID_CUSTOMER``, ...) in the engine's book."""
     query = Query()
-    query.search_for("gncCustomer")
+    query.search_for(id_type)
     query.set_book(book)
     try:
-        return [_customer(Customer(instance=found)) for found in query.run()]
+        return [describe(wrap(instance=found)) for found in query.run()]
     finally:
         query.destroy()
 
@@ -102,12 +119,14 @@ def describe(book_path: Path) -> dict[str, Any]:
             root = book.get_root_account()
             root_guid = root.GetGUID().to_string()
             accounts = [_account(a, root_guid) for a in root.get_descendants()]
-            customers = _customers(book)
+            customers = _business(book, core.GNC_ID_CUSTOMER, Customer, _customer)
+            vendors = _business(book, core.GNC_ID_VENDOR, Vendor, _vendor)
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
     customers.sort(key=lambda c: c["guid"])
-    return {"accounts": accounts, "customers": customers}
+    vendors.sort(key=lambda v: v["guid"])
+    return {"accounts": accounts, "customers": customers, "vendors": vendors}
 
 
 def main(argv: list[str]) -> int:

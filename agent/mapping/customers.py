@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.mapping import owners
 from agent.sources.base import Record
 from agent.sources.gnucash.records import Address, Book, Customer
 
@@ -13,20 +14,15 @@ def map_customers(book: Book) -> list[Record]:
 
 
 def _map_customer(customer: Customer) -> Record:
-    status = "Active" if customer.active else "Archived"
-    addresses = [
-        _address(kind, address)
-        for kind, address in (("Billing", customer.billing), ("Delivery", customer.shipping))
-        if address.lines
-    ]
+    status = owners.status(customer.active)
     record: Record = {
         "id": customer.guid,
         "customerName": customer.name,
-        "contactName": customer.billing.name or None,
-        "emailAddress": customer.billing.email or None,
-        "phone": customer.billing.phone or None,
+        **owners.contact_fields(customer.billing),
         "defaultCurrency": customer.currency,
-        "addresses": addresses,
+        "addresses": owners.addresses(
+            ("Billing", customer.billing), ("Delivery", customer.shipping)
+        ),
         "contacts": [_contact(customer.billing, status)] if customer.billing.name else [],
         "status": status,
         # The customer number people see in GnuCash, which the standard model has no field for.
@@ -35,18 +31,8 @@ def _map_customer(customer: Customer) -> Record:
     return record
 
 
-def _address(kind: str, address: Address) -> dict[str, Any]:
-    # GnuCash keeps four free-form lines with no city or postcode fields; guessing which line is
-    # which would lose data on foreign addresses, so the first line stays line1 and the rest
-    # travel together in line2.
-    return {
-        "type": kind,
-        "line1": address.lines[0],
-        "line2": ", ".join(address.lines[1:]) or None,
-    }
-
-
 def _contact(address: Address, status: str) -> dict[str, Any]:
+    # Only customers have this list: the standard Supplier has no contacts field.
     contact: dict[str, Any] = {"name": address.name, "status": status}
     if address.email:
         contact["email"] = address.email

@@ -11,6 +11,10 @@ Record = dict[str, Any]
 class Source(Protocol):
     """A local accounting package, read for one data type at a time."""
 
+    def readable_data_types(self) -> list[str]:
+        """Every data type this source can read, as the agent announces them to the cloud."""
+        ...
+
     def unsupported_reason(self, data_type: str) -> str | None:
         """None when ``data_type`` can be read; otherwise why not, in words for the cloud side."""
         ...

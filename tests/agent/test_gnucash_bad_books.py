@@ -207,8 +207,12 @@ Edit = Callable[[bytes], bytes]
             "38920/0",
         ),
         (lambda x: x.replace(b"<cust:active>1", b"<cust:active>maybe", 1), "Pine & Pier"),
+        (
+            lambda x: x.replace(b"<vendor:active>1", b"<vendor:active>maybe", 1),
+            'the vendor "Portside Properties LLC" (ID 000001)',
+        ),
     ],
-    ids=["account-type", "split-quantity", "zero-denominator", "customer-flag"],
+    ids=["account-type", "split-quantity", "zero-denominator", "customer-flag", "vendor-flag"],
 )
 def test_garbled_xml_values_name_the_record(
     edit: Edit, names: str, book_dir: Path, workdir: Path, no_sleep: RecordingSleep
@@ -235,11 +239,22 @@ def test_garbled_xml_values_name_the_record(
         ("UPDATE accounts SET commodity_guid = NULL WHERE name = 'Savings'", '"Savings"'),
         ("UPDATE customers SET currency = 'nowhere' WHERE id = '000004'", "Northfield Dental"),
         (
+            "UPDATE vendors SET currency = 'nowhere' WHERE id = '000002'",
+            'the vendor "Casco Print Works" (ID 000002)',
+        ),
+        (
             "UPDATE splits SET quantity_denom = 0 WHERE rowid = (SELECT MIN(rowid) FROM splits)",
             "has no valid denominator",
         ),
     ],
-    ids=["account-type", "orphan-account", "no-commodity", "customer-currency", "zero-denom"],
+    ids=[
+        "account-type",
+        "orphan-account",
+        "no-commodity",
+        "customer-currency",
+        "vendor-currency",
+        "zero-denom",
+    ],
 )
 def test_garbled_sqlite_values_name_the_record(
     statement: str, names: str, book_dir: Path, workdir: Path, no_sleep: RecordingSleep

@@ -18,6 +18,7 @@ def _contents(book: Book) -> dict[str, object]:
         "default_currency": book.default_currency,
         "accounts": book.accounts,
         "customers": book.customers,
+        "vendors": book.vendors,
         "open_in_gnucash": book.open_in_gnucash,
         "notes": book.notes,
     }
@@ -37,6 +38,7 @@ def test_sqlite_and_xml_books_read_the_same(book_dir: Path, workdir: Path) -> No
     assert _contents(from_sqlite) == _contents(from_xml)
     assert len(from_sqlite.accounts) == 27
     assert len(from_sqlite.customers) == 6
+    assert len(from_sqlite.vendors) == 3
 
 
 @pytest.mark.parametrize(
@@ -100,3 +102,18 @@ def test_sample_book_shape(live_book: Path, workdir: Path) -> None:
     assert customers["000003"].name == "Pine & Pier Outfitters"
     assert customers["000004"].billing.fax == "(207) 555-0176"
     assert len(customers["000004"].billing.lines) == 4
+
+    vendors = {v.number: v for v in book.vendors}
+    assert [v.number for v in book.vendors] == ["000001", "000002", "000003"]
+    printer = vendors["000002"]
+    assert printer.name == "Casco Print Works"
+    assert printer.active is True
+    assert printer.currency == "USD"
+    assert printer.address.name == "Orders"
+    assert printer.address.lines == (
+        "Casco Print Works",
+        "71 Industrial Way",
+        "Westbrook, ME 04092",
+    )
+    assert printer.address.email == "orders@cascoprint.example"
+    assert vendors["000003"].address.phone == ""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import sqlite3
+from contextlib import closing
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 import pytest
 
 from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.records import Account, Address, Customer
+from agent.sources.gnucash.records import Account, Address, Customer, Vendor
 from tests.agent.conftest import SAMPLE_BOOKS, place_sample
 from tests.gnucash_engine import requires_gnucash, run_oracle
 
@@ -54,6 +56,18 @@ def _oracle_customer(o: dict[str, Any]) -> Customer:
     )
 
 
+def _oracle_vendor(o: dict[str, Any]) -> Vendor:
+    return Vendor(
+        guid=o["guid"],
+        number=o["id"],
+        name=o["name"],
+        notes=o["notes"],
+        active=o["active"],
+        currency=o["currency"],
+        address=_oracle_address(o["addr"]),
+    )
+
+
 def _plain_xml(book_dir: Path) -> Path:
     plain = book_dir / "Harbor Lane.gnucash"
     with gzip.open(SAMPLE_BOOKS["xml-gzip"], "rb") as src, plain.open("wb") as dst:
@@ -73,6 +87,7 @@ def test_reader_agrees_with_the_engine(book_format: str, book_dir: Path, workdir
     # Guard against a vacuous comparison: the sample book is known to hold these.
     assert len(truth["accounts"]) == 27
     assert len(truth["customers"]) == 6
+    assert len(truth["vendors"]) == 3
 
     ours = {a.guid: _account(a) for a in book.accounts}
     engine = {o["guid"]: _oracle_account(o) for o in truth["accounts"]}
@@ -80,6 +95,70 @@ def test_reader_agrees_with_the_engine(book_format: str, book_dir: Path, workdir
 
     assert {c.guid: c for c in book.customers} == {
         o["guid"]: _oracle_customer(o) for o in truth["customers"]
+    }
+    assert {v.guid: v for v in book.vendors} == {
+        o["guid"]: _oracle_vendor(o) for o in truth["vendors"]
+    }
+
+
+# The sample's vendors are all active, with no notes, fax or fourth line; these edits give the
+# engine something to disagree with: an archived vendor, notes, a full address, and none at all.
+_VENDOR_EDITS_SQL = """
+UPDATE vendors SET active = 0, notes = 'Lease renews' || char(10) || 'in June.' WHERE id = '000001';
+UPDATE vendors SET addr_fax = '(207) 555-0185', addr_addr4 = 'USA' WHERE id = '000002';
+UPDATE vendors SET addr_name = NULL, addr_addr1 = NULL, addr_addr2 = NULL, addr_addr3 = NULL
+    WHERE id = '000003';
+"""
+
+_VENDOR_EDITS_XML = [
+    (
+        b"<vendor:id>000001</vendor:id>",
+        b"<vendor:id>000001</vendor:id><vendor:notes>Lease renews\nin June.</vendor:notes>",
+    ),
+    (b"<vendor:active>1", b"<vendor:active>0"),  # the file's first vendor is 000001
+    (
+        b"<addr:addr3>Westbrook, ME 04092</addr:addr3>",
+        b"<addr:addr3>Westbrook, ME 04092</addr:addr3><addr:addr4>USA</addr:addr4>"
+        b"<addr:fax>(207) 555-0185</addr:fax>",
+    ),
+    (
+        b"<addr:name>Billing</addr:name>\n"
+        b"    <addr:addr1>Pixelform Software Inc.</addr:addr1>\n"
+        b"    <addr:addr2>500 Market Street</addr:addr2>\n"
+        b"    <addr:addr3>San Francisco, CA 94105</addr:addr3>",
+        b"",
+    ),
+]
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", ["sqlite", "xml-gzip"])
+def test_readers_agree_with_the_engine_on_edited_vendors(
+    book_format: str, book_dir: Path, workdir: Path
+) -> None:
+    live = place_sample(book_format, book_dir)
+    if book_format == "sqlite":
+        with closing(sqlite3.connect(live)) as db, db:
+            db.executescript(_VENDOR_EDITS_SQL)
+    else:
+        with gzip.open(live, "rb") as f:
+            xml = f.read()
+        for old, new in _VENDOR_EDITS_XML:
+            assert old in xml
+            xml = xml.replace(old, new, 1)
+        live.write_bytes(gzip.compress(xml))
+
+    book = read_book(live, workdir)
+    truth = run_oracle(live)
+
+    vendors = {v.number: v for v in book.vendors}
+    assert vendors["000001"].active is False
+    assert vendors["000001"].notes == "Lease renews\nin June."
+    assert vendors["000002"].address.fax == "(207) 555-0185"
+    assert len(vendors["000002"].address.lines) == 4
+    assert vendors["000003"].address == Address()
+    assert {v.guid: v for v in book.vendors} == {
+        o["guid"]: _oracle_vendor(o) for o in truth["vendors"]
     }
 
 
@@ -95,3 +174,7 @@ def test_engine_balances_are_not_trivial(book_dir: Path) -> None:
     customers = {c["id"]: c for c in truth["customers"]}
     assert customers["000005"]["active"] is False
     assert customers["000002"]["shipaddr"]["addr2"] == "27 Bayview Street"
+    vendors = {v["id"]: v for v in truth["vendors"]}
+    assert vendors["000002"]["name"] == "Casco Print Works"
+    assert vendors["000002"]["addr"]["email"] == "orders@cascoprint.example"
+    assert vendors["000003"]["addr"]["phone"] == ""

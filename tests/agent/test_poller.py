@@ -33,6 +33,11 @@ class ScriptedClient:
         self.script = script
         self.clock = clock
         self.waits: list[float] = []
+        self.heartbeats: list[list[str]] = []
+
+    def heartbeat(self, data_types: list[str]) -> dict[str, Any]:
+        self.heartbeats.append(data_types)
+        return {}
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         self.waits.append(wait_seconds)
@@ -76,6 +81,7 @@ def _poller(script: list[Any], *, idle_limit: float | None = None) -> tuple[Any,
         "link",
         client,  # type: ignore[arg-type]
         runner,  # type: ignore[arg-type]
+        data_types=["customers"],
         stop=stop,
         idle_limit=idle_limit,
         monotonic=clock,
@@ -111,3 +117,5 @@ def test_no_wait_after_a_dataset_and_an_idle_exit() -> None:
     # Datasets arrive at once (no time passes), so each poll may wait the whole idle limit;
     # the empty third poll uses it up, and the loop ends without a fourth.
     assert client.waits == [5.0, 5.0, 5.0]
+    # The cloud learns what the agent reads before the first poll, and not on every poll.
+    assert client.heartbeats == [["customers"]]

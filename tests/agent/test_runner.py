@@ -10,12 +10,15 @@ from typing import Any
 import pytest
 
 from agent.cloud_client import CloudClient
+from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.errors import RecordUnmappable
 from agent.runner import DatasetRunner
 from agent.sources.base import Record
 from agent.sources.gnucash.source import GnuCashSource
 from agent.states import DatasetStatus
+from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from tests.memory_keyring import memory_store
 
 
 class Linked:
@@ -46,8 +49,10 @@ def linked(cloud: LocalCloud) -> Iterator[Linked]:
             f"/companies/{company_id}/connections", json={"platformKey": "gncs"}
         ).json()["linkUrl"]
     with CloudClient(cloud.url) as anonymous:
-        grant = anonymous.link(link_url.rsplit("/", 1)[1])
-    with CloudClient(cloud.url, grant.token) as client:
+        # Claims every type, so that the runner, not the cloud, decides what it can read.
+        grant = anonymous.link(link_url.rsplit("/", 1)[1], list(ACCOUNTING_DATA_TYPES))
+    keeper = TokenKeeper(grant.connection_id, memory_store(), first_grant=grant.tokens)
+    with CloudClient(cloud.url, keeper) as client:
         yield Linked(cloud, client, company_id)
 
 
@@ -75,6 +80,9 @@ class _Source:
 
     def __init__(self, failure: Exception) -> None:
         self.failure = failure
+
+    def readable_data_types(self) -> list[str]:
+        return ["customers"]
 
     def unsupported_reason(self, data_type: str) -> str | None:
         return None
@@ -126,8 +134,8 @@ def test_an_unsupported_data_type_ends_not_supported_with_the_reason(
     linked: Linked, tmp_path: Path
 ) -> None:
     runner = DatasetRunner(linked.client, GnuCashSource(tmp_path / "book", tmp_path / "work"))
-    outcome = runner.run(_next_of(linked, "suppliers"))
+    outcome = runner.run(_next_of(linked, "bills"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "NotSupported"
     assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "NotSupported"]
-    assert "cannot read suppliers" in dataset["errorMessage"]
+    assert "cannot read bills" in dataset["errorMessage"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from agent.clock import to_iso, utc_now
@@ -31,12 +33,27 @@ def complete(
     """Take a claimed dataset through every phase to Complete, uploading ``records``."""
     for status in ("Fetching", "Mapping", "Validating", "Processing"):
         assert report(cloud, agent, dataset_id, status).status_code == 200
-    upload = cloud.http.put(
-        f"/agent/v1/datasets/{dataset_id}/chunks/0", json={"records": records}, headers=agent
-    )
+    upload = upload_chunk(cloud, agent, dataset_id, 0, records)
     assert upload.status_code == 204, upload.text
     done = report(cloud, agent, dataset_id, "Complete", chunks=1)
     assert done.status_code == 200, done.text
+
+
+def upload_chunk(
+    cloud: CloudHarness,
+    agent: dict[str, str],
+    dataset_id: str,
+    chunk: int,
+    records: list[dict[str, Any]],
+    *,
+    checksum: str | None = None,
+) -> Any:
+    """PUT one page as the agent does: the body with its SHA-256 alongside."""
+    body = json.dumps({"records": records}).encode()
+    headers = {**agent, "X-Content-SHA256": checksum or hashlib.sha256(body).hexdigest()}
+    return cloud.http.put(
+        f"/agent/v1/datasets/{dataset_id}/chunks/{chunk}", content=body, headers=headers
+    )
 
 
 def fail(cloud: CloudHarness, agent: dict[str, str], dataset_id: str, message: str) -> None:

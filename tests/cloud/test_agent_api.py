@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from cloud.local import LocalCloud
-from tests.cloud.drive import claim, claim_type, report
+from tests.cloud.drive import claim, claim_type, report, upload_chunk
 from tests.conftest import CloudHarness
 
 
@@ -56,9 +56,7 @@ def test_one_agent_never_sees_another_connections_datasets(cloud: CloudHarness) 
     assert their_dataset is not None
     response = report(cloud, ours, their_dataset["id"], "Fetching")
     assert response.status_code == 404
-    upload = cloud.http.put(
-        f"/agent/v1/datasets/{their_dataset['id']}/chunks/0", json={"records": []}, headers=ours
-    )
+    upload = upload_chunk(cloud, ours, their_dataset["id"], 0, [])
     assert upload.status_code == 404
 
 
@@ -80,9 +78,7 @@ def test_transitions_are_checked_and_a_repeat_is_harmless(cloud: CloudHarness) -
 def test_uploads_are_accepted_only_while_processing(cloud: CloudHarness) -> None:
     agent = cloud.linked_agent(cloud.new_company())
     dataset = claim_type(cloud, agent, "customers")
-    early = cloud.http.put(
-        f"/agent/v1/datasets/{dataset['id']}/chunks/0", json={"records": []}, headers=agent
-    )
+    early = upload_chunk(cloud, agent, dataset["id"], 0, [])
     assert early.status_code == 409
 
 
@@ -95,7 +91,7 @@ def test_a_long_poll_is_woken_by_a_new_dataset(tmp_path: Path) -> None:
         ).json()["linkUrl"]
         token = httpx.post(
             f"{local.url}/agent/v1/link", json={"linkCode": link_url.rsplit("/", 1)[1]}
-        ).json()["token"]
+        ).json()["accessToken"]
         agent = httpx.Client(base_url=local.url, headers={"Authorization": f"Bearer {token}"})
         # Drain what the first link queued, so the next poll has to wait.
         while agent.post("/agent/v1/poll", json={"waitSeconds": 0}).json()["dataset"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.cloud.drive import claim_type, complete, fail
+from tests.cloud.drive import claim_type, complete, fail, report, upload_chunk
 from tests.conftest import CloudHarness
 
 ERROR_KEYS = {
@@ -194,14 +194,10 @@ def test_records_are_readable_only_after_a_sync_and_all_at_once(cloud: CloudHarn
     assert cloud.http.get(path, headers=cloud.auth).status_code == 409
 
     dataset = claim_type(cloud, agent, "customers")
-    from tests.cloud.drive import report
-
     for status in ("Fetching", "Mapping", "Validating", "Processing"):
         report(cloud, agent, dataset["id"], status)
-    cloud.http.put(
-        f"/agent/v1/datasets/{dataset['id']}/chunks/0",
-        json={"records": [{"id": "c1", "customerName": "A", "status": "Active"}]},
-        headers=agent,
+    upload_chunk(
+        cloud, agent, dataset["id"], 0, [{"id": "c1", "customerName": "A", "status": "Active"}]
     )
     # Staged but not complete: readers still see nothing.
     assert cloud.http.get(path, headers=cloud.auth).status_code == 409

@@ -81,20 +81,23 @@ def test_a_linked_book_syncs_to_complete(
             op["dataType"]: op
             for op in api.get(f"/companies/{company.id}/data/history").json()["results"]
         }
-        for data_type in ("chartOfAccounts", "customers"):
+        for data_type in ("chartOfAccounts", "customers", "suppliers"):
             steps = history[data_type]["statusHistory"]
             assert [s["status"] for s in steps] == HAPPY_PATH, data_type
             stamps = [from_iso(s["timestamp"]) for s in steps]
             assert stamps == sorted(stamps), data_type
         # Whatever this agent cannot read yet ends NotSupported, with the reason.
-        for data_type in ("company", "suppliers", "invoices", "bills"):
+        for data_type in ("company", "invoices", "bills"):
             assert history[data_type]["status"] == "NotSupported"
             assert "cannot read" in history[data_type]["errorMessage"]
 
         customers = _read_all(api, f"/companies/{company.id}/data/customers")
+        suppliers = _read_all(api, f"/companies/{company.id}/data/suppliers")
         accounts = _read_all(api, f"/companies/{company.id}/data/accounts")
 
     assert _customers_as_in_book(customers) == _customers_from_engine(truth)
+    assert _suppliers_as_in_book(suppliers) == _suppliers_from_engine(truth)
+    assert len(suppliers) == 3  # not a vacuous comparison
     assert {a["id"]: (a["name"], a["currentBalance"]) for a in accounts} == {
         a["guid"]: (a["name"], float(Fraction(a["balance"]))) for a in truth["accounts"]
     }
@@ -110,38 +113,50 @@ def _read_all(api: Any, path: str) -> list[dict[str, Any]]:
 
 def _customers_as_in_book(customers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The cloud's customers, reduced to what the engine can say about each."""
-    reduced = {}
-    for customer in customers:
-        billing = next((a for a in customer["addresses"] if a["type"] == "Billing"), None)
-        reduced[customer["id"]] = {
-            "name": customer["customerName"],
-            "active": customer["status"] == "Active",
-            "currency": customer["defaultCurrency"],
-            "contact": customer["contactName"] or "",
-            "email": customer["emailAddress"] or "",
-            "phone": customer["phone"] or "",
-            "address": [billing["line1"], billing["line2"] or ""] if billing else ["", ""],
-            "deleted": customer["metadata"]["isDeleted"],
-        }
-    return reduced
+    return {c["id"]: _owner_as_in_book(c, c["customerName"]) for c in customers}
+
+
+def _suppliers_as_in_book(suppliers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The cloud's suppliers, reduced to what the engine can say about each vendor."""
+    return {s["id"]: _owner_as_in_book(s, s["supplierName"]) for s in suppliers}
+
+
+def _owner_as_in_book(record: dict[str, Any], name: str) -> dict[str, Any]:
+    billing = next((a for a in record["addresses"] if a["type"] == "Billing"), None)
+    return {
+        "name": name,
+        "active": record["status"] == "Active",
+        "currency": record["defaultCurrency"],
+        "contact": record["contactName"] or "",
+        "email": record["emailAddress"] or "",
+        "phone": record["phone"] or "",
+        "address": [billing["line1"], billing["line2"] or ""] if billing else ["", ""],
+        "deleted": record["metadata"]["isDeleted"],
+    }
 
 
 def _customers_from_engine(truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    expected = {}
-    for customer in truth["customers"]:
-        addr = customer["addr"]
-        lines = [addr[key] for key in ("addr1", "addr2", "addr3", "addr4") if addr[key]]
-        expected[customer["guid"]] = {
-            "name": customer["name"],
-            "active": customer["active"],
-            "currency": customer["currency"],
-            "contact": addr["name"],
-            "email": addr["email"],
-            "phone": addr["phone"],
-            "address": [lines[0], ", ".join(lines[1:])] if lines else ["", ""],
-            "deleted": False,
-        }
-    return expected
+    return {c["guid"]: _owner_from_engine(c) for c in truth["customers"]}
+
+
+def _suppliers_from_engine(truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["guid"]: _owner_from_engine(v) for v in truth["vendors"]}
+
+
+def _owner_from_engine(owner: dict[str, Any]) -> dict[str, Any]:
+    """What the engine says of a customer or vendor, in the terms compared above."""
+    addr = owner["addr"]
+    lines = [addr[key] for key in ("addr1", "addr2", "addr3", "addr4") if addr[key]]
+    return {
+        "name": owner["name"],
+        "active": owner["active"],
+        "currency": owner["currency"],
+        "contact": addr["name"],
+        "email": addr["email"],
+        "phone": addr["phone"],
+        "address": [lines[0], ", ".join(lines[1:])] if lines else ["", ""],
+        "deleted": False,
+    }
 
 
 def _assert_the_credential_is_only_in_the_keyring(env: dict[str, str], home: Path) -> None:

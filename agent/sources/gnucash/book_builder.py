@@ -15,7 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
-from agent.sources.gnucash.records import Account, Book, BookFormat, Customer
+from agent.sources.gnucash.records import Account, Book, BookFormat, Customer, Vendor
 from agent.sources.gnucash.values import garbled
 
 # Every type GnuCash can store (xaccAccountStringToType), legacy ones included.
@@ -69,6 +69,7 @@ class BookParts:
     template_root_guid: str | None  # the scheduled-transaction templates, if the format has one
     balances: Mapping[str, Fraction]  # account GUID -> sum of split quantities
     customers: Iterable[Customer]
+    vendors: Iterable[Vendor]
     transaction_currencies: Counter[str]  # currency mnemonic -> number of transactions
     currencies: Collection[str]  # mnemonics in the book's CURRENCY namespace
 
@@ -117,6 +118,7 @@ def build_book(
         _account(by_guid[guid], root, parts.balances, source) for guid in _ordered(root, children)
     )
     customers = tuple(sorted(parts.customers, key=lambda c: (c.number, c.name, c.guid)))
+    vendors = tuple(sorted(parts.vendors, key=lambda v: (v.number, v.name, v.guid)))
     root_commodity = by_guid[root].commodity if root is not None else None
     currency, notes = _default_currency(root_commodity, accounts, parts)
     return Book(
@@ -124,6 +126,7 @@ def build_book(
         default_currency=currency,
         accounts=accounts,
         customers=customers,
+        vendors=vendors,
         snapshot_taken=taken_at,
         open_in_gnucash=open_in_gnucash,
         notes=notes,

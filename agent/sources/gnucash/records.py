@@ -57,6 +57,19 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class Vendor:
+    """A vendor (a supplier) as GnuCash stores it: like a customer, but with one address."""
+
+    guid: str
+    number: str  # the user-visible vendor ID, e.g. "000001"
+    name: str
+    notes: str
+    active: bool
+    currency: str  # mnemonic
+    address: Address
+
+
+@dataclass(frozen=True)
 class Book:
     """A parsed snapshot of one book."""
 
@@ -64,6 +77,7 @@ class Book:
     default_currency: str
     accounts: tuple[Account, ...]
     customers: tuple[Customer, ...]
+    vendors: tuple[Vendor, ...]
     snapshot_taken: datetime
     open_in_gnucash: bool = False  # a lock was present: information for the user, not an error
     notes: tuple[str, ...] = field(default=())

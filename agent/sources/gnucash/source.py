@@ -8,6 +8,7 @@ from pathlib import Path
 
 from agent.mapping.accounts import map_accounts
 from agent.mapping.customers import map_customers
+from agent.mapping.suppliers import map_suppliers
 from agent.sources.base import Record
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.records import Book
@@ -15,6 +16,7 @@ from agent.sources.gnucash.records import Book
 MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
     "chartOfAccounts": map_accounts,
     "customers": map_customers,
+    "suppliers": map_suppliers,
 }
 
 
@@ -27,6 +29,9 @@ class GnuCashSource:
         self.book_path = book_path
         self.workdir = workdir
         self._sleep = sleep  # between snapshot attempts; tests pass one that does not wait
+
+    def readable_data_types(self) -> list[str]:
+        return sorted(MAPPERS)
 
     def unsupported_reason(self, data_type: str) -> str | None:
         if data_type in MAPPERS:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
-from agent.sources.gnucash.records import Address, Book, Customer
+from agent.sources.gnucash.records import Address, Book, Customer, Vendor
 from agent.sources.gnucash.snapshot import Snapshot
 from agent.sources.gnucash.values import garbled, rational
 
@@ -89,6 +89,7 @@ def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
         template_root_guid=template_root_guid,
         balances=_balances(db, names, source),
         customers=list(_customers(db, tables, commodities, source)),
+        vendors=list(_vendors(db, tables, commodities, source)),
         transaction_currencies=_transaction_currencies(db, commodities, source),
         currencies={m for ns, m in commodities.values() if ns == "CURRENCY"},
     )
@@ -172,27 +173,56 @@ def _customers(
 ) -> Iterator[Customer]:
     if "customers" not in tables:
         return  # a book saved without GnuCash's business features has no customers
-    columns = ", ".join(
-        f"{prefix}_{field}" for prefix in ("addr", "shipaddr") for field in _ADDRESS_FIELDS
-    )
+    columns = _address_columns("addr", "shipaddr")
     rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM customers")  # noqa: S608 - columns are constants
     for guid, number, name, notes, active, currency, *addresses in rows:
-        if currency not in commodities:
-            raise garbled(
-                source,
-                f'the customer "{name}" (ID {number})',
-                f"its currency {currency} does not exist",
-            )
+        label = f'the customer "{name}" (ID {number})'
         yield Customer(
             guid=guid,
             number=_text(number),
             name=_text(name),
             notes=_text(notes),
             active=bool(active),
-            currency=commodities[currency][1],
+            currency=_currency(currency, commodities, source, label),
             billing=_address(addresses[:8]),
             shipping=_address(addresses[8:]),
         )
+
+
+def _vendors(
+    db: sqlite3.Connection,
+    tables: set[str],
+    commodities: dict[str, tuple[str, str]],
+    source: Path,
+) -> Iterator[Vendor]:
+    if "vendors" not in tables:
+        return  # as for customers: no business features, no vendors
+    columns = _address_columns("addr")
+    rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM vendors")  # noqa: S608 - columns are constants
+    for guid, number, name, notes, active, currency, *address in rows:
+        label = f'the vendor "{name}" (ID {number})'
+        yield Vendor(
+            guid=guid,
+            number=_text(number),
+            name=_text(name),
+            notes=_text(notes),
+            active=bool(active),
+            currency=_currency(currency, commodities, source, label),
+            address=_address(address),
+        )
+
+
+def _address_columns(*prefixes: str) -> str:
+    return ", ".join(f"{prefix}_{field}" for prefix in prefixes for field in _ADDRESS_FIELDS)
+
+
+def _currency(
+    guid: object, commodities: dict[str, tuple[str, str]], source: Path, label: str
+) -> str:
+    """The mnemonic of a customer's or vendor's currency, which must exist in the book."""
+    if not isinstance(guid, str) or guid not in commodities:
+        raise garbled(source, label, f"its currency {guid} does not exist")
+    return commodities[guid][1]
 
 
 def _address(values: list[object]) -> Address:

@@ -2,7 +2,8 @@
 
 The file is stream-parsed: each top-level record of ``<gnc:book>`` (an account, a transaction,
 a customer) is read when its end tag arrives and then dropped, so a book of a million splits
-needs no more memory than one of ten. Only small per-account sums and the customers are kept.
+needs no more memory than one of ten. Only small per-account sums, the customers and the vendors
+are kept.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
-from agent.sources.gnucash.records import Address, Book, Customer
+from agent.sources.gnucash.records import Address, Book, Customer, Vendor
 from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
 from agent.sources.gnucash.values import garbled, parse_flag, parse_num_denom
 
@@ -36,6 +38,7 @@ BOOK = _q("gnc", "book")
 ACCOUNT = _q("gnc", "account")
 TRANSACTION = _q("gnc", "transaction")
 CUSTOMER = _q("gnc", "GncCustomer")
+VENDOR = _q("gnc", "GncVendor")
 COMMODITY = _q("gnc", "commodity")
 CMDTY_SPACE = _q("cmdty", "space")
 CMDTY_ID = _q("cmdty", "id")
@@ -91,6 +94,7 @@ class _Collector:
         # adding a Fraction per split.
         self.sums: dict[str, dict[int, int]] = {}
         self.customers: list[Customer] = []
+        self.vendors: list[Vendor] = []
         self.transaction_currencies: Counter[str] = Counter()
         self.currencies: set[str] = set()
 
@@ -104,6 +108,8 @@ class _Collector:
             self._transaction(record)
         elif record.tag == CUSTOMER:
             self.customers.append(_customer(record, self.source))
+        elif record.tag == VENDOR:
+            self.vendors.append(_vendor(record, self.source))
         elif record.tag == COMMODITY:
             space, mnemonic = _commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
@@ -137,6 +143,7 @@ class _Collector:
                 for account, by_denom in self.sums.items()
             },
             customers=self.customers,
+            vendors=self.vendors,
             transaction_currencies=self.transaction_currencies,
             currencies=self.currencies,
         )
@@ -260,31 +267,68 @@ def _account(record: Element, source: Path) -> RawAccount:
 
 
 def _customer(record: Element, source: Path) -> Customer:
-    name = _text(record, _q("cust", "name"))
-    number = _text(record, _q("cust", "id"))
-    label = f'the customer "{name}" (ID {number})'
-    guid = _text(record, _q("cust", "guid"))
+    owner = _owner(record, "cust", "customer", source)
+    return Customer(
+        guid=owner.guid,
+        number=owner.number,
+        name=owner.name,
+        notes=owner.notes,
+        active=owner.active,
+        currency=owner.currency,
+        billing=_address(record.find(_q("cust", "addr"))),
+        shipping=_address(record.find(_q("cust", "shipaddr"))),
+    )
+
+
+def _vendor(record: Element, source: Path) -> Vendor:
+    owner = _owner(record, "vendor", "vendor", source)
+    return Vendor(
+        guid=owner.guid,
+        number=owner.number,
+        name=owner.name,
+        notes=owner.notes,
+        active=owner.active,
+        currency=owner.currency,
+        address=_address(record.find(_q("vendor", "addr"))),
+    )
+
+
+class _Owner(NamedTuple):
+    """The elements GnuCash writes alike for a customer and a vendor, read and checked."""
+
+    guid: str
+    number: str
+    name: str
+    notes: str
+    active: bool
+    currency: str
+
+
+def _owner(record: Element, prefix: str, kind: str, source: Path) -> _Owner:
+    """Read ``<prefix:guid>``, ``<prefix:name>``, ... of a ``kind`` ("customer", "vendor")."""
+    name = _text(record, _q(prefix, "name"))
+    number = _text(record, _q(prefix, "id"))
+    label = f'the {kind} "{name}" (ID {number})'
+    guid = _text(record, _q(prefix, "guid"))
     if not guid:
         raise garbled(source, label, "it has no GUID")
-    currency = record.find(_q("cust", "currency"))
+    currency = record.find(_q(prefix, "currency"))
     if currency is None:
         raise garbled(source, label, "it has no currency")
-    return Customer(
+    return _Owner(
         guid=guid,
         number=number,
         name=name,
-        notes=_text(record, _q("cust", "notes")),
-        # A customer is active unless the file says otherwise, as in GnuCash.
+        notes=_text(record, _q(prefix, "notes")),
+        # Active unless the file says otherwise, as in GnuCash.
         active=parse_flag(
-            _optional(record, _q("cust", "active")),
+            _optional(record, _q(prefix, "active")),
             default=True,
             book=source,
             record=label,
             field="active flag",
         ),
         currency=_commodity(currency)[1],
-        billing=_address(record.find(_q("cust", "addr"))),
-        shipping=_address(record.find(_q("cust", "shipaddr"))),
     )
 
 

@@ -1,0 +1,128 @@
+"""Public API: companies and their connections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+from pydantic import BaseModel
+
+from cloud import shapes
+from cloud.auth import ServicesDep, require_api_key
+from cloud.errors import BadRequest
+from cloud.paging import ListDep, page_of
+from cloud.services import Services
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+# Bodies use the public API's camelCase names.
+class CompanyBody(BaseModel):
+    name: str
+    description: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class CompanyPatch(BaseModel):
+    name: str | None = None
+    description: str | None = None
+    tags: dict[str, str] | None = None
+
+
+class ConnectionCreate(BaseModel):
+    platformKey: str
+
+
+class ConnectionPatch(BaseModel):
+    status: str | None = None
+
+
+@router.post("/companies")
+def create_company(body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
+    row = services.tenancy.create_company(body.name, body.description, body.tags)
+    return _company(services, row["id"])
+
+
+@router.get("/companies")
+def list_companies(services: ServicesDep, params: ListDep) -> dict[str, Any]:
+    companies = [_company(services, row["id"]) for row in services.tenancy.list_companies()]
+    return page_of(companies, params)
+
+
+@router.get("/companies/{company_id}")
+def get_company(company_id: str, services: ServicesDep) -> dict[str, Any]:
+    return _company(services, company_id)
+
+
+@router.patch("/companies/{company_id}")
+def update_company(company_id: str, body: CompanyPatch, services: ServicesDep) -> dict[str, Any]:
+    services.tenancy.update_company(
+        company_id, name=body.name, description=body.description, tags=body.tags, replace=False
+    )
+    return _company(services, company_id)
+
+
+@router.put("/companies/{company_id}")
+def replace_company(company_id: str, body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
+    services.tenancy.update_company(
+        company_id, name=body.name, description=body.description, tags=body.tags, replace=True
+    )
+    return _company(services, company_id)
+
+
+@router.delete("/companies/{company_id}", status_code=204)
+def delete_company(company_id: str, services: ServicesDep) -> Response:
+    services.tenancy.delete_company(company_id)
+    return Response(status_code=204)
+
+
+@router.get("/companies/{company_id}/connections")
+def list_connections(company_id: str, services: ServicesDep, params: ListDep) -> dict[str, Any]:
+    now = services.db.now()
+    public_url = services.settings.public_url
+    rows = services.tenancy.list_connections(company_id)
+    return page_of([shapes.connection(row, public_url, now) for row in rows], params)
+
+
+@router.post("/companies/{company_id}/connections")
+def create_connection(
+    company_id: str, body: ConnectionCreate, services: ServicesDep
+) -> dict[str, Any]:
+    row = services.tenancy.create_connection(company_id, body.platformKey)
+    return _connection(services, row)
+
+
+@router.get("/companies/{company_id}/connections/{connection_id}")
+def get_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
+    return _connection(services, services.tenancy.get_connection(company_id, connection_id))
+
+
+@router.delete("/companies/{company_id}/connections/{connection_id}")
+def delete_connection(company_id: str, connection_id: str, services: ServicesDep) -> Response:
+    services.tenancy.delete_connection(company_id, connection_id)
+    return Response(status_code=200)
+
+
+@router.patch("/companies/{company_id}/connections/{connection_id}")
+def unlink_connection(
+    company_id: str, connection_id: str, body: ConnectionPatch, services: ServicesDep
+) -> dict[str, Any]:
+    if body.status != "Unlinked":
+        raise BadRequest('The only change a connection accepts is {"status": "Unlinked"}.')
+    return _connection(services, services.tenancy.unlink_connection(company_id, connection_id))
+
+
+@router.post("/companies/{company_id}/connections/{connection_id}/revoke")
+def revoke_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
+    """Withdraw the agent's authorization: the connection becomes Deauthorized."""
+    return _connection(services, services.agents.revoke(company_id, connection_id))
+
+
+def _company(services: Services, company_id: str) -> dict[str, Any]:
+    row = services.tenancy.get_company(company_id)
+    connections = services.tenancy.list_connections(company_id)
+    return shapes.company(row, connections, services.settings.public_url, services.db.now())
+
+
+def _connection(services: Services, row: Any) -> dict[str, Any]:
+    return shapes.connection(row, services.settings.public_url, services.db.now())

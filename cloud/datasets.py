@@ -1,0 +1,522 @@
+"""Datasets: queued by the public API or the schedule, claimed and moved by agents.
+
+Every move goes through :func:`agent.states.check_transition` and is appended to the dataset's
+history. Moves the cloud makes on its own (an agent that cannot read a type, a lost
+authorization, a lease that lapsed) are recorded the same way, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+
+from agent.clock import from_iso, to_iso
+from agent.datatypes import ACCOUNTING_DATA_TYPES
+from agent.states import IN_PROGRESS_STATES, DatasetStatus, check_transition, is_error, is_terminal
+from cloud import cache
+from cloud.db import Database, connections, dataset_transitions, datasets, staged_chunks
+from cloud.errors import BadRequest, Conflict, NotFound
+from cloud.tenancy import company_row, connection_row
+
+S = DatasetStatus
+
+# Where a dataset's progress stands when it enters a state, unless the agent says more precisely.
+_PROGRESS_ON_ENTRY = {
+    S.QUEUED: 0,
+    S.FETCHING: 10,
+    S.MAPPING: 40,
+    S.VALIDATING: 60,
+    S.PROCESSING: 75,
+    S.COMPLETE: 100,
+}
+
+AUTH_LOST_MESSAGE = (
+    "The connector's authorization for this connection was {why}. Ask the user to re-link "
+    "Connector by following the connection's linkUrl, then queue the sync again."
+)
+STOPPED_RESPONDING_MESSAGE = (
+    "The connector stopped responding while working on this dataset, twice. Check that "
+    "Connector is running on the PC and can reach the internet, then queue the sync again."
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something the cloud tells webhook consumers about, after the transaction commits."""
+
+    event_type: str
+    company_id: str
+    payload: dict[str, Any]
+
+
+EventSink = Callable[[Event], None]
+
+
+class Datasets:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        lease: timedelta,
+        wake: Callable[[str], None] = lambda _connection_id: None,
+        emit: EventSink = lambda _event: None,
+    ) -> None:
+        self._db = db
+        self._lease = lease
+        self._wake = wake  # wakes the long polls of a connection
+        self._emit = emit
+
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    # The public side -------------------------------------------------------------------------
+
+    def queue(self, company_id: str, data_type: str, connection_id: str | None) -> RowMapping:
+        if data_type not in ACCOUNTING_DATA_TYPES:
+            raise BadRequest(f"'{data_type}' is not a data type.")
+        events: list[Event] = []
+        with self._db.writing() as conn:
+            connection = _connection_to_sync(conn, company_id, connection_id)
+            dataset_id = self._queue_one(conn, connection, data_type, events, refuse_busy=True)
+        self._after(connection["id"], events)
+        assert dataset_id is not None  # refuse_busy raised instead of skipping
+        return self.get(company_id, dataset_id)
+
+    def queue_many(
+        self, company_id: str, data_types: Iterable[str], connection_id: str | None = None
+    ) -> list[str]:
+        """Queue several types at once, skipping those already in progress."""
+        events: list[Event] = []
+        with self._db.writing() as conn:
+            connection = _connection_to_sync(conn, company_id, connection_id)
+            queued = [
+                self._queue_one(conn, connection, data_type, events, refuse_busy=False)
+                for data_type in data_types
+            ]
+        self._after(connection["id"], events)
+        return [dataset_id for dataset_id in queued if dataset_id]
+
+    def get(self, company_id: str, dataset_id: str) -> RowMapping:
+        with self._db.reading() as conn:
+            query = select(datasets).where(
+                datasets.c.company_id == company_id, datasets.c.id == dataset_id
+            )
+            found = conn.execute(query).mappings().first()
+        if found is None:
+            raise NotFound(f"No dataset {dataset_id} in company {company_id}.")
+        return found
+
+    def of_company(self, company_id: str) -> list[RowMapping]:
+        with self._db.reading() as conn:
+            company_row(conn, company_id)
+            query = (
+                select(datasets)
+                .where(datasets.c.company_id == company_id)
+                .order_by(datasets.c.queue_position)
+            )
+            return list(conn.execute(query).mappings())
+
+    def transitions_of(self, dataset_ids: list[str]) -> dict[str, list[RowMapping]]:
+        by_dataset: dict[str, list[RowMapping]] = {dataset_id: [] for dataset_id in dataset_ids}
+        with self._db.reading() as conn:
+            query = (
+                select(dataset_transitions)
+                .where(dataset_transitions.c.dataset_id.in_(dataset_ids))
+                .order_by(dataset_transitions.c.dataset_id, dataset_transitions.c.seq)
+            )
+            for row in conn.execute(query).mappings():
+                by_dataset[row["dataset_id"]].append(row)
+        return by_dataset
+
+    # The agent's side ------------------------------------------------------------------------
+
+    def claim_next(self, connection_id: str) -> RowMapping | None:
+        """Hand the oldest Queued, unclaimed dataset of a connection to its agent, with a lease.
+
+        A dataset of a type the agent said it cannot read ends NotSupported instead.
+        """
+        events: list[Event] = []
+        now = self._db.now()
+        with self._db.writing() as conn:
+            connection = (
+                conn.execute(select(connections).where(connections.c.id == connection_id))
+                .mappings()
+                .one()
+            )
+            while True:
+                found = (
+                    conn.execute(
+                        select(datasets)
+                        .where(
+                            datasets.c.connection_id == connection_id,
+                            datasets.c.status == S.QUEUED,
+                            datasets.c.lease_until.is_(None)
+                            | (datasets.c.lease_until < to_iso(now)),
+                        )
+                        .order_by(datasets.c.queue_position)
+                        .limit(1)
+                    )
+                    .mappings()
+                    .first()
+                )
+                if found is None:
+                    break
+                reason = unsupported_reason(connection, found["data_type"])
+                if reason is None:
+                    conn.execute(
+                        update(datasets)
+                        .where(datasets.c.id == found["id"])
+                        .values(lease_until=to_iso(now + self._lease))
+                    )
+                    break
+                move(conn, found, S.NOT_SUPPORTED, now, error_message=reason, events=events)
+        self._after(None, events)
+        return found
+
+    def renew_lease(self, connection_id: str, dataset_id: str) -> datetime:
+        now = self._db.now()
+        with self._db.writing() as conn:
+            dataset = _agent_dataset(conn, connection_id, dataset_id)
+            if is_terminal(S(dataset["status"])) or dataset["lease_until"] is None:
+                raise Conflict(f"This dataset is {dataset['status']}: there is no lease to renew.")
+            until = now + self._lease
+            conn.execute(
+                update(datasets)
+                .where(datasets.c.id == dataset_id)
+                .values(lease_until=to_iso(until))
+            )
+        return until
+
+    def record_transition(
+        self,
+        connection_id: str,
+        dataset_id: str,
+        status: DatasetStatus,
+        *,
+        timestamp: datetime,
+        error_message: str | None = None,
+        progress: int | None = None,
+        chunks: int | None = None,
+        record_count: int | None = None,
+    ) -> RowMapping:
+        """Move a dataset as its agent reports. Repeating the latest report is a no-op."""
+        if status == S.QUEUED:
+            raise Conflict("Only the cloud puts a dataset back in the queue.")
+        events: list[Event] = []
+        now = self._db.now()
+        with self._db.writing() as conn:
+            dataset = _agent_dataset(conn, connection_id, dataset_id)
+            if dataset["status"] == status:
+                return dataset  # a retried report that was already applied
+            if status == S.COMPLETE:
+                if chunks is None:
+                    raise BadRequest("Complete must say how many record chunks were uploaded.")
+                check_transition(S(dataset["status"]), status)
+                cache.publish(conn, dataset, chunks=chunks, record_count=record_count, now=now)
+            updated = move(
+                conn,
+                dataset,
+                status,
+                now,
+                reported_at=timestamp,
+                error_message=error_message,
+                progress=progress,
+                lease=self._lease,
+                events=events,
+            )
+        self._after(None, events)
+        return updated
+
+    def stage_chunk(
+        self, connection_id: str, dataset_id: str, chunk: int, body: bytes, checksum: str | None
+    ) -> None:
+        with self._db.writing() as conn:
+            dataset = _agent_dataset(conn, connection_id, dataset_id)
+            if dataset["status"] != S.PROCESSING:
+                raise Conflict(
+                    f"Records can only be uploaded while the dataset is Processing "
+                    f"(it is {dataset['status']})."
+                )
+            cache.stage(conn, dataset_id, chunk, body, checksum)
+
+    # Moves the cloud makes on its own --------------------------------------------------------
+
+    def take_back_lapsed(self) -> int:
+        """Requeue datasets whose agent went silent mid-run; a second lapse ends them."""
+        events: list[Event] = []
+        now = self._db.now()
+        woken: set[str] = set()
+        with self._db.writing() as conn:
+            lapsed = (
+                conn.execute(
+                    select(datasets).where(
+                        datasets.c.status.in_([str(s) for s in IN_PROGRESS_STATES]),
+                        datasets.c.lease_until < to_iso(now),
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            for dataset in lapsed:
+                if dataset["attempts"] >= 1:
+                    move(
+                        conn,
+                        dataset,
+                        S.INTERNAL_ERROR,
+                        now,
+                        error_message=STOPPED_RESPONDING_MESSAGE,
+                        events=events,
+                    )
+                    continue
+                conn.execute(
+                    delete(staged_chunks).where(staged_chunks.c.dataset_id == dataset["id"])
+                )
+                move(
+                    conn,
+                    dataset,
+                    S.QUEUED,
+                    now,
+                    events=events,
+                    description=(
+                        "Taken back from the connector, which stopped responding; "
+                        "waiting to run again"
+                    ),
+                )
+                conn.execute(
+                    update(datasets)
+                    .where(datasets.c.id == dataset["id"])
+                    .values(attempts=dataset["attempts"] + 1, lease_until=None, progress=0)
+                )
+                woken.add(dataset["connection_id"])
+        for connection_id in woken:
+            self._wake(connection_id)
+        self._after(None, events)
+        return len(lapsed)
+
+    def _queue_one(
+        self,
+        conn: Connection,
+        connection: RowMapping,
+        data_type: str,
+        events: list[Event],
+        *,
+        refuse_busy: bool,
+    ) -> str | None:
+        busy = conn.execute(
+            select(datasets.c.id, datasets.c.status).where(
+                datasets.c.connection_id == connection["id"], datasets.c.data_type == data_type
+            )
+        ).all()
+        for dataset_id, status in busy:
+            if not is_terminal(S(status)):
+                if not refuse_busy:
+                    return None
+                raise BadRequest(
+                    f"DatasetAlreadyInProgressException: Cannot queue {data_type} sync for "
+                    f"{connection['company_id']} as previous sync {dataset_id} is still in progress"
+                )
+        now = self._db.now()
+        dataset = insert_queued(conn, connection, data_type, now)
+        # What is known to be hopeless ends at once, with the reason, instead of waiting.
+        if connection["status"] == "Deauthorized":
+            why = connection["status_reason"] or "lost"
+            message = AUTH_LOST_MESSAGE.format(why=why)
+            move(conn, dataset, S.AUTH_ERROR, now, error_message=message, events=events)
+        elif (reason := unsupported_reason(connection, data_type)) is not None:
+            move(conn, dataset, S.NOT_SUPPORTED, now, error_message=reason, events=events)
+        return str(dataset["id"])
+
+    def _after(self, connection_id: str | None, events: list[Event]) -> None:
+        if connection_id is not None:
+            self._wake(connection_id)
+        for event in events:
+            self._emit(event)
+
+
+def insert_queued(
+    conn: Connection, connection: RowMapping, data_type: str, now: datetime
+) -> RowMapping:
+    dataset_id = str(uuid.uuid4())
+    last_position = conn.execute(select(func.max(datasets.c.queue_position))).scalar()
+    conn.execute(
+        insert(datasets).values(
+            id=dataset_id,
+            company_id=connection["company_id"],
+            connection_id=connection["id"],
+            data_type=data_type,
+            status=S.QUEUED,
+            requested=to_iso(now),
+            queue_position=(last_position or 0) + 1,
+            progress=0,
+            attempts=0,
+        )
+    )
+    conn.execute(
+        insert(dataset_transitions).values(
+            dataset_id=dataset_id, seq=0, status=S.QUEUED, timestamp=to_iso(now)
+        )
+    )
+    return conn.execute(select(datasets).where(datasets.c.id == dataset_id)).mappings().one()
+
+
+def move(
+    conn: Connection,
+    dataset: RowMapping,
+    status: DatasetStatus,
+    now: datetime,
+    *,
+    reported_at: datetime | None = None,
+    error_message: str | None = None,
+    progress: int | None = None,
+    description: str | None = None,
+    lease: timedelta | None = None,
+    events: list[Event],
+) -> RowMapping:
+    """Move ``dataset`` to ``status`` and append the move to its history."""
+    current = S(dataset["status"])
+    check_transition(current, status)
+    history = (
+        conn.execute(
+            select(dataset_transitions.c.timestamp)
+            .where(dataset_transitions.c.dataset_id == dataset["id"])
+            .order_by(dataset_transitions.c.seq)
+        )
+        .scalars()
+        .all()
+    )
+    # An agent's clock may be off: keep the history ordered and never in the future.
+    stamp = min(max(reported_at or now, from_iso(history[-1])), now)
+    values: dict[str, Any] = {
+        "status": status,
+        "progress": progress if progress is not None else _progress_on_entry(status, dataset),
+        "status_description": description,
+        "lease_until": to_iso(now + lease) if lease is not None else dataset["lease_until"],
+    }
+    if error_message is not None:
+        values["error_message"] = error_message
+    if status == S.COMPLETE:
+        values["completed"] = to_iso(stamp)
+        conn.execute(
+            update(connections)
+            .where(connections.c.id == dataset["connection_id"])
+            .values(last_sync=to_iso(stamp))
+        )
+    if is_terminal(status):
+        values["lease_until"] = None
+        events.append(_read_completed(dataset, status, stamp, error_message))
+    conn.execute(update(datasets).where(datasets.c.id == dataset["id"]).values(**values))
+    conn.execute(
+        insert(dataset_transitions).values(
+            dataset_id=dataset["id"], seq=len(history), status=status, timestamp=to_iso(stamp)
+        )
+    )
+    return conn.execute(select(datasets).where(datasets.c.id == dataset["id"])).mappings().one()
+
+
+def end_open_datasets(
+    conn: Connection,
+    connection_id: str,
+    status: DatasetStatus,
+    message: str,
+    now: datetime,
+    events: list[Event],
+) -> None:
+    """End every dataset of a connection that is queued or running (e.g. authorization lost)."""
+    open_datasets = (
+        conn.execute(
+            select(datasets).where(
+                datasets.c.connection_id == connection_id,
+                datasets.c.status.in_([str(S.QUEUED), *(str(s) for s in IN_PROGRESS_STATES)]),
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for dataset in open_datasets:
+        move(conn, dataset, status, now, error_message=message, events=events)
+
+
+def unsupported_reason(connection: RowMapping, data_type: str) -> str | None:
+    """Why the connection's agent cannot serve ``data_type``; None if it can (or may)."""
+    if connection["agent_data_types"] is None:
+        return None  # the agent has not said: let it decide
+    readable = json.loads(connection["agent_data_types"])
+    if data_type in readable:
+        return None
+    version = connection["agent_version"] or "unknown"
+    return (
+        f"The connector linked to this company (version {version}) cannot read {data_type}; "
+        f"it reads {', '.join(sorted(readable)) or 'nothing yet'}."
+    )
+
+
+def _read_completed(
+    dataset: RowMapping, status: DatasetStatus, stamp: datetime, error_message: str | None
+) -> Event:
+    entry: dict[str, Any] = {
+        "dataType": dataset["data_type"],
+        "datasetId": dataset["id"],
+        "datasetStatus": str(status),
+        "completed": to_iso(stamp),
+        "isErrored": is_error(status),
+    }
+    if error_message:
+        entry["errorMessage"] = error_message
+    return Event(
+        "read.completed",
+        dataset["company_id"],
+        {"connectionId": dataset["connection_id"], "dataTypes": [entry]},
+    )
+
+
+def _connection_to_sync(conn: Connection, company_id: str, connection_id: str | None) -> RowMapping:
+    if connection_id is not None:
+        found = connection_row(conn, company_id, connection_id)
+        if found["status"] == "Unlinked":
+            raise BadRequest(f"Connection {connection_id} is Unlinked: it cannot sync any more.")
+        return found
+    company_row(conn, company_id)
+    candidates = (
+        conn.execute(
+            select(connections)
+            .where(connections.c.company_id == company_id, connections.c.status != "Unlinked")
+            .order_by(connections.c.created, connections.c.id)
+        )
+        .mappings()
+        .all()
+    )
+    if not candidates:
+        raise BadRequest(f"Company {company_id} has no connection to sync.")
+    return candidates[0]
+
+
+def _agent_dataset(conn: Connection, connection_id: str, dataset_id: str) -> RowMapping:
+    # A dataset of another connection is reported as missing: an agent never learns of it.
+    found = (
+        conn.execute(
+            select(datasets).where(
+                datasets.c.id == dataset_id, datasets.c.connection_id == connection_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"No dataset {dataset_id} for this connector.")
+    return found
+
+
+def _progress_on_entry(status: DatasetStatus, dataset: RowMapping) -> int:
+    """A failed dataset keeps the progress it had reached; other terminal states are done."""
+    if status in _PROGRESS_ON_ENTRY:
+        return _PROGRESS_ON_ENTRY[status]
+    if is_error(status) or not is_terminal(status):
+        return int(dataset["progress"])
+    return 100

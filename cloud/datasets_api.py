@@ -1,0 +1,66 @@
+"""Public API: queueing syncs, the data status, and the dataset history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import RowMapping
+
+from cloud import shapes
+from cloud.auth import ServicesDep, require_api_key
+from cloud.paging import ListDep, page_of
+from cloud.services import Services
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+ConnectionIdQuery = Annotated[str | None, Query(alias="connectionId")]
+
+
+@router.post("/companies/{company_id}/data/queue/{data_type}")
+def queue_data_type(
+    company_id: str,
+    data_type: str,
+    services: ServicesDep,
+    connection_id: ConnectionIdQuery = None,
+) -> dict[str, Any]:
+    row = services.datasets.queue(company_id, data_type, connection_id)
+    return pull_operations(services, company_id, [row])[0]
+
+
+@router.post("/companies/{company_id}/data/all", status_code=204)
+def queue_all(company_id: str, services: ServicesDep) -> Response:
+    """Queue every fetch-on-first-link data type (those already in progress are left alone)."""
+    services.datasets.queue_many(company_id, services.sync_settings.first_link_types(company_id))
+    return Response(status_code=204)
+
+
+@router.get("/companies/{company_id}/dataStatus")
+def data_status(company_id: str, services: ServicesDep) -> dict[str, Any]:
+    return shapes.data_status(services.datasets.of_company(company_id))
+
+
+@router.get("/companies/{company_id}/data/history")
+def history(company_id: str, services: ServicesDep, params: ListDep) -> dict[str, Any]:
+    rows = services.datasets.of_company(company_id)
+    return page_of(pull_operations(services, company_id, rows), params)
+
+
+@router.get("/companies/{company_id}/data/history/{dataset_id}")
+def dataset(company_id: str, dataset_id: str, services: ServicesDep) -> dict[str, Any]:
+    row = services.datasets.get(company_id, dataset_id)
+    return pull_operations(services, company_id, [row])[0]
+
+
+def pull_operations(
+    services: Services, company_id: str, rows: list[RowMapping]
+) -> list[dict[str, Any]]:
+    transitions = services.datasets.transitions_of([row["id"] for row in rows])
+    seen = {c["id"]: c["agent_last_seen"] for c in services.tenancy.list_connections(company_id)}
+    now = services.db.now()
+    return [
+        shapes.pull_operation(
+            row, transitions[row["id"]], agent_last_seen=seen.get(row["connection_id"]), now=now
+        )
+        for row in rows
+    ]
