@@ -157,7 +157,7 @@ async def upload_chunk(
 def _tokens(tokens: Tokens, now: Any) -> dict[str, Any]:
     return {
         "accessToken": tokens.access_token,
-        "accessTokenExpiresIn": int((tokens.access_expires - now).total_seconds()),
+        "accessTokenExpiresIn": round((tokens.access_expires - now).total_seconds()),
         "refreshToken": tokens.refresh_token,
         "refreshTokenExpires": to_iso(tokens.refresh_expires),
     }

@@ -119,10 +119,11 @@ class Agents:
                 select(companies.c.name).where(companies.c.id == found["company_id"])
             ).scalar_one()
             connection = connection_row(conn, found["company_id"], found["id"])
+        kind = "connection.connected" if first_link else "connection.reconnected"
+        self._emit(_connection_event(kind, connection))
         if first_link:
             first = self._sync_settings.first_link_types(found["company_id"])
             self._datasets.queue_many(found["company_id"], first, found["id"])
-        self._emit(_connection_event("connection.connected", connection))
         return LinkGrant(connection=connection, company_name=company_name, tokens=tokens)
 
     def refresh(self, refresh_token: str) -> Tokens:
@@ -241,6 +242,7 @@ class Agents:
                 delete(agent_credentials).where(agent_credentials.c.connection_id == connection_id)
             )
             message = AUTH_LOST_MESSAGE.format(why=why)
+            self._db.serialise_connection(conn, connection_id)
             end_open_datasets(conn, connection_id, DatasetStatus.AUTH_ERROR, message, now, events)
             connection = (
                 conn.execute(select(connections).where(connections.c.id == connection_id))
@@ -248,7 +250,7 @@ class Agents:
                 .one()
             )
         self._wake(connection_id)
-        for event in [*events, _connection_event("connection.deauthorized", connection)]:
+        for event in [*events, _connection_event("connection.disconnected", connection)]:
             self._emit(event)
 
     def _issue(
@@ -284,12 +286,4 @@ def _data_types_json(data_types: list[str] | None) -> str | None:
 
 
 def _connection_event(event_type: str, connection: RowMapping) -> Event:
-    return Event(
-        event_type,
-        connection["company_id"],
-        {
-            "connectionId": connection["id"],
-            "status": connection["status"],
-            "platformKey": connection["platform_key"],
-        },
-    )
+    return Event(event_type, connection["company_id"], {"connectionId": connection["id"]})

@@ -16,7 +16,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from agent.clock import Clock, utc_now
 from agent.states import IllegalTransition
 from agent.version import __version__
-from cloud import agent_api, companies_api, data_api, datasets_api, settings_api
+from cloud import (
+    agent_api,
+    companies_api,
+    data_api,
+    datasets_api,
+    settings_api,
+    webhooks_api,
+)
 from cloud.errors import CloudError
 from cloud.services import build_services
 from cloud.settings import CloudSettings
@@ -33,20 +40,28 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.wakeups.bind(asyncio.get_running_loop())
+        if services.pg_wakeups is not None:
+            services.pg_wakeups.start()
         if run_maintenance:
             services.maintenance.start()
+        services.webhooks.start()
         try:
             yield
         finally:
+            services.webhooks.stop()
             services.maintenance.stop()
+            if services.pg_wakeups is not None:
+                services.pg_wakeups.stop()
 
     app = FastAPI(title="Connector reference cloud", version=__version__, lifespan=lifespan)
     app.state.services = services
+    app.state.webhooks = services.webhooks
     for router in (
         companies_api.router,
         datasets_api.router,
         settings_api.router,
         data_api.router,
+        webhooks_api.router,
         agent_api.router,
     ):
         app.include_router(router)

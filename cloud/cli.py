@@ -31,6 +31,35 @@ def main(argv: list[str] | None = None) -> int:
         "--public-url",
         help="the URL people and agents use to reach this server (default: http://HOST:PORT)",
     )
+    serve.add_argument(
+        "--refresh-token-ttl",
+        type=float,
+        default=90 * 24 * 3600,
+        metavar="SECONDS",
+        help="how long an agent's refresh token lives unused; when it expires the "
+        "connection becomes Deauthorized (default: 90 days)",
+    )
+    serve.add_argument(
+        "--access-token-ttl",
+        type=float,
+        default=3600,
+        metavar="SECONDS",
+        help="lifetime of an agent's access token (default: 1 hour)",
+    )
+    serve.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="how long a claimed dataset stays an agent's without word from it (default: 60)",
+    )
+    serve.add_argument(
+        "--sweep-seconds",
+        type=float,
+        default=5,
+        metavar="SECONDS",
+        help="how often schedules, leases and expiries are checked (default: 5)",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -43,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database,
         api_key=args.api_key,
         public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"),
+        refresh_token_ttl_seconds=args.refresh_token_ttl,
+        access_token_ttl_seconds=args.access_token_ttl,
+        lease_seconds=args.lease_seconds,
+        sweep_seconds=args.sweep_seconds,
     )
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -145,6 +145,7 @@ class Datasets:
         events: list[Event] = []
         now = self._db.now()
         with self._db.writing() as conn:
+            self._db.serialise_connection(conn, connection_id)
             connection = (
                 conn.execute(select(connections).where(connections.c.id == connection_id))
                 .mappings()
@@ -183,6 +184,7 @@ class Datasets:
     def renew_lease(self, connection_id: str, dataset_id: str) -> datetime:
         now = self._db.now()
         with self._db.writing() as conn:
+            self._db.serialise_connection(conn, connection_id)
             dataset = _agent_dataset(conn, connection_id, dataset_id)
             if is_terminal(S(dataset["status"])) or dataset["lease_until"] is None:
                 raise Conflict(f"This dataset is {dataset['status']}: there is no lease to renew.")
@@ -212,6 +214,7 @@ class Datasets:
         events: list[Event] = []
         now = self._db.now()
         with self._db.writing() as conn:
+            self._db.serialise_connection(conn, connection_id)
             dataset = _agent_dataset(conn, connection_id, dataset_id)
             if dataset["status"] == status:
                 return dataset  # a retried report that was already applied
@@ -238,6 +241,7 @@ class Datasets:
         self, connection_id: str, dataset_id: str, chunk: int, body: bytes, checksum: str | None
     ) -> None:
         with self._db.writing() as conn:
+            self._db.serialise_connection(conn, connection_id)
             dataset = _agent_dataset(conn, connection_id, dataset_id)
             if dataset["status"] != S.PROCESSING:
                 raise Conflict(
@@ -252,19 +256,22 @@ class Datasets:
         """Requeue datasets whose agent went silent mid-run; a second lapse ends them."""
         events: list[Event] = []
         now = self._db.now()
-        woken: set[str] = set()
-        with self._db.writing() as conn:
-            lapsed = (
-                conn.execute(
-                    select(datasets).where(
-                        datasets.c.status.in_([str(s) for s in IN_PROGRESS_STATES]),
-                        datasets.c.lease_until < to_iso(now),
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            for dataset in lapsed:
+        in_progress = [str(s) for s in IN_PROGRESS_STATES]
+        with self._db.reading() as conn:
+            candidates = conn.execute(
+                select(datasets.c.id, datasets.c.connection_id)
+                .where(datasets.c.status.in_(in_progress), datasets.c.lease_until < to_iso(now))
+                .order_by(datasets.c.connection_id)
+            ).all()
+        taken = 0
+        for dataset_id, connection_id in candidates:
+            with self._db.writing() as conn:
+                self._db.serialise_connection(conn, connection_id)
+                dataset = _agent_dataset(conn, connection_id, dataset_id)
+                lease = dataset["lease_until"]
+                if dataset["status"] not in in_progress or lease is None or lease >= to_iso(now):
+                    continue  # the agent spoke up meanwhile
+                taken += 1
                 if dataset["attempts"] >= 1:
                     move(
                         conn,
@@ -275,9 +282,7 @@ class Datasets:
                         events=events,
                     )
                     continue
-                conn.execute(
-                    delete(staged_chunks).where(staged_chunks.c.dataset_id == dataset["id"])
-                )
+                conn.execute(delete(staged_chunks).where(staged_chunks.c.dataset_id == dataset_id))
                 move(
                     conn,
                     dataset,
@@ -291,14 +296,12 @@ class Datasets:
                 )
                 conn.execute(
                     update(datasets)
-                    .where(datasets.c.id == dataset["id"])
+                    .where(datasets.c.id == dataset_id)
                     .values(attempts=dataset["attempts"] + 1, lease_until=None, progress=0)
                 )
-                woken.add(dataset["connection_id"])
-        for connection_id in woken:
             self._wake(connection_id)
         self._after(None, events)
-        return len(lapsed)
+        return taken
 
     def _queue_one(
         self,
@@ -309,6 +312,7 @@ class Datasets:
         *,
         refuse_busy: bool,
     ) -> str | None:
+        self._db.serialise_connection(conn, connection["id"])
         busy = conn.execute(
             select(datasets.c.id, datasets.c.status).where(
                 datasets.c.connection_id == connection["id"], datasets.c.data_type == data_type

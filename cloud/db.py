@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    text,
 )
 
 from agent.clock import Clock, utc_now
@@ -170,9 +171,36 @@ class Database:
         with self.engine.connect() as conn:
             yield conn
 
+    @property
+    def shared(self) -> bool:
+        """True when other server processes may write to the same database (PostgreSQL)."""
+        return self.engine.dialect.name == "postgresql"
+
+    def serialise_connection(self, conn: Connection, connection_id: str) -> None:
+        """Within this transaction, be the only writer for one connection's datasets.
+
+        The process lock does this inside one server; across servers sharing PostgreSQL a
+        transaction-scoped advisory lock does, so two servers never hand one dataset out twice
+        or queue the same type twice.
+        """
+        if self.shared:
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                {"key": connection_id},
+            )
+
+
+def database_url(url: str) -> str:
+    """Accept ``postgresql://`` as operators write it; SQLAlchemy needs the driver named."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
 
 def open_database(url: str) -> Engine:
     """Create the engine for ``url`` and make sure every table exists."""
+    url = database_url(url)
     engine_options: dict[str, Any] = {}
     if url.startswith("sqlite"):
         # The server's worker threads share the engine; writes are serialised by the store.
@@ -180,7 +208,11 @@ def open_database(url: str) -> Engine:
     engine = create_engine(url, **engine_options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _tune_sqlite_connection)
-    metadata.create_all(engine)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # Servers starting together must not race to create the same tables.
+            conn.execute(text("SELECT pg_advisory_xact_lock(7325001)"))
+        metadata.create_all(conn)
     return engine
 
 

@@ -29,12 +29,21 @@ def free_port() -> int:
 class LocalCloud:
     """Runs ``connector-cloud serve`` for the length of a ``with`` block."""
 
-    def __init__(self, workdir: Path, *, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        api_key: str | None = None,
+        database_url: str | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.workdir = workdir
         self.api_key = api_key or secrets.token_urlsafe(16)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_path = workdir / "cloud.db"
+        self.database_url = database_url or f"sqlite:///{self.database_path.resolve()}"
+        self.extra_args = extra_args
         self.log_path = workdir / "cloud.log"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -58,9 +67,10 @@ class LocalCloud:
             "--port",
             str(self.port),
             "--database",
-            f"sqlite:///{self.database_path.resolve()}",
+            self.database_url,
             "--log-level",
             "warning",
+            *self.extra_args,
         ]
         env = {**os.environ, "CONNECTOR_CLOUD_API_KEY": self.api_key}
         with self.log_path.open("wb") as log:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from agent.clock import Clock, utc_now
 from cloud.agents import Agents, TokenPolicy
-from cloud.datasets import Datasets, Event, EventSink
+from cloud.datasets import Datasets
 from cloud.db import Database, open_database
 from cloud.maintenance import Maintenance
 from cloud.settings import CloudSettings
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import Tenancy
 from cloud.wakeups import Wakeups
+from cloud.webhook_feed import WebhookFeed
+from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
+
+if TYPE_CHECKING:
+    from cloud.pg_wakeups import PostgresWakeups
 
 
 @dataclass(frozen=True)
@@ -26,17 +32,34 @@ class Services:
     agents: Agents
     sync_settings: SyncSettings
     maintenance: Maintenance
+    pg_wakeups: PostgresWakeups | None
+    webhooks: WebhookDispatcher
 
 
-def build_services(
-    settings: CloudSettings, *, clock: Clock = utc_now, emit: EventSink | None = None
-) -> Services:
+def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Services:
+    # Importing the dispatcher registers the webhook tables before the database is opened.
     db = Database(open_database(settings.database_url), clock)
     wakeups = Wakeups()
-    sink: EventSink = emit or _ignore
-    datasets = Datasets(
-        db, lease=timedelta(seconds=settings.lease_seconds), wake=wakeups.notify, emit=sink
+    bridge: PostgresWakeups | None = None
+    if db.shared:
+        # Only a PostgreSQL deployment needs (and has installed) the psycopg driver.
+        from cloud.pg_wakeups import PostgresWakeups
+
+        bridge = PostgresWakeups(db.engine, wakeups)
+    wake = bridge.notify if bridge is not None else wakeups.notify
+    tenancy = Tenancy(db)
+    retries = settings.webhook_retry_seconds
+    webhooks = WebhookDispatcher(
+        db.engine,
+        clock=clock,
+        retry_schedule=(
+            DEFAULT_RETRY_SCHEDULE
+            if retries is None
+            else tuple(timedelta(seconds=s) for s in retries)
+        ),
     )
+    feed = WebhookFeed(webhooks, tenancy, settings.public_url, clock)
+    datasets = Datasets(db, lease=timedelta(seconds=settings.lease_seconds), wake=wake, emit=feed)
     sync_settings = SyncSettings(db)
     agents = Agents(
         db,
@@ -46,8 +69,8 @@ def build_services(
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
-        emit=sink,
-        wake=wakeups.notify,
+        emit=feed,
+        wake=wake,
     )
     maintenance = Maintenance(
         db, datasets, agents, sync_settings, interval_seconds=settings.sweep_seconds
@@ -56,13 +79,11 @@ def build_services(
         settings=settings,
         db=db,
         wakeups=wakeups,
-        tenancy=Tenancy(db),
+        tenancy=tenancy,
         datasets=datasets,
         agents=agents,
         sync_settings=sync_settings,
         maintenance=maintenance,
+        pg_wakeups=bridge,
+        webhooks=webhooks,
     )
-
-
-def _ignore(_event: Event) -> None:
-    pass

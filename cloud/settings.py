@@ -15,3 +15,5 @@ class CloudSettings:
     access_token_ttl_seconds: float = 3600.0
     refresh_token_ttl_seconds: float = 90 * 24 * 3600.0
     sweep_seconds: float = 5.0  # how often leases, expiries and schedules are checked
+    # Waits between webhook delivery attempts; None = the standard schedule (5 s ... 10 h).
+    webhook_retry_seconds: tuple[float, ...] | None = None

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from cloud.app import create_app
+from cloud.services import Services
 from cloud.settings import CloudSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,11 +20,27 @@ SAMPLE_BOOKS = {
 API_KEY = "test-api-key"
 
 
+class FakeClock:
+    """Time that tests move by hand; each reading is a microsecond later than the last, so
+    events keep their order as they would in real time."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(microseconds=1)
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
 class CloudHarness:
     """The reference cloud in-process on a real SQLite file, with helpers for both sides."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, clock: FakeClock) -> None:
         self.http = client
+        self.clock = clock
         self.auth = {"Authorization": "Basic " + base64.b64encode(API_KEY.encode()).decode()}
 
     def public(self, method: str, path: str, **kwargs: object) -> object:
@@ -54,14 +72,28 @@ class CloudHarness:
         grant = self.link(self.new_connection(company_id)["linkUrl"])
         return {"Authorization": f"Bearer {grant['accessToken']}"}
 
+    @property
+    def services(self) -> Services:
+        services: Services = self.http.app.state.services  # type: ignore[attr-defined]
+        return services
+
+    def sweep(self) -> None:
+        """Run the cloud's periodic duties now (the background scheduler is off in tests)."""
+        self.services.maintenance.sweep()
+
 
 @pytest.fixture
-def cloud(tmp_path: Path) -> Iterator[CloudHarness]:
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, clock: FakeClock) -> Iterator[CloudHarness]:
     settings = CloudSettings(
         database_url=f"sqlite:///{tmp_path / 'cloud.db'}",
         api_key=API_KEY,
         public_url="http://cloud.test",
         max_poll_wait_seconds=0.5,
     )
-    with TestClient(create_app(settings, run_maintenance=False)) as client:
-        yield CloudHarness(client)
+    with TestClient(create_app(settings, clock=clock, run_maintenance=False)) as client:
+        yield CloudHarness(client, clock)

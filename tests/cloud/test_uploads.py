@@ -1,0 +1,89 @@
+"""Uploads: paged, checksummed, idempotent; published whole at Complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.cloud.drive import claim_type, complete, report, upload_chunk
+from tests.conftest import CloudHarness
+
+ALICE = {"id": "a", "customerName": "Alice", "status": "Active"}
+BOB = {"id": "b", "customerName": "Bob", "status": "Active"}
+
+
+def _processing(cloud: CloudHarness, agent: dict[str, str]) -> str:
+    dataset = claim_type(cloud, agent, "customers")
+    for status in ("Fetching", "Mapping", "Validating", "Processing"):
+        report(cloud, agent, dataset["id"], status)
+    return str(dataset["id"])
+
+
+def _customers(cloud: CloudHarness, company_id: str) -> list[dict[str, Any]]:
+    body = cloud.http.get(f"/companies/{company_id}/data/customers", headers=cloud.auth).json()
+    results: list[dict[str, Any]] = body["results"]
+    return results
+
+
+def test_a_retried_page_never_doubles_data(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    dataset_id = _processing(cloud, agent)
+    for _ in range(3):
+        assert upload_chunk(cloud, agent, dataset_id, 0, [ALICE]).status_code == 204
+    assert upload_chunk(cloud, agent, dataset_id, 1, [BOB]).status_code == 204
+    done = report(cloud, agent, dataset_id, "Complete", chunks=2, recordCount=2)
+    assert done.status_code == 200, done.text
+    assert [c["id"] for c in _customers(cloud, company_id)] == ["a", "b"]
+
+
+def test_a_damaged_page_is_refused(cloud: CloudHarness) -> None:
+    agent = cloud.linked_agent(cloud.new_company())
+    dataset_id = _processing(cloud, agent)
+    damaged = upload_chunk(cloud, agent, dataset_id, 0, [ALICE], checksum="0" * 64)
+    assert damaged.status_code == 400
+    assert "checksum" in damaged.json()["error"]
+
+
+def test_complete_must_match_what_arrived(cloud: CloudHarness) -> None:
+    agent = cloud.linked_agent(cloud.new_company())
+    dataset_id = _processing(cloud, agent)
+    upload_chunk(cloud, agent, dataset_id, 0, [ALICE, BOB])
+    wrong = report(cloud, agent, dataset_id, "Complete", chunks=1, recordCount=3)
+    assert wrong.status_code == 409
+    assert "3 records were announced, 2 arrived" in wrong.json()["error"]
+
+
+def test_deleted_records_stay_flagged_and_only_changes_move_modified_date(
+    cloud: CloudHarness,
+) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    first = claim_type(cloud, agent, "customers")
+    complete(cloud, agent, first["id"], [ALICE, BOB])
+    before = {c["id"]: c for c in _customers(cloud, company_id)}
+
+    cloud.clock.advance(60)
+    cloud.http.post(f"/companies/{company_id}/data/queue/customers", headers=cloud.auth)
+    second = claim_type(cloud, agent, "customers")
+    renamed = {**ALICE, "customerName": "Alice Ltd"}
+    complete(cloud, agent, second["id"], [renamed])
+    after = {c["id"]: c for c in _customers(cloud, company_id)}
+
+    assert after["a"]["customerName"] == "Alice Ltd"
+    assert after["a"]["modifiedDate"] > before["a"]["modifiedDate"]
+    assert after["b"]["metadata"] == {"isDeleted": True}
+    assert after["b"]["modifiedDate"] > before["b"]["modifiedDate"]
+
+    cloud.clock.advance(60)
+    cloud.http.post(f"/companies/{company_id}/data/queue/customers", headers=cloud.auth)
+    third = claim_type(cloud, agent, "customers")
+    complete(cloud, agent, third["id"], [renamed])
+    unchanged = {c["id"]: c for c in _customers(cloud, company_id)}
+    assert unchanged["a"]["modifiedDate"] == after["a"]["modifiedDate"]
+
+    live = cloud.http.get(
+        f"/companies/{company_id}/data/customers",
+        params={"query": "metadata.isDeleted!=true"},
+        headers=cloud.auth,
+    ).json()
+    assert [c["id"] for c in live["results"]] == ["a"]
