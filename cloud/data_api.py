@@ -6,11 +6,11 @@ latest completed sync of it, never a half-published one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
-from cloud import cache
+from cloud import cache, reports
 from cloud.auth import ServicesDep, require_api_key
 from cloud.errors import NotFound
 from cloud.paging import ListDep, envelope, page_of
@@ -60,6 +60,43 @@ def bank_accounts(
 ) -> dict[str, Any]:
     services.tenancy.get_connection(company_id, connection_id)
     return page_of(_all(services, company_id, "bankAccounts", connection_id), params)
+
+
+PeriodLength = Annotated[int, Query(alias="periodLength")]
+PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare")]
+StartMonth = Annotated[str | None, Query(alias="startMonth")]
+
+
+@router.get("/companies/{company_id}/data/financials/balanceSheet")
+def balance_sheet(
+    company_id: str,
+    services: ServicesDep,
+    period_length: PeriodLength,
+    periods_to_compare: PeriodsToCompare,
+    start_month: StartMonth = None,
+) -> dict[str, Any]:
+    return reports.balance_sheet(
+        _all(services, company_id, "balanceSheet"),
+        period_length=period_length,
+        periods=periods_to_compare,
+        start_month=start_month,
+    )
+
+
+@router.get("/companies/{company_id}/data/financials/profitAndLoss")
+def profit_and_loss(
+    company_id: str,
+    services: ServicesDep,
+    period_length: PeriodLength,
+    periods_to_compare: PeriodsToCompare,
+    start_month: StartMonth = None,
+) -> dict[str, Any]:
+    return reports.profit_and_loss(
+        _all(services, company_id, "profitAndLoss"),
+        period_length=period_length,
+        periods=periods_to_compare,
+        start_month=start_month,
+    )
 
 
 @router.get("/companies/{company_id}/data/{read_path}")

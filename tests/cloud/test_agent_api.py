@@ -58,6 +58,10 @@ def test_one_agent_never_sees_another_connections_datasets(cloud: CloudHarness) 
     assert response.status_code == 404
     upload = upload_chunk(cloud, ours, their_dataset["id"], 0, [])
     assert upload.status_code == 404
+    lease = cloud.http.post(f"/agent/v1/datasets/{their_dataset['id']}/lease", headers=ours)
+    assert lease.status_code == 404
+    # Nor can it read their data or history through the public API: that needs the API key.
+    assert cloud.http.get("/companies", headers=ours).status_code == 401
 
 
 def test_transitions_are_checked_and_a_repeat_is_harmless(cloud: CloudHarness) -> None:
