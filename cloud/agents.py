@@ -32,8 +32,9 @@ from cloud.tokens import (
 )
 
 REFRESH_GRACE = timedelta(seconds=60)
-# A poll every few seconds would otherwise write "last seen" on every request.
-LAST_SEEN_RESOLUTION = timedelta(seconds=5)
+# Polls would otherwise write "last seen" on every request; "online" means heard from within
+# 90 s, so a 30 s resolution is plenty.
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,10 @@ class Datasets:
 
         A dataset of a type the agent said it cannot read ends NotSupported instead.
         """
-        events: list[Event] = []
         now = self._db.now()
+        if not self._anything_claimable(connection_id, now):
+            return None  # the common case for an idle agent: no write, no lock
+        events: list[Event] = []
         with self._db.writing() as conn:
             self._db.serialise_connection(conn, connection_id)
             connection = (
@@ -180,6 +182,19 @@ class Datasets:
                 move(conn, found, S.NOT_SUPPORTED, now, error_message=reason, events=events)
         self._after(None, events)
         return found
+
+    def _anything_claimable(self, connection_id: str, now: datetime) -> bool:
+        with self._db.reading() as conn:
+            found = conn.execute(
+                select(datasets.c.id)
+                .where(
+                    datasets.c.connection_id == connection_id,
+                    datasets.c.status == S.QUEUED,
+                    datasets.c.lease_until.is_(None) | (datasets.c.lease_until < to_iso(now)),
+                )
+                .limit(1)
+            ).first()
+        return found is not None
 
     def renew_lease(self, connection_id: str, dataset_id: str) -> datetime:
         now = self._db.now()

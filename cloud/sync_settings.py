@@ -69,29 +69,67 @@ class SyncSettings:
 
         A type is scheduled when it is fetched on first link and has a schedule; it falls due
         ``syncSchedule`` hours after its latest dataset was requested, once that one ended.
+        A fixed number of statements, however many connections there are: this runs inside
+        the server, beside the long polls.
         """
-        found: list[tuple[str, str, str]] = []
         with self._db.reading() as conn:
+            layers: dict[str, list[RowMapping]] = {}
+            for row in conn.execute(select(sync_settings)).mappings():
+                layers.setdefault(row["scope"], []).append(row)
             linked = conn.execute(
                 select(connections.c.id, connections.c.company_id).where(
                     connections.c.status == "Linked"
                 )
             ).all()
-            for connection_id, company_id in linked:
-                settings, _own = _effective(conn, company_id)
-                latest = _latest_by_type(conn, connection_id)
-                for setting in settings:
-                    hours = setting["syncSchedule"]
-                    if not setting["fetchOnFirstLink"] or hours <= 0:
-                        continue
-                    last = latest.get(setting["dataType"])
-                    if last is None:
-                        continue  # never synced: the first link (or a person) starts it
-                    if not is_terminal(DatasetStatus(last["status"])):
-                        continue
-                    if from_iso(last["requested"]) + timedelta(hours=hours) <= now:
-                        found.append((company_id, connection_id, setting["dataType"]))
+            schedules = {
+                company_id: _schedules(layers, company_id)
+                for company_id in {company_id for _cid, company_id in linked}
+            }
+            if not any(schedules.values()):
+                return []
+            latest = _latest_datasets(conn)
+        found: list[tuple[str, str, str]] = []
+        for connection_id, company_id in linked:
+            for data_type, hours in schedules[company_id].items():
+                last = latest.get((connection_id, data_type))
+                if last is None:
+                    continue  # never synced: the first link (or a person) starts it
+                if not is_terminal(DatasetStatus(last["status"])):
+                    continue
+                if from_iso(last["requested"]) + timedelta(hours=hours) <= now:
+                    found.append((company_id, connection_id, data_type))
         return found
+
+
+def _schedules(layers: dict[str, list[RowMapping]], company_id: str) -> dict[str, int]:
+    """Data type -> hours, for the types scheduled for one company."""
+    merged = {s["dataType"]: s for s in default_settings()}
+    for scope in (PROFILE, company_id):
+        for row in layers.get(scope, []):
+            merged[row["data_type"]] = _setting(row)
+    return {
+        data_type: setting["syncSchedule"]
+        for data_type, setting in merged.items()
+        if setting["fetchOnFirstLink"] and setting["syncSchedule"] > 0
+    }
+
+
+def _latest_datasets(conn: Connection) -> dict[tuple[str, str], RowMapping]:
+    """The latest dataset of every (connection, data type), in one windowed query."""
+    ranked = select(
+        datasets.c.connection_id,
+        datasets.c.data_type,
+        datasets.c.status,
+        datasets.c.requested,
+        func.row_number()
+        .over(
+            partition_by=(datasets.c.connection_id, datasets.c.data_type),
+            order_by=datasets.c.queue_position.desc(),
+        )
+        .label("rank"),
+    ).subquery()
+    rows = conn.execute(select(ranked).where(ranked.c.rank == 1)).mappings()
+    return {(row["connection_id"], row["data_type"]): row for row in rows}
 
 
 def _effective(conn: Connection, scope: str) -> tuple[list[dict[str, Any]], bool]:
@@ -103,18 +141,6 @@ def _effective(conn: Connection, scope: str) -> tuple[list[dict[str, Any]], bool
             merged[row["data_type"]] = _setting(row)
     own = conn.execute(select(func.count()).where(sync_settings.c.scope == scope)).scalar_one()
     return list(merged.values()), bool(own)
-
-
-def _latest_by_type(conn: Connection, connection_id: str) -> dict[str, RowMapping]:
-    latest: dict[str, RowMapping] = {}
-    rows = conn.execute(
-        select(datasets.c.data_type, datasets.c.status, datasets.c.requested)
-        .where(datasets.c.connection_id == connection_id)
-        .order_by(datasets.c.queue_position)
-    ).mappings()
-    for row in rows:
-        latest[row["data_type"]] = row
-    return latest
 
 
 def _setting(row: RowMapping) -> dict[str, Any]:
