@@ -1,20 +1,35 @@
-"""``connector``: link this PC's book to the cloud, and keep it in sync."""
+"""``connector``: link this PC's books to the cloud, and keep them in sync.
+
+Exit codes: 0 success; 1 an error the message explains; 2 wrong usage; 3 a link needs
+re-authorization; 4 ``doctor`` found a problem.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from agent import doctor
 from agent.errors import ConnectorError
-from agent.facade import Connector
+from agent.facade import AgentStatus, Connector
 from agent.logs import setup_logging
 from agent.states import DatasetStatus
 from agent.version import __version__
 
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REAUTHORIZE, EXIT_DOCTOR = 0, 1, 2, 3, 4
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="connector", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="connector",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -29,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         "with no OS keyring (not recommended)",
     )
 
+    unlink = commands.add_parser("unlink", help="forget a link on this PC")
+    unlink.add_argument("connection", help="the connection (or company) id; see `status`")
+
     run = commands.add_parser("run", help="sync: wait for datasets from the cloud and run them")
     run.add_argument("--headless", action="store_true", help="no tray icon; log to the console")
     run.add_argument(
@@ -37,6 +55,29 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="exit once no dataset has arrived for this many seconds",
     )
+
+    status = commands.add_parser("status", help="links, their state, and each data type's status")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    sync = commands.add_parser("sync", help="ask the cloud to sync now")
+    sync.add_argument("data_types", nargs="*", metavar="DATA_TYPE", help="default: the usual set")
+    sync.add_argument("--connection", help="only this link")
+
+    pause = commands.add_parser("pause", help="stop syncing for a while")
+    pause.add_argument(
+        "duration", nargs="?", default="forever", help="e.g. 1h, 24h, 30m; default: until resumed"
+    )
+    commands.add_parser("resume", help="sync again after a pause")
+
+    window = commands.add_parser("window", help="sync only between two times of day")
+    window.add_argument("hours", help='e.g. "19:00-07:00", or "always"')
+
+    commands.add_parser("doctor", help="check everything Connector needs, and say what to fix")
+    commands.add_parser("logs", help="where the log files are")
+    diagnostics = commands.add_parser(
+        "diagnostics", help="save a zip for support (no credentials, no ledger data)"
+    )
+    diagnostics.add_argument("--output", type=Path, help="where to save it")
     return parser
 
 
@@ -45,18 +86,31 @@ def main(argv: list[str] | None = None) -> int:
     connector = Connector()
     setup_logging(connector.paths.log_dir, verbose=args.verbose)
     try:
-        if args.command == "link":
-            link = connector.link(
-                args.link_url, args.book, insecure_file_store=args.insecure_file_store
-            )
-            print(f"Linked {link.company_name} to {link.book_path}.")
-            return 0
-        if not args.headless:
-            print("The tray app is not part of this build yet; running headless.", file=sys.stderr)
-        summary = connector.run(until_idle=args.until_idle)
+        return COMMANDS[args.command](connector, args)
     except ConnectorError as error:
         print(f"{error.title}: {error.message}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
+    except ValueError as error:  # e.g. a sync window or duration that does not parse
+        print(str(error), file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _link(connector: Connector, args: argparse.Namespace) -> int:
+    link = connector.link(args.link_url, args.book, insecure_file_store=args.insecure_file_store)
+    print(f"Linked {link.company_name} to {link.book_path}.")
+    return EXIT_OK
+
+
+def _unlink(connector: Connector, args: argparse.Namespace) -> int:
+    link = connector.unlink(args.connection)
+    print(f"Unlinked {link.company_name}. The data already synced stays in the cloud.")
+    return EXIT_OK
+
+
+def _run(connector: Connector, args: argparse.Namespace) -> int:
+    if not args.headless:
+        print("The tray app is not part of this build yet; running headless.", file=sys.stderr)
+    summary = connector.run(until_idle=args.until_idle)
     for result in summary.results.values():
         for outcome in result.outcomes:
             line = f"{outcome.data_type}: {outcome.status}"
@@ -69,8 +123,132 @@ def main(argv: list[str] | None = None) -> int:
             "`connector link` again.",
             file=sys.stderr,
         )
-        return 3
-    return 0
+        return EXIT_REAUTHORIZE
+    return EXIT_OK
+
+
+def _status(connector: Connector, args: argparse.Namespace) -> int:
+    local = connector.status()
+    cloud = connector.cloud_status() if local.links else {}
+    if args.json:
+        print(json.dumps({"agent": _jsonable(asdict(local)), "cloud": cloud}, indent=2))
+        return EXIT_OK
+    print(_describe(local, cloud))
+    return EXIT_OK
+
+
+def _sync(connector: Connector, args: argparse.Namespace) -> int:
+    answers = connector.sync_now(args.data_types, args.connection)
+    for connection_id, answer in answers.items():
+        queued = ", ".join(d["dataType"] for d in answer["queued"]) or "nothing new"
+        print(f"{connection_id}: queued {queued}")
+        if answer["alreadyInProgress"]:
+            print(f"  already in progress: {', '.join(answer['alreadyInProgress'])}")
+    return EXIT_OK
+
+
+def _pause(connector: Connector, args: argparse.Namespace) -> int:
+    if args.duration == "forever":
+        connector.pause(None)
+        print("Paused until you run `connector resume`.")
+    else:
+        until = datetime.now(UTC) + _duration(args.duration)
+        connector.pause(until)
+        print(f"Paused until {until.astimezone():%Y-%m-%d %H:%M}.")
+    return EXIT_OK
+
+
+def _resume(connector: Connector, _args: argparse.Namespace) -> int:
+    connector.resume()
+    print("Syncing again.")
+    return EXIT_OK
+
+
+def _window(connector: Connector, args: argparse.Namespace) -> int:
+    connector.set_sync_window(None if args.hours == "always" else args.hours)
+    print("Syncs at any time." if args.hours == "always" else f"Syncs only {args.hours}.")
+    return EXIT_OK
+
+
+def _logs(connector: Connector, _args: argparse.Namespace) -> int:
+    print(connector.paths.log_dir)
+    return EXIT_OK
+
+
+def _doctor(connector: Connector, _args: argparse.Namespace) -> int:
+    checks = connector.doctor()
+    print(doctor.format_report(checks))
+    return EXIT_OK if doctor.exit_code(checks) == 0 else EXIT_DOCTOR
+
+
+def _diagnostics(connector: Connector, args: argparse.Namespace) -> int:
+    path = connector.diagnostics(args.output)
+    print(f"Saved {path}. It holds logs, settings and versions; no credentials, no ledger data.")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "link": _link,
+    "unlink": _unlink,
+    "run": _run,
+    "status": _status,
+    "sync": _sync,
+    "pause": _pause,
+    "resume": _resume,
+    "window": _window,
+    "doctor": _doctor,
+    "logs": _logs,
+    "diagnostics": _diagnostics,
+}
+
+
+def _duration(text: str) -> timedelta:
+    units = {"m": 60, "h": 3600, "d": 86400}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"'{text}' is not a duration: use e.g. 30m, 1h or 24h.")
+    return timedelta(seconds=int(number) * units[unit])
+
+
+def _describe(local: AgentStatus, cloud: dict[str, dict[str, Any]]) -> str:
+    lines = []
+    if local.credentials_in_plain_file:
+        lines.append("Warning: credentials are kept in a plain file on this PC.")
+    if local.pause_reason:
+        lines.append(local.pause_reason)
+    if local.sync_window:
+        lines.append(f"Sync window: {local.sync_window}")
+    if not local.links:
+        lines.append("No links yet: run `connector link LINK_URL --book BOOK`.")
+    for link in local.links:
+        lines.append(f"\n{link.company_name}  ({link.connection_id})")
+        lines.append(f"  book: {link.book_path}")
+        lines.append(f"  here: {link.state}; reports waiting to be sent: {link.pending_reports}")
+        if link.last_error:
+            lines.append(f"  last error: {link.last_error}")
+        remote = cloud.get(link.connection_id, {})
+        if "error" in remote:
+            lines.append(f"  cloud: {remote['error']}")
+            continue
+        connection = remote.get("connection", {})
+        lines.append(f"  cloud: connection {connection.get('status', '?')}")
+        for data_type, entry in sorted(remote.get("dataStatus", {}).items()):
+            if "currentStatus" in entry:
+                last = entry.get("lastSuccessfulSync", "never")
+                lines.append(
+                    f"    {data_type:<18} {entry['currentStatus']:<14} last success {last}"
+                )
+    return "\n".join(lines)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 if __name__ == "__main__":

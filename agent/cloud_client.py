@@ -27,6 +27,7 @@ from agent.errors import (
     LinkRefused,
     UploadRefused,
 )
+from agent.network import require_secure, tls_context
 from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
@@ -85,7 +86,9 @@ class CloudClient:
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
         clock: Clock = utc_now,
+        ca_bundle: str | None = None,
     ) -> None:
+        require_secure(cloud_url)
         self.cloud_url = cloud_url.rstrip("/")
         self._keeper = keeper
         self._clock = clock
@@ -94,6 +97,7 @@ class CloudClient:
             headers={"User-Agent": f"Connector/{__version__}"},
             timeout=timeout,
             transport=transport,
+            verify=tls_context(ca_bundle),
         )
 
     def close(self) -> None:
@@ -124,10 +128,20 @@ class CloudClient:
 
     # As the linked agent -------------------------------------------------------------------
 
-    def heartbeat(self, data_types: list[str]) -> dict[str, Any]:
-        answer: dict[str, Any] = self._send(
-            "POST", "/heartbeat", json=_agent_info(data_types)
-        ).json()
+    def heartbeat(self, data_types: list[str], *, wait_reason: str | None = None) -> dict[str, Any]:
+        """Who we are and what we read; ``wait_reason`` says why queued datasets wait."""
+        body = {**_agent_info(data_types), "waitReason": wait_reason}
+        answer: dict[str, Any] = self._send("POST", "/heartbeat", json=body).json()
+        return answer
+
+    def queue(self, data_types: list[str]) -> dict[str, Any]:
+        """Ask the cloud to queue syncs for this connection (all first-link types if empty)."""
+        answer: dict[str, Any] = self._send("POST", "/queue", json={"dataTypes": data_types}).json()
+        return answer
+
+    def status(self) -> dict[str, Any]:
+        """The cloud's view of this connection and its data types."""
+        answer: dict[str, Any] = self._send("GET", "/status").json()
         return answer
 
     def poll(self, wait_seconds: float) -> Assignment | None:

@@ -68,7 +68,15 @@ class AgentConfig:
     links: tuple[Link, ...] = ()
     # "file" only when the user opted in explicitly; the tray and status then show a warning.
     credential_store: CredentialStoreKind = "keyring"
+    paused_until: str | None = None  # ISO 8601; "9999-12-31T23:59:59.999999Z" = until resumed
+    sync_window: str | None = None  # e.g. "19:00-07:00", the PC's local time
+    ca_bundle: str | None = None  # extra certificates to trust (corporate TLS inspection)
     schema_version: int = SCHEMA_VERSION
+
+    def without_link(self, connection_id: str) -> AgentConfig:
+        return replace(
+            self, links=tuple(li for li in self.links if li.connection_id != connection_id)
+        )
 
     def with_link(self, link: Link) -> AgentConfig:
         """This config with ``link`` added, replacing any link to the same connection."""
@@ -96,6 +104,9 @@ def load_config(paths: Paths) -> AgentConfig:
     return AgentConfig(
         links=tuple(Link(**link) for link in raw.get("links", [])),
         credential_store=raw.get("credential_store", "keyring"),
+        paused_until=raw.get("paused_until"),
+        sync_window=raw.get("sync_window"),
+        ca_bundle=raw.get("ca_bundle"),
     )
 
 

@@ -1,20 +1,27 @@
-"""The agent's public face: what the CLI, the tray app and the tests call.
+"""The agent's public face: what the CLI, the tray app and the tests call, and nothing else.
 
-Methods return plain values and raise :class:`~agent.errors.ConnectorError` subclasses whose
-title and message can be shown to a person as they are.
+Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
+subclasses whose title and message can be shown to a person as they are. Observers get
+:mod:`agent.events` on agent threads.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from agent.clock import to_iso, utc_now
+from agent import diagnostics, doctor, redaction
+from agent.backoff import ErrorStreak
+from agent.clock import Clock, from_iso, to_iso, utc_now
 from agent.cloud_client import CloudClient, split_link_url
 from agent.config import (
     AgentConfig,
+    ConfigError,
     CredentialStoreKind,
     Link,
     Paths,
@@ -22,18 +29,56 @@ from agent.config import (
     save_config,
 )
 from agent.credentials import CredentialStore, open_credential_store
-from agent.errors import NotLinked
-from agent.poller import LinkPoller, PollResult
+from agent.doctor import Check
+from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
+from agent.events import (
+    CloudReconnected,
+    CloudUnreachable,
+    Event,
+    EventBus,
+    LinkStopped,
+    NeedsReauthorization,
+    Observer,
+    PauseChanged,
+    Warning,
+)
+from agent.link_worker import LinkResult, LinkWorker
+from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
+from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
+from agent.state import LocalState
+from agent.sync_gate import FOREVER, SyncWindow, sync_gate
 from agent.tokens import TokenKeeper
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class LinkStatus:
+    connection_id: str
+    company_name: str
+    book_path: str
+    cloud_url: str
+    state: str  # idle, syncing, offline, paused, needs_reauthorization, stopped, not_running
+    syncing: str | None  # the data type running now
+    pending_reports: int  # reports and pages the cloud has not acknowledged yet
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class AgentStatus:
+    running: bool
+    links: tuple[LinkStatus, ...]
+    paused_until: datetime | None
+    pause_reason: str | None
+    sync_window: str | None
+    credentials_in_plain_file: bool
+
+
+@dataclass(frozen=True)
 class RunSummary:
-    results: dict[str, PollResult]  # by connection id
+    results: dict[str, LinkResult]  # by connection id
 
     @property
     def needs_reauthorization(self) -> list[str]:
@@ -41,26 +86,81 @@ class RunSummary:
 
 
 class Connector:
-    def __init__(self, paths: Paths | None = None) -> None:
+    def __init__(self, paths: Paths | None = None, *, clock: Clock = utc_now) -> None:
         self.paths = paths or Paths.resolve()
+        self._clock = clock
+        self._bus = EventBus()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._workers: dict[str, LinkWorker] = {}
+        self._threads: list[threading.Thread] = []  # every thread started, for wait()
+        self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
+        self._link_states: dict[str, str] = {}
+        self._state: LocalState | None = None
+        self._scheduler: AgentScheduler | None = None
+        self._bus.subscribe(self._track)
+
+    # Observing ---------------------------------------------------------------------------
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer`` (on agent threads) for every event; returns the unsubscribe."""
+        return self._bus.subscribe(observer)
 
     def config(self) -> AgentConfig:
         return load_config(self.paths)
+
+    def status(self) -> AgentStatus:
+        """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
+        config = self.config()
+        gate = self._gate(config)
+        state = self._local_state()
+        links = []
+        for link in config.links:
+            worker = self._workers.get(link.connection_id)
+            recent = state.recent_runs(link.connection_id, limit=1)
+            links.append(
+                LinkStatus(
+                    connection_id=link.connection_id,
+                    company_name=link.company_name,
+                    book_path=link.book_path,
+                    cloud_url=link.cloud_url,
+                    state=self._link_state(link.connection_id, worker, gate.open),
+                    syncing=worker.busy_with if worker else None,
+                    pending_reports=state.pending(link.connection_id),
+                    last_error=recent[0].error if recent else None,
+                )
+            )
+        return AgentStatus(
+            running=self.running,
+            links=tuple(links),
+            paused_until=from_iso(config.paused_until) if config.paused_until else None,
+            pause_reason=gate.reason,
+            sync_window=config.sync_window,
+            credentials_in_plain_file=config.credential_store == "file",
+        )
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+    # Linking -------------------------------------------------------------------------------
 
     def link(self, link_url: str, book_path: Path, *, insecure_file_store: bool = False) -> Link:
         """Link this PC's book to a company in the cloud, spending the link code in the URL.
 
         Everything that can fail locally (the credential store, the book) is checked before
-        the one-time code is spent, so a failed attempt can simply be repeated.
+        the one-time code is spent, so a failed attempt can simply be repeated. Linking a
+        connection again (after re-authorization) replaces its old credential.
         """
         cloud_url, code = split_link_url(link_url)
+        redaction.register(code)
         config = self.config()
         kind: CredentialStoreKind = "file" if insecure_file_store else config.credential_store
         store = self._credential_store(kind)
         book = book_path.expanduser().resolve()
         source = GnuCashSource(book, self.paths.staging_dir / "link-check")
         source.fetch("chartOfAccounts")  # reads the book once: refuse a wrong file up front
-        with CloudClient(cloud_url) as client:
+        with CloudClient(cloud_url, ca_bundle=config.ca_bundle) as client:
             grant = client.link(code, source.readable_data_types())
         TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
         link = Link(
@@ -69,54 +169,300 @@ class Connector:
             company_name=grant.company_name,
             connection_id=grant.connection_id,
             book_path=str(book),
-            linked_at=to_iso(utc_now()),
+            linked_at=to_iso(self._clock()),
         )
         save_config(self.paths, replace(config.with_link(link), credential_store=kind))
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, book)
+        with self._lock:
+            self._link_states.pop(link.connection_id, None)
+        if self.running:  # serve it at once (a new company, or one re-authorized)
+            self._serve(link, store, None)
         return link
 
-    def run(self, *, until_idle: float | None = None) -> RunSummary:
-        """Serve every link until stopped, or until each has been idle for ``until_idle`` s."""
+    def unlink(self, connection_id: str) -> Link:
+        """Forget a link on this PC and delete its credential. The cloud keeps its data."""
+        config = self.config()
+        link = self._find(config, connection_id)
+        self._credential_store(config.credential_store).delete(connection_id)
+        save_config(self.paths, config.without_link(connection_id))
+        return link
+
+    # Syncing -------------------------------------------------------------------------------
+
+    def sync_now(
+        self, data_types: list[str] | None = None, connection_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Ask the cloud to queue syncs (all first-link types when none are named), for one
+        link or all; returns the cloud's answer per connection."""
+        config = self.config()
+        links = [self._find(config, connection_id)] if connection_id else list(config.links)
+        if not links:
+            raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
+        store = self._credential_store(config.credential_store)
+        answers = {}
+        for link in links:
+            with self._client(link, store, config) as client:
+                answers[link.connection_id] = client.queue(list(data_types or []))
+        self._nudge()
+        return answers
+
+    def cloud_status(self) -> dict[str, dict[str, Any]]:
+        """The cloud's view of each link: connection state and per-data-type status."""
+        config = self.config()
+        store = self._credential_store(config.credential_store)
+        answers: dict[str, dict[str, Any]] = {}
+        for link in config.links:
+            try:
+                with self._client(link, store, config) as client:
+                    answers[link.connection_id] = client.status()
+            except ConnectorError as error:
+                answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
+        return answers
+
+    def pause(self, until: datetime | None = None) -> None:
+        """Stop taking datasets until ``until`` (aware), or until :meth:`resume` if None."""
+        moment = until or FOREVER
+        save_config(self.paths, replace(self.config(), paused_until=to_iso(moment)))
+        self._bus.publish(PauseChanged(moment))
+        self._gate_changed()
+
+    def resume(self) -> None:
+        save_config(self.paths, replace(self.config(), paused_until=None))
+        self._bus.publish(PauseChanged(None))
+        self._gate_changed()
+
+    def set_sync_window(self, window: str | None) -> None:
+        """Sync only between two times of day (e.g. ``"19:00-07:00"``), or always if None."""
+        if window is not None:
+            window = str(SyncWindow.parse(window))
+        save_config(self.paths, replace(self.config(), sync_window=window))
+        self._gate_changed()
+
+    def _gate_changed(self) -> None:
+        """Tell the cloud at once (it stops handing out work), then wake the links."""
+        if self._workers:
+            for worker in list(self._workers.values()):
+                worker.tell_gate()
+        else:  # not running here (the CLI): tell the cloud on the running agent's behalf
+            self._tell_cloud_gate()
+        self._nudge()
+
+    def _tell_cloud_gate(self) -> None:
+        config = self.config()
+        if not config.links:
+            return
+        reason = self._gate(config).reason
+        try:
+            store = self._credential_store(config.credential_store)
+            for link in config.links:
+                with self._client(link, store, config) as client:
+                    client.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
+        except ConnectorError as error:
+            log.info("Could not tell the cloud about the pause: %s", error.message)
+
+    # Checking ------------------------------------------------------------------------------
+
+    def doctor(self) -> list[Check]:
+        """The self-test: keyring, cloud reachability hop by hop, authorization, clock, book."""
+        config = self.config()
+        stores: list[CredentialStore] = []
+
+        def open_store() -> CredentialStore:
+            if not stores:
+                stores.append(self._credential_store(config.credential_store))
+            return stores[0]
+
+        return doctor.run_checks(
+            self.paths,
+            config,
+            open_store=open_store,
+            client_for=lambda link: self._client(link, open_store(), config),
+            clock=self._clock,
+        )
+
+    def diagnostics(self, output: Path | None = None) -> Path:
+        """A zip for support: logs, settings, versions, the self-test; no credentials, no
+        ledger data."""
+        try:
+            config = self.config()
+        except ConfigError:
+            config = AgentConfig()  # the bundle still carries the raw config.json
+        checks = self.doctor() if config.links else None
+        stored: list[str] = []
+        try:
+            store = self._credential_store(config.credential_store)
+            stored = [s for link in config.links if (s := store.load(link.connection_id))]
+        except CredentialStoreUnavailable:
+            pass
+        # This process did not write the logs: hand it the secrets to look for explicitly.
+        return diagnostics.build_bundle(
+            self.paths, config, output or Path.cwd(), checks=checks, secrets=stored
+        )
+
+    # Running -------------------------------------------------------------------------------
+
+    def start(self, *, until_idle: float | None = None) -> None:
+        """Serve every link, each on its own thread; returns at once."""
         config = self.config()
         if not config.links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
         store = self._credential_store(config.credential_store)
-        stop = threading.Event()
-        pollers = [self._poller(link, store, stop, until_idle) for link in config.links]
-        threads = [
-            threading.Thread(target=poller.run, name=f"connector-poll-{index}", daemon=True)
-            for index, poller in enumerate(pollers)
-        ]
-        for thread in threads:
-            thread.start()
+        if store.insecure:
+            self._bus.publish(
+                Warning(
+                    "Connector keeps its credentials in a plain file on this PC, as you asked. "
+                    "Anyone who can read your files can read them."
+                )
+            )
+        self._stopping.clear()
+        for link in config.links:
+            self._serve(link, store, until_idle)
+        self._scheduler = AgentScheduler(
+            self._local_state(), self.paths, wake_all=self._nudge, clock=self._clock
+        )
+        self._scheduler.start()
+
+    def wait(self) -> RunSummary:
+        """Block until every link's thread has ended (idle limit, stop, lost authorization)."""
         try:
-            for thread in threads:
+            for thread in self._threads:
                 while thread.is_alive():
                     thread.join(timeout=0.5)
         except KeyboardInterrupt:
-            stop.set()
-            for thread in threads:
-                thread.join()
-        return RunSummary({p.name: p.result for p in pollers})
+            self.stop()
+        self._stop_scheduler()
+        return RunSummary({cid: worker.result for cid, worker in self._workers.items()})
 
-    def _poller(
-        self, link: Link, store: CredentialStore, stop: threading.Event, until_idle: float | None
-    ) -> LinkPoller:
+    def run(self, *, until_idle: float | None = None) -> RunSummary:
+        self.start(until_idle=until_idle)
+        return self.wait()
+
+    def stop(self, *, now: bool = False, timeout: float = 30.0) -> None:
+        """Stop serving. Gracefully, each link finishes the phase it is in (the run resumes at
+        the next start); with ``now``, nobody is waited for."""
+        self._stopping.set()
+        self._nudge()
+        if not now:
+            # Only a link in the middle of a dataset has a phase to finish; an idle one may be
+            # waiting in a long poll, and stops (as a daemon thread) when that returns.
+            for connection_id, worker in list(self._workers.items()):
+                if worker.busy_with:
+                    self._serving[connection_id].join(timeout=timeout)
+        self._stop_scheduler()
+
+    # Internals -----------------------------------------------------------------------------
+
+    def _serve(self, link: Link, store: CredentialStore, until_idle: float | None) -> None:
+        """Start (or restart) the thread serving one link."""
+        worker = self._worker(link, store, until_idle)
+        thread = threading.Thread(
+            target=worker.run, name=f"connector-link-{len(self._threads)}", daemon=True
+        )
+        with self._lock:
+            self._workers[link.connection_id] = worker
+            self._serving[link.connection_id] = thread
+            self._threads.append(thread)
+        thread.start()
+
+    def _worker(self, link: Link, store: CredentialStore, until_idle: float | None) -> LinkWorker:
         if store.load(link.connection_id) is None:
             raise NotLinked(
                 f"The credential for {link.company_name} is missing from the "
                 "keyring. Link it again with a new link URL."
             )
-        client = CloudClient(link.cloud_url, TokenKeeper(link.connection_id, store))
-        source = GnuCashSource(Path(link.book_path), self.paths.staging_dir / link.connection_id)
-        return LinkPoller(
+        config = self.config()
+        client = self._client(link, store, config)
+        state = self._local_state()
+        streak = ErrorStreak(link.connection_id, self._bus.publish)
+        sender = OutboxSender(state, client, link.connection_id, streak, self._stopping)
+        source = GnuCashSource(Path(link.book_path), self.paths.staging_dir / "snapshots")
+        runner = DatasetRunner(
             link.connection_id,
             client,
-            DatasetRunner(client, source),
-            data_types=source.readable_data_types(),
-            stop=stop,
-            idle_limit=until_idle,
+            source,
+            state,
+            sender,
+            self.paths.staging_dir / link.connection_id,
+            publish=self._bus.publish,
+            stopping=self._stopping.is_set,
+            clock=self._clock,
         )
+        return LinkWorker(
+            link,
+            client,
+            runner,
+            sender,
+            state,
+            streak,
+            data_types=source.readable_data_types(),
+            settings=self.config,
+            publish=self._bus.publish,
+            stopping=self._stopping,
+            wake=threading.Event(),
+            idle_limit=until_idle,
+            clock=self._clock,
+        )
+
+    def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
+        keeper = TokenKeeper(link.connection_id, store, clock=self._clock)
+        return CloudClient(link.cloud_url, keeper, clock=self._clock, ca_bundle=config.ca_bundle)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")
+
+    def _local_state(self) -> LocalState:
+        with self._lock:
+            if self._state is None:
+                self._state = LocalState(self.paths.data_dir / "state.db")
+            return self._state
+
+    def _gate(self, config: AgentConfig) -> Any:
+        paused = from_iso(config.paused_until) if config.paused_until else None
+        window = SyncWindow.parse(config.sync_window) if config.sync_window else None
+        return sync_gate(self._clock(), paused, window)
+
+    def _nudge(self) -> None:
+        """Wake every link's waits: something changed (stop, resume, sync now, woke up)."""
+        for worker in list(self._workers.values()):
+            worker.nudge()
+
+    def _stop_scheduler(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            self._scheduler = None
+
+    def _track(self, event: Event) -> None:
+        """Keep each link's last known condition, for :meth:`status`."""
+        states = {
+            CloudUnreachable: "offline",
+            CloudReconnected: "idle",
+            NeedsReauthorization: "needs_reauthorization",
+        }
+        connection_id = getattr(event, "connection_id", None)
+        if connection_id is None:
+            return
+        with self._lock:
+            if isinstance(event, LinkStopped):
+                current = self._link_states.get(connection_id)
+                if current != "needs_reauthorization":
+                    self._link_states[connection_id] = "stopped"
+            elif type(event) in states:
+                self._link_states[connection_id] = states[type(event)]
+
+    def _link_state(self, connection_id: str, worker: LinkWorker | None, gate_open: bool) -> str:
+        with self._lock:
+            known = self._link_states.get(connection_id)
+        if known in ("needs_reauthorization", "stopped", "offline"):
+            return known
+        if worker is None or not self.running:
+            return "not_running"
+        if worker.busy_with:
+            return "syncing"
+        return "idle" if gate_open else "paused"
+
+    @staticmethod
+    def _find(config: AgentConfig, connection_id: str | None) -> Link:
+        for link in config.links:
+            if connection_id in (link.connection_id, link.company_id):
+                return link
+        raise NotLinked(f"No link {connection_id} on this PC. `connector status` lists them.")

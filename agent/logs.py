@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from pathlib import Path
 
+from agent import redaction
+
 LOG_FILE_NAME = "connector.log"
+
+# connector.log and its rotations (connector.log.1 .. .5); nothing else in the folder.
+_LOG_NAME = re.compile(re.escape(LOG_FILE_NAME) + r"(\.\d+)?")
 
 
 def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
@@ -26,6 +32,21 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.addHandler(file_handler)
     root.addHandler(console)
+    # Both handlers, so a token never reaches the file or the screen.
+    redaction.install(file_handler)
+    redaction.install(console)
     # httpx logs every request line at INFO; our own lines say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return log_file
+
+
+def log_files(log_dir: Path) -> list[Path]:
+    """The agent's log files in ``log_dir``, newest first; symlinks and other files left out."""
+    if not log_dir.is_dir():
+        return []
+    found = [
+        path
+        for path in log_dir.iterdir()
+        if _LOG_NAME.fullmatch(path.name) and path.is_file() and not path.is_symlink()
+    ]
+    return sorted(found, key=lambda path: (len(path.name), path.name))

@@ -1,24 +1,37 @@
-"""The dataset state machine on the agent: one phase per state, every transition reported.
+"""The dataset state machine on the agent: one phase per state, every transition kept.
 
-``Queued -> Fetching -> Mapping -> Validating -> Processing -> Complete``; a phase that fails
-ends the dataset in that phase's error state with a message a person can act on. Anything
-unexpected ends it in InternalError with a diagnostic id that finds the traceback in the log.
+``Queued -> Fetching -> Mapping -> Validating -> Processing -> Complete``. Each state is
+entered in the local state store (with its report queued in the outbox) before the phase's
+work starts, and the outbox is drained as the run goes, so the cloud follows along live.
+Validated records are staged on disk with the Processing and Complete reports, so an upload
+interrupted by a crash or a lost network resumes without reading the book again.
+
+A phase that fails ends the dataset in that phase's error state with a message a person can
+act on; anything unexpected ends it in InternalError with a diagnostic id that finds the
+traceback in the log. Stopping is honoured at phase boundaries: the run stays unfinished and
+resumes at the next start.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import time
+import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from pathlib import Path
+from typing import Any
 
-from agent.clock import Clock, utc_now
-from agent.cloud_client import Assignment, CloudClient, TransitionRefused
-from agent.errors import AuthorizationLost, CloudUnavailable, DatasetFailed, DataTypeNotSupported
+from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_client import Assignment, CloudClient
+from agent.config import write_atomically
+from agent.errors import DatasetFailed, DataTypeNotSupported
+from agent.events import DatasetChanged, Event
 from agent.lease import LeaseKeeper
+from agent.outbox import Interrupted, OutboxSender
 from agent.sources.base import Record, Source
+from agent.state import LocalState, Run
 from agent.states import DatasetStatus, check_transition
 from agent.validation import validate
 
@@ -26,7 +39,7 @@ log = logging.getLogger(__name__)
 
 S = DatasetStatus
 CHUNK_SIZE = 500
-REPORT_ATTEMPTS = 5
+_ORDER = (S.QUEUED, S.FETCHING, S.MAPPING, S.VALIDATING, S.PROCESSING, S.COMPLETE)
 
 
 @dataclass(frozen=True)
@@ -42,27 +55,55 @@ class DatasetRunner:
 
     def __init__(
         self,
+        connection_id: str,
         client: CloudClient,
         source: Source,
+        state: LocalState,
+        sender: OutboxSender,
+        staging_dir: Path,
         *,
+        publish: Callable[[Event], None] = lambda _event: None,
+        stopping: Callable[[], bool] = lambda: False,
         clock: Clock = utc_now,
-        sleep: Callable[[float], None] = time.sleep,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
+        self._connection_id = connection_id
         self._client = client
         self._source = source
+        self._state = state
+        self._sender = sender
+        self._staging_dir = staging_dir
+        self._publish = publish
+        self._stopping = stopping
         self._clock = clock
-        self._sleep = sleep
         self._chunk_size = chunk_size
 
     def run(self, assignment: Assignment) -> Outcome:
-        with LeaseKeeper(self._client, assignment.dataset_id, assignment.lease_seconds):
-            return self._run(assignment)
+        """Run a dataset the cloud just handed over."""
+        self._state.start_run(
+            assignment.dataset_id,
+            self._connection_id,
+            assignment.data_type,
+            assignment.lease_seconds,
+        )
+        run = self._state.get_run(assignment.dataset_id)
+        assert run is not None
+        return self.resume(run)
 
-    def _run(self, assignment: Assignment) -> Outcome:
-        dataset = _Dataset(assignment)
-        data_type = assignment.data_type
+    def resume(self, run: Run) -> Outcome:
+        """Carry a run on from wherever it stopped (a new run starts at Queued)."""
+        with LeaseKeeper(self._client, run.dataset_id, run.lease_seconds):
+            outcome = self._run(run)
+            self._sender.drain()
+        self._clean(run.dataset_id)  # everything is with the cloud: the staged pages can go
+        return outcome
+
+    def _run(self, run: Run) -> Outcome:
+        dataset = _Progress(run)
+        data_type = run.data_type
         try:
+            if run.staged:
+                return Outcome(run.dataset_id, data_type, dataset.status)  # only sending is left
             reason = self._source.unsupported_reason(data_type)
             if reason is not None:
                 raise DataTypeNotSupported(reason)
@@ -72,84 +113,105 @@ class DatasetRunner:
             records = self._source.map(data_type, fetched)
             self._enter(dataset, S.VALIDATING)
             validate(data_type, records)
-            self._enter(dataset, S.PROCESSING)
-            chunks = self._upload(dataset, records)
-            self._enter(dataset, S.COMPLETE, chunks=chunks, record_count=len(records))
-            log.info("%s %s: Complete, %d records", data_type, dataset.id, len(records))
-            return Outcome(dataset.id, data_type, S.COMPLETE)
+            self._finish_with_upload(dataset, records)
+            log.info("%s %s: Complete, %d records", data_type, run.dataset_id, len(records))
+            return Outcome(run.dataset_id, data_type, S.COMPLETE)
         except DatasetFailed as failure:
             level = logging.INFO if failure.status == S.NOT_SUPPORTED else logging.WARNING
-            log.log(level, "%s %s: %s: %s", data_type, dataset.id, failure.status, failure.message)
-            self._enter(dataset, failure.status, error_message=failure.message)
-            return Outcome(dataset.id, data_type, failure.status, failure.message)
-        except (CloudUnavailable, AuthorizationLost):
-            # The poller backs off or asks for re-authorization; the lease returns the dataset.
+            log.log(
+                level, "%s %s: %s: %s", data_type, run.dataset_id, failure.status, failure.message
+            )
+            self._end(dataset, failure.status, failure.message)
+            return Outcome(run.dataset_id, data_type, failure.status, failure.message)
+        except Interrupted:
             raise
-        except TransitionRefused as refusal:
-            log.warning("%s %s: given up: %s", data_type, dataset.id, refusal.message)
-            return Outcome(dataset.id, data_type, dataset.status, refusal.message)
         except Exception:
             diagnostic = uuid.uuid4().hex[:12]
             log.exception(
-                "%s %s failed unexpectedly [diagnostic %s]", data_type, dataset.id, diagnostic
+                "%s %s failed unexpectedly [diagnostic %s]", data_type, run.dataset_id, diagnostic
             )
             message = (
                 f"Connector hit an unexpected problem (diagnostic id {diagnostic}). "
                 "The details are in Connector's log on the PC; please send it to support."
             )
-            self._enter(dataset, S.INTERNAL_ERROR, error_message=message)
-            return Outcome(dataset.id, data_type, S.INTERNAL_ERROR, message)
+            self._end(dataset, S.INTERNAL_ERROR, message)
+            return Outcome(run.dataset_id, data_type, S.INTERNAL_ERROR, message)
 
-    def _upload(self, dataset: _Dataset, records: list[Record]) -> int:
-        chunks = [
-            records[start : start + self._chunk_size]
-            for start in range(0, len(records), self._chunk_size)
-        ]
-        for number, chunk in enumerate(chunks):
-            self._retrying(partial(self._client.upload_chunk, dataset.id, number, chunk))
-        return len(chunks)
-
-    def _enter(
-        self,
-        dataset: _Dataset,
-        status: DatasetStatus,
-        *,
-        error_message: str | None = None,
-        chunks: int | None = None,
-        record_count: int | None = None,
-    ) -> None:
+    def _enter(self, dataset: _Progress, status: DatasetStatus) -> None:
+        """Enter the next phase, unless this run entered it before a restart."""
+        if _ORDER.index(status) <= _ORDER.index(dataset.status):
+            return
+        if self._stopping():
+            raise Interrupted
         check_transition(dataset.status, status)
-        moment = self._clock()
-        self._retrying(
-            partial(
-                self._client.report,
-                dataset.id,
-                status,
-                moment,
-                error_message=error_message,
-                chunks=chunks,
-                record_count=record_count,
-            )
+        self._record(dataset, status, [("transition", self._report(status))])
+        self._sender.drain()
+
+    def _finish_with_upload(self, dataset: _Progress, records: list[Record]) -> None:
+        """Stage the records, then queue Processing, every page and Complete in one commit."""
+        if self._stopping():
+            raise Interrupted
+        folder = self._staging_dir / dataset.id
+        folder.mkdir(parents=True, exist_ok=True)
+        pages: list[tuple[str, dict[str, Any]]] = []
+        for number, start in enumerate(range(0, len(records), self._chunk_size)):
+            page = folder / f"page-{number:05d}.json"
+            write_atomically(page, json.dumps(records[start : start + self._chunk_size]))
+            pages.append(("chunk", {"chunk": number, "file": str(page)}))
+        complete = self._report(S.COMPLETE, chunks=len(pages), recordCount=len(records))
+        if dataset.status != S.PROCESSING:  # not entered before a restart
+            check_transition(dataset.status, S.PROCESSING)
+            self._record(dataset, S.PROCESSING, [("transition", self._report(S.PROCESSING))])
+        self._record(
+            dataset,
+            S.COMPLETE,
+            [*pages, ("transition", complete)],
+            finished=True,
+            staged=True,
+        )
+
+    def _end(self, dataset: _Progress, status: DatasetStatus, message: str) -> None:
+        check_transition(dataset.status, status)
+        report = self._report(status, errorMessage=message)
+        self._record(dataset, status, [("transition", report)], finished=True, error=message)
+
+    def _record(
+        self,
+        dataset: _Progress,
+        status: DatasetStatus,
+        reports: list[tuple[str, dict[str, Any]]],
+        *,
+        finished: bool = False,
+        error: str | None = None,
+        staged: bool = False,
+    ) -> None:
+        self._state.enter(
+            dataset.id,
+            self._connection_id,
+            status,
+            reports,
+            finished=finished,
+            error=error,
+            staged=staged,
         )
         dataset.status = status
+        self._publish(
+            DatasetChanged(
+                self._connection_id, dataset.id, dataset.data_type, status, self._clock(), error
+            )
+        )
 
-    def _retrying(self, call: Callable[[], None]) -> None:
-        """Retry a call the cloud could not take; reports and chunks are idempotent."""
-        for attempt in range(1, REPORT_ATTEMPTS + 1):
-            try:
-                call()
-                return
-            except CloudUnavailable as exc:
-                if attempt == REPORT_ATTEMPTS:
-                    raise
-                delay = exc.retry_after if exc.retry_after is not None else min(2.0**attempt, 30.0)
-                log.info("Cloud unavailable (%s); retrying in %.0f s", exc.message, delay)
-                self._sleep(delay)
+    def _report(self, status: DatasetStatus, **extra: Any) -> dict[str, Any]:
+        return {"status": str(status), "timestamp": to_iso(self._clock()), **extra}
+
+    def _clean(self, dataset_id: str) -> None:
+        shutil.rmtree(self._staging_dir / dataset_id, ignore_errors=True)
 
 
-class _Dataset:
-    """The runner's own view of where a dataset stands."""
+class _Progress:
+    """Where a run stands here: the last state it entered."""
 
-    def __init__(self, assignment: Assignment) -> None:
-        self.id = assignment.dataset_id
-        self.status = S.QUEUED
+    def __init__(self, run: Run) -> None:
+        self.id = run.dataset_id
+        self.data_type = run.data_type
+        self.status = S(run.status)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from agent import redaction
 from agent.clock import Clock, utc_now
 from agent.credentials import CredentialStore
 from agent.errors import NotLinked
@@ -50,6 +51,8 @@ class TokenKeeper:
 
     def accept(self, grant: TokenGrant) -> None:
         """Keep a new grant: the refresh token to the keyring first, then the access token."""
+        redaction.register(grant.access_token)
+        redaction.register(grant.refresh_token)
         self._store.save(self.connection_id, grant.refresh_token)
         self._access = grant.access_token
         self._expires = grant.access_expires
@@ -74,6 +77,7 @@ class TokenKeeper:
             raise NotLinked(
                 "This connection's credential is missing from the keyring. Link it again."
             )
+        redaction.register(refresh_token)
         self.accept(refresh(refresh_token))
         assert self._access is not None
         return self._access

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.clock import from_iso, to_iso
 from agent.states import DatasetStatus
+from cloud import shapes
 from cloud.agents import Tokens
 from cloud.auth import AgentDep, ServicesDep
 
@@ -26,6 +27,14 @@ class AgentInfo(BaseModel):
     agentVersion: str = "unknown"
     hostname: str = ""
     dataTypes: list[str] | None = None  # what the agent can read; None = not saying
+
+
+class HeartbeatRequest(AgentInfo):
+    waitReason: str | None = None  # why the agent takes no datasets now (paused, window)
+
+
+class QueueRequest(BaseModel):
+    dataTypes: list[str] = []
 
 
 class LinkRequest(AgentInfo):
@@ -71,12 +80,15 @@ def refresh(body: RefreshRequest, services: ServicesDep) -> dict[str, Any]:
 
 
 @router.post("/heartbeat")
-def heartbeat(body: AgentInfo, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+def heartbeat(
+    body: HeartbeatRequest, connection: AgentDep, services: ServicesDep
+) -> dict[str, Any]:
     services.agents.heartbeat(
         connection["id"],
         agent_version=body.agentVersion,
         hostname=body.hostname,
         data_types=body.dataTypes or [],
+        wait_reason=body.waitReason,
     )
     return {
         "serverTime": to_iso(services.db.now()),
@@ -85,16 +97,56 @@ def heartbeat(body: AgentInfo, connection: AgentDep, services: ServicesDep) -> d
     }
 
 
+@router.post("/queue")
+def queue(body: QueueRequest, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+    """ "Sync now" from the PC: queue these types (the first-link types if none) for this
+    connection; those already in progress are left as they are."""
+    company_id = connection["company_id"]
+    data_types = body.dataTypes or services.sync_settings.first_link_types(company_id)
+    queued = services.datasets.queue_many(company_id, data_types, connection["id"])
+    rows = [services.datasets.get(company_id, dataset_id) for dataset_id in queued]
+    return {
+        "queued": [
+            {"id": r["id"], "dataType": r["data_type"], "status": r["status"]} for r in rows
+        ],
+        "alreadyInProgress": sorted(set(data_types) - {r["data_type"] for r in rows}),
+    }
+
+
+@router.get("/status")
+def status(connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+    """This connection as the cloud sees it, and the status of each of its data types."""
+    company_id = connection["company_id"]
+    mine = [
+        row
+        for row in services.datasets.of_company(company_id)
+        if row["connection_id"] == connection["id"]
+    ]
+    return {
+        "connection": shapes.connection(
+            connection, services.settings.public_url, services.db.now()
+        ),
+        "dataStatus": shapes.data_status(mine),
+    }
+
+
 @router.post("/poll")
 async def poll(
     body: PollRequest, request: Request, connection: AgentDep, services: ServicesDep
 ) -> dict[str, Any]:
-    """Answer at once with the next Queued dataset, or hold the request until one is queued."""
+    """Answer at once with the next Queued dataset, or hold the request until one is queued.
+
+    An agent that said it is paused (or outside its sync window) gets nothing; one whose
+    authorization was withdrawn meanwhile is told so at once.
+    """
     wait = min(body.waitSeconds, services.settings.max_poll_wait_seconds)
     deadline = time.monotonic() + wait
+    dataset = None
     with services.wakeups.listening(connection["id"]) as woken:
         while True:
             woken.clear()
+            if not await run_in_threadpool(services.agents.taking_work, connection["id"]):
+                break
             dataset = await run_in_threadpool(services.datasets.claim_next, connection["id"])
             remaining = deadline - time.monotonic()
             if dataset is not None or remaining <= 0 or await request.is_disconnected():
@@ -103,7 +155,10 @@ async def poll(
                 async with asyncio.timeout(remaining):
                     await woken.wait()
             except TimeoutError:
-                dataset = await run_in_threadpool(services.datasets.claim_next, connection["id"])
+                if await run_in_threadpool(services.agents.taking_work, connection["id"]):
+                    dataset = await run_in_threadpool(
+                        services.datasets.claim_next, connection["id"]
+                    )
                 break
     if dataset is None:
         return {"dataset": None}

@@ -178,7 +178,13 @@ class Agents:
         return found
 
     def heartbeat(
-        self, connection_id: str, *, agent_version: str, hostname: str, data_types: list[str]
+        self,
+        connection_id: str,
+        *,
+        agent_version: str,
+        hostname: str,
+        data_types: list[str],
+        wait_reason: str | None = None,
     ) -> None:
         with self._db.writing() as conn:
             conn.execute(
@@ -189,8 +195,23 @@ class Agents:
                     agent_version=agent_version,
                     agent_hostname=hostname,
                     agent_data_types=_data_types_json(data_types),
+                    agent_wait_reason=wait_reason,
                 )
             )
+        self._wake(connection_id)  # a poll waiting now must hear of a pause at once
+
+    def taking_work(self, connection_id: str) -> bool:
+        """Whether the connection's agent may be handed a dataset now; raises Unauthorized if
+        the connection is no longer Linked (so a waiting long poll ends at once)."""
+        with self._db.reading() as conn:
+            found = conn.execute(
+                select(connections.c.status, connections.c.agent_wait_reason).where(
+                    connections.c.id == connection_id
+                )
+            ).first()
+        if found is None or found.status != "Linked":
+            raise Unauthorized("This connector is no longer authorized. Link it again.")
+        return found.agent_wait_reason is None
 
     def revoke(self, company_id: str, connection_id: str) -> RowMapping:
         """The API user withdraws the agent's authorization (public ``.../revoke``)."""

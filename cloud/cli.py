@@ -77,7 +77,14 @@ def main(argv: list[str] | None = None) -> int:
         lease_seconds=args.lease_seconds,
         sweep_seconds=args.sweep_seconds,
     )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        # Long polls would otherwise hold a restart for their whole wait; agents retry anyway.
+        timeout_graceful_shutdown=2,
+    )
     return 0
 
 

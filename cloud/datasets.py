@@ -196,6 +196,20 @@ class Datasets:
             ).first()
         return found is not None
 
+    def extend_leases(self) -> None:
+        """Give every running dataset a full lease from now: used when this server starts, so
+        that time the cloud itself was down is not held against the agents."""
+        until = to_iso(self._db.now() + self._lease)
+        with self._db.writing() as conn:
+            conn.execute(
+                update(datasets)
+                .where(
+                    datasets.c.status.in_([str(s) for s in IN_PROGRESS_STATES]),
+                    datasets.c.lease_until < until,
+                )
+                .values(lease_until=until)
+            )
+
     def renew_lease(self, connection_id: str, dataset_id: str) -> datetime:
         now = self._db.now()
         with self._db.writing() as conn:

@@ -56,11 +56,11 @@ def pull_operations(
     services: Services, company_id: str, rows: list[RowMapping]
 ) -> list[dict[str, Any]]:
     transitions = services.datasets.transitions_of([row["id"] for row in rows])
-    seen = {c["id"]: c["agent_last_seen"] for c in services.tenancy.list_connections(company_id)}
+    connections = {c["id"]: c for c in services.tenancy.list_connections(company_id)}
     now = services.db.now()
     return [
         shapes.pull_operation(
-            row, transitions[row["id"]], agent_last_seen=seen.get(row["connection_id"]), now=now
+            row, transitions[row["id"]], connection=connections.get(row["connection_id"]), now=now
         )
         for row in rows
     ]

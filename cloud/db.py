@@ -59,6 +59,7 @@ connections = Table(
     Column("agent_version", Text),
     Column("agent_hostname", Text),
     Column("agent_data_types", Text),  # JSON list the agent says it can read; NULL = unknown
+    Column("agent_wait_reason", Text),  # why the agent is not taking datasets (paused, ...)
     Column("status_reason", Text),  # why the connection is Deauthorized, in words for people
 )
 

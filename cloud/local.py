@@ -56,6 +56,19 @@ class LocalCloud:
         return httpx.Client(base_url=self.url, headers={"Authorization": self.auth_header})
 
     def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _value: BaseException | None,
+        _traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start the server (again, after :meth:`stop`: same port, same database)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable,
@@ -73,24 +86,23 @@ class LocalCloud:
             *self.extra_args,
         ]
         env = {**os.environ, "CONNECTOR_CLOUD_API_KEY": self.api_key}
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         self._wait_until_healthy(timeout=30.0)
-        return self
 
-    def __exit__(
-        self,
-        _type: type[BaseException] | None,
-        _value: BaseException | None,
-        _traceback: TracebackType | None,
-    ) -> None:
+    def stop(self, *, abrupt: bool = False) -> None:
+        """Stop the server; ``abrupt`` kills it as a crash or a pulled plug would."""
         if self._process is not None:
-            self._process.terminate()
+            if abrupt:
+                self._process.kill()
+            else:
+                self._process.terminate()
             try:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            self._process = None
 
     def _wait_until_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

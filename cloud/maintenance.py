@@ -47,6 +47,7 @@ class Maintenance:
                 log.info("Scheduled %s for %s not queued: %s", data_type, company_id, exc.message)
 
     def start(self) -> None:
+        self._datasets.extend_leases()
         scheduler = BackgroundScheduler(daemon=True)
         scheduler.add_job(
             self._sweep_logged,

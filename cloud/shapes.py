@@ -88,7 +88,7 @@ def pull_operation(
     row: RowMapping,
     transitions: Sequence[RowMapping],
     *,
-    agent_last_seen: str | None,
+    connection: RowMapping | None,
     now: datetime,
 ) -> dict[str, Any]:
     status = DatasetStatus(row["status"])
@@ -110,22 +110,23 @@ def pull_operation(
         body["completed"] = row["completed"]
     if row["error_message"]:
         body["errorMessage"] = row["error_message"]
-    description = row["status_description"] or _why_queued(status, agent_last_seen, now)
+    description = row["status_description"] or _why_queued(status, connection, now)
     if description:
         body["statusDescription"] = description
     return body
 
 
-def _why_queued(status: DatasetStatus, agent_last_seen: str | None, now: datetime) -> str | None:
+def _why_queued(status: DatasetStatus, connection: RowMapping | None, now: datetime) -> str | None:
     """Say in plain words why a dataset has not left Queued yet."""
     if status != DatasetStatus.QUEUED:
         return None
-    if agent_last_seen is None:
+    if connection is None or connection["agent_last_seen"] is None:
         return "Waiting for the connector to be installed and linked"
-    idle = (now - from_iso(agent_last_seen)).total_seconds()
-    if idle < ONLINE_WITHIN_SECONDS:
-        return "Waiting for the connector to pick it up"
-    return f"Waiting for the connector to come online; last seen {_ago(idle)}"
+    idle = (now - from_iso(connection["agent_last_seen"])).total_seconds()
+    if idle >= ONLINE_WITHIN_SECONDS:
+        return f"Waiting for the connector to come online; last seen {_ago(idle)}"
+    reason: str | None = connection["agent_wait_reason"]
+    return reason or "Waiting for the connector to pick it up"
 
 
 def _ago(seconds: float) -> str:

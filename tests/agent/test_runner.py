@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agent.backoff import ErrorStreak
 from agent.cloud_client import CloudClient
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.errors import RecordUnmappable
+from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
-from agent.sources.base import Record
+from agent.sources.base import Record, Source
 from agent.sources.gnucash.source import GnuCashSource
+from agent.state import LocalState
 from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
@@ -22,10 +26,30 @@ from tests.memory_keyring import memory_store
 
 
 class Linked:
-    def __init__(self, cloud: LocalCloud, client: CloudClient, company_id: str) -> None:
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        client: CloudClient,
+        company_id: str,
+        connection_id: str,
+        workdir: Path,
+    ) -> None:
         self.cloud = cloud
         self.client = client
         self.company_id = company_id
+        self.connection_id = connection_id
+        self.state = LocalState(workdir / "state.db")
+        self.workdir = workdir
+
+    def runner(self, source: Source) -> DatasetRunner:
+        """A runner wired as the agent wires it: local state, outbox, staging folder."""
+        streak = ErrorStreak(self.connection_id, lambda _event: None)
+        sender = OutboxSender(
+            self.state, self.client, self.connection_id, streak, threading.Event()
+        )
+        return DatasetRunner(
+            self.connection_id, self.client, source, self.state, sender, self.workdir / "staging"
+        )
 
     def dataset(self, dataset_id: str) -> dict[str, Any]:
         with self.cloud.client() as api:
@@ -42,7 +66,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 
 @pytest.fixture
-def linked(cloud: LocalCloud) -> Iterator[Linked]:
+def linked(cloud: LocalCloud, tmp_path: Path) -> Iterator[Linked]:
     with cloud.client() as api:
         company_id = api.post("/companies", json={"name": "Acme"}).json()["id"]
         link_url = api.post(
@@ -53,7 +77,7 @@ def linked(cloud: LocalCloud) -> Iterator[Linked]:
         grant = anonymous.link(link_url.rsplit("/", 1)[1], list(ACCOUNTING_DATA_TYPES))
     keeper = TokenKeeper(grant.connection_id, memory_store(), first_grant=grant.tokens)
     with CloudClient(cloud.url, keeper) as client:
-        yield Linked(cloud, client, company_id)
+        yield Linked(cloud, client, company_id, grant.connection_id, tmp_path)
 
 
 def _next_of(linked: Linked, data_type: str) -> Any:
@@ -66,7 +90,7 @@ def _next_of(linked: Linked, data_type: str) -> Any:
 def test_a_missing_book_is_a_fetch_error_naming_the_file(linked: Linked, tmp_path: Path) -> None:
     book = tmp_path / "gone.gnucash"
     source = GnuCashSource(book, tmp_path / "work", sleep=lambda _seconds: None)
-    runner = DatasetRunner(linked.client, source)
+    runner = linked.runner(source)
     outcome = runner.run(_next_of(linked, "customers"))
     assert outcome.status == DatasetStatus.FETCH_ERROR
     dataset = linked.dataset(outcome.dataset_id)
@@ -96,7 +120,7 @@ class _Source:
 
 def test_an_unmappable_record_is_a_map_error(linked: Linked) -> None:
     source = _Source(RecordUnmappable("Customer 000042 has no name."))
-    outcome = DatasetRunner(linked.client, source).run(_next_of(linked, "customers"))
+    outcome = linked.runner(source).run(_next_of(linked, "customers"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "MapError"
     assert dataset["errorMessage"] == "Customer 000042 has no name."
@@ -107,7 +131,7 @@ def test_a_bug_is_an_internal_error_whose_id_finds_the_traceback(
 ) -> None:
     source = _Source(KeyError("surprise"))
     with caplog.at_level(logging.ERROR):
-        outcome = DatasetRunner(linked.client, source).run(_next_of(linked, "customers"))
+        outcome = linked.runner(source).run(_next_of(linked, "customers"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "InternalError"
     diagnostic = dataset["errorMessage"].split("diagnostic id ")[1].split(")")[0]
@@ -122,9 +146,7 @@ def test_invalid_records_are_a_validation_error_naming_the_record(linked: Linked
             twin = {"id": "c1", "customerName": "Twin", "status": "Active"}
             return [twin, dict(twin)]
 
-    outcome = DatasetRunner(linked.client, Duplicates(Exception())).run(
-        _next_of(linked, "customers")
-    )
+    outcome = linked.runner(Duplicates(Exception())).run(_next_of(linked, "customers"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "ValidationError"
     assert "'c1' appears twice" in dataset["errorMessage"]
@@ -133,7 +155,7 @@ def test_invalid_records_are_a_validation_error_naming_the_record(linked: Linked
 def test_an_unsupported_data_type_ends_not_supported_with_the_reason(
     linked: Linked, tmp_path: Path
 ) -> None:
-    runner = DatasetRunner(linked.client, GnuCashSource(tmp_path / "book", tmp_path / "work"))
+    runner = linked.runner(GnuCashSource(tmp_path / "book", tmp_path / "work"))
     outcome = runner.run(_next_of(linked, "bills"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "NotSupported"

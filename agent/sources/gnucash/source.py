@@ -30,8 +30,13 @@ class GnuCashSource:
         self.workdir = workdir
         self._sleep = sleep  # between snapshot attempts; tests pass one that does not wait
 
-    def readable_data_types(self) -> list[str]:
+    @staticmethod
+    def data_types() -> list[str]:
+        """What any GnuCash book can be read for, by this version."""
         return sorted(MAPPERS)
+
+    def readable_data_types(self) -> list[str]:
+        return self.data_types()
 
     def unsupported_reason(self, data_type: str) -> str | None:
         if data_type in MAPPERS:

@@ -1,0 +1,196 @@
+"""Serves one link (a cloud connection and its book) on a thread of its own.
+
+Each turn: send what the outbox holds; if paused or outside the sync window, say why and wait;
+otherwise long-poll and run what arrives, with no wait right after a dataset (more may be
+queued). A cloud that cannot be reached is waited out with backoff; a refused credential stops
+this link only, with a needs-reauthorization event. Runs interrupted by a stop or a crash are
+resumed first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from agent.backoff import ErrorStreak
+from agent.clock import Clock, from_iso, utc_now
+from agent.cloud_client import CloudClient
+from agent.config import AgentConfig, Link
+from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
+from agent.events import Event, LinkStopped, NeedsReauthorization
+from agent.outbox import Interrupted, OutboxSender
+from agent.runner import DatasetRunner, Outcome
+from agent.state import LocalState
+from agent.sync_gate import Gate, SyncWindow, sync_gate
+
+log = logging.getLogger(__name__)
+
+LONG_POLL_SECONDS = 25.0
+HEARTBEAT_SECONDS = 300.0
+GATE_RECHECK_SECONDS = 60.0
+
+
+@dataclass
+class LinkResult:
+    """What one link's loop did, for the caller's summary."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    needs_reauthorization: str | None = None
+
+
+class LinkWorker:
+    def __init__(
+        self,
+        link: Link,
+        client: CloudClient,
+        runner: DatasetRunner,
+        sender: OutboxSender,
+        state: LocalState,
+        streak: ErrorStreak,
+        *,
+        data_types: list[str],
+        settings: Callable[[], AgentConfig],
+        publish: Callable[[Event], None],
+        stopping: threading.Event,
+        wake: threading.Event,
+        idle_limit: float | None = None,
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.link = link
+        self.result = LinkResult()
+        self.busy_with: str | None = None  # the data type running now, for the status
+        self._client = client
+        self._runner = runner
+        self._sender = sender
+        self._state = state
+        self._streak = streak
+        self._data_types = data_types
+        self._settings = settings
+        self._publish = publish
+        self._stopping = stopping
+        self._wake = wake
+        self._idle_limit = idle_limit
+        self._clock = clock
+        self._monotonic = monotonic
+        self._told: tuple[str | None, float] | None = None  # last wait reason sent, and when
+
+    @property
+    def connection_id(self) -> str:
+        return self.link.connection_id
+
+    def nudge(self) -> None:
+        """Cut any wait short: a stop, a resume, "sync now", or the PC waking from sleep."""
+        self._wake.set()
+
+    def run(self) -> LinkResult:
+        try:
+            self._serve()
+        except AuthorizationLost as lost:
+            log.error("%s: authorization lost: %s", self.connection_id, lost.message)
+            self.result.needs_reauthorization = lost.message
+            self._publish(
+                NeedsReauthorization(self.connection_id, self.link.company_name, lost.message)
+            )
+            self._publish(LinkStopped(self.connection_id, "needs re-authorization"))
+        except Interrupted:
+            self._publish(LinkStopped(self.connection_id, "stopped"))
+        except ConnectorError as error:  # e.g. the credential vanished from the keyring
+            log.error("%s: %s", self.connection_id, error.message)
+            self._publish(LinkStopped(self.connection_id, error.message))
+        return self.result
+
+    def _serve(self) -> None:
+        last_activity = self._monotonic()
+        resumed = False
+        while not self._stopping.is_set():
+            try:
+                if not resumed:
+                    self._sender.drain()
+                    for run in self._state.unfinished_runs(self.connection_id):
+                        log.info(
+                            "%s: resuming %s %s", self.connection_id, run.data_type, run.dataset_id
+                        )
+                        self._run(run.data_type, partial(self._runner.resume, run))
+                    resumed = True
+                self._sender.drain()
+                gate = self._gate()
+                self._heartbeat(gate)
+                if not gate.open:
+                    self._wait_for_gate(gate)
+                    last_activity = self._monotonic()  # a closed gate is not idleness
+                    continue
+                wait = LONG_POLL_SECONDS
+                if gate.closes is not None:  # never be handed work after the window closes
+                    wait = min(wait, max((gate.closes - self._clock()).total_seconds(), 1.0))
+                if self._idle_limit is not None:
+                    wait = min(wait, self._idle_limit - (self._monotonic() - last_activity))
+                    if wait <= 0:
+                        log.info(
+                            "%s: no dataset for %.0f s; stopping",
+                            self.connection_id,
+                            self._idle_limit,
+                        )
+                        return
+                assignment = self._client.poll(wait)
+                self._streak.succeeded()
+                if assignment is not None:
+                    log.info(
+                        "%s: got %s %s",
+                        self.connection_id,
+                        assignment.data_type,
+                        assignment.dataset_id,
+                    )
+                    self._run(assignment.data_type, partial(self._runner.run, assignment))
+                    last_activity = self._monotonic()
+            except CloudUnavailable as exc:
+                self._pause(self._streak.failed(exc))
+
+    def _run(self, data_type: str, work: Callable[[], Outcome]) -> None:
+        self.busy_with = data_type
+        try:
+            self.result.outcomes.append(work())
+        finally:
+            self.busy_with = None
+
+    def _gate(self) -> Gate:
+        settings = self._settings()
+        paused = from_iso(settings.paused_until) if settings.paused_until else None
+        window = SyncWindow.parse(settings.sync_window) if settings.sync_window else None
+        return sync_gate(self._clock(), paused, window)
+
+    def tell_gate(self) -> None:
+        """Tell the cloud now whether we take work (after a pause, resume or window change),
+        so that a long poll waiting there stops handing out datasets at once."""
+        self._told = None
+        try:
+            self._heartbeat(self._gate())
+        except ConnectorError as error:
+            log.info("%s: could not tell the cloud: %s", self.connection_id, error.message)
+
+    def _heartbeat(self, gate: Gate) -> None:
+        """Tell the cloud who we are, what we read, and why datasets wait, when that changes
+        (and every few minutes regardless)."""
+        now = self._monotonic()
+        if self._told is not None:
+            reason, sent = self._told
+            if reason == gate.reason and now - sent < HEARTBEAT_SECONDS:
+                return
+        self._client.heartbeat(self._data_types, wait_reason=gate.reason)
+        self._told = (gate.reason, now)
+        log.debug("%s: told the cloud %s", self.connection_id, gate.reason or "we take work")
+
+    def _wait_for_gate(self, gate: Gate) -> None:
+        wait = GATE_RECHECK_SECONDS
+        if gate.reopens is not None:
+            wait = min(wait, max((gate.reopens - self._clock()).total_seconds(), 0.0))
+        self._pause(wait)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait, but wake at once for a stop or a nudge (resume, sync now, the PC waking up)."""
+        self._wake.wait(seconds)
+        self._wake.clear()

@@ -1,0 +1,100 @@
+"""Delivers the outbox: every report and record page, in order, until the cloud acknowledges it.
+
+Entries were committed to ``state.db`` before anything was sent, so a kill at any instant, or a
+cloud that is away for days, loses nothing: the next drain picks up where the last one stopped.
+Reports and pages are idempotent on the cloud's side, so sending one twice is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+
+from agent.backoff import ErrorStreak
+from agent.clock import from_iso, to_iso, utc_now
+from agent.cloud_client import CloudClient, TransitionRefused
+from agent.errors import CloudUnavailable, UploadRefused
+from agent.state import LocalState, OutboxEntry
+from agent.states import DatasetStatus
+
+log = logging.getLogger(__name__)
+
+
+class Interrupted(Exception):
+    """The agent is stopping; what is left stays in the outbox for next time."""
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        state: LocalState,
+        client: CloudClient,
+        connection_id: str,
+        streak: ErrorStreak,
+        stop: threading.Event,
+    ) -> None:
+        self._state = state
+        self._client = client
+        self._connection_id = connection_id
+        self._streak = streak
+        self._stop = stop
+
+    def drain(self) -> None:
+        """Send everything queued for this connection, oldest first; return once it is empty.
+
+        Waits out a cloud that cannot be reached; raises :class:`Interrupted` when the agent
+        stops, and :class:`~agent.errors.AuthorizationLost` when the cloud refuses us.
+        """
+        while (entry := self._state.next_entry(self._connection_id)) is not None:
+            if self._stop.is_set():
+                raise Interrupted
+            try:
+                self._send(entry)
+            except CloudUnavailable as exc:
+                self._stop.wait(self._streak.failed(exc))
+                continue
+            except TransitionRefused as refusal:
+                # The cloud moved the dataset on without us (took it back, or ended it).
+                log.warning("%s: %s; dropping it", entry.dataset_id, refusal.message)
+                self._state.abandon(entry.dataset_id, refusal.message)
+                continue
+            except UploadRefused as refusal:
+                self._refused_upload(entry, refusal.message)
+                continue
+            self._streak.succeeded()
+            self._state.acknowledge(entry.seq)
+
+    def _send(self, entry: OutboxEntry) -> None:
+        body = entry.body
+        if entry.kind == "chunk":
+            records = json.loads(Path(body["file"]).read_text(encoding="utf-8"))
+            self._client.upload_chunk(entry.dataset_id, body["chunk"], records)
+            return
+        self._client.report(
+            entry.dataset_id,
+            DatasetStatus(body["status"]),
+            from_iso(body["timestamp"]),
+            error_message=body.get("errorMessage"),
+            chunks=body.get("chunks"),
+            record_count=body.get("recordCount"),
+        )
+
+    def _refused_upload(self, entry: OutboxEntry, message: str) -> None:
+        """The cloud would not store a page: end the dataset in ProcessingError, saying why."""
+        log.warning("%s: %s", entry.dataset_id, message)
+        self._state.abandon(entry.dataset_id, message)
+        report = {
+            "status": DatasetStatus.PROCESSING_ERROR,
+            "timestamp": to_iso(utc_now()),
+            "errorMessage": message,
+        }
+        self._state.enter(
+            entry.dataset_id,
+            entry.connection_id,
+            DatasetStatus.PROCESSING_ERROR,
+            [("transition", report)],
+            finished=True,
+            error=message,
+        )

@@ -1,0 +1,225 @@
+"""The agent's local memory: the datasets it is running, and the outbox of what the cloud must
+still hear. A SQLite file in the data folder; every change is committed before it counts, so a
+kill at any instant loses nothing that was written.
+
+Nothing secret is stored here. Outbox entries for record pages only point at staged files.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.clock import to_iso, utc_now
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    dataset_id TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL,
+    data_type TEXT NOT NULL,
+    lease_seconds REAL NOT NULL,
+    status TEXT NOT NULL,            -- the last state entered here
+    staged INTEGER NOT NULL DEFAULT 0,  -- records validated and written to the staging folder
+    finished INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    connection_id TEXT NOT NULL,
+    dataset_id TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- 'transition' or 'chunk'
+    body TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_connection ON outbox (connection_id, seq);
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset_id: str
+    connection_id: str
+    data_type: str
+    lease_seconds: float
+    status: str
+    staged: bool
+    finished: bool
+    error: str | None
+    updated: str
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    seq: int
+    connection_id: str
+    dataset_id: str
+    kind: str
+    body: dict[str, Any]
+
+
+class LocalState:
+    """Thread-safe access to ``state.db``."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # Runs --------------------------------------------------------------------------------
+
+    def start_run(
+        self, dataset_id: str, connection_id: str, data_type: str, lease_seconds: float
+    ) -> None:
+        now = to_iso(utc_now())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO runs (dataset_id, connection_id, data_type, lease_seconds,"
+                " status, created, updated) VALUES (?, ?, ?, ?, 'Queued', ?, ?)",
+                (dataset_id, connection_id, data_type, lease_seconds, now, now),
+            )
+
+    def get_run(self, dataset_id: str) -> Run | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM runs WHERE dataset_id = ?", (dataset_id,)
+            ).fetchone()
+        return _run(row) if row else None
+
+    def unfinished_runs(self, connection_id: str) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE connection_id = ? AND finished = 0 ORDER BY created",
+                (connection_id,),
+            ).fetchall()
+        return [_run(row) for row in rows]
+
+    def recent_runs(self, connection_id: str, limit: int = 20) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE connection_id = ? ORDER BY updated DESC LIMIT ?",
+                (connection_id, limit),
+            ).fetchall()
+        return [_run(row) for row in rows]
+
+    def enter(
+        self,
+        dataset_id: str,
+        connection_id: str,
+        status: str,
+        reports: list[tuple[str, dict[str, Any]]],
+        *,
+        finished: bool = False,
+        error: str | None = None,
+        staged: bool = False,
+    ) -> None:
+        """Record that a dataset entered ``status`` and queue what the cloud must be told, in
+        one commit: ``reports`` are (kind, body) pairs, kind ``transition`` or ``chunk``."""
+        now = to_iso(utc_now())
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO outbox (connection_id, dataset_id, kind, body, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (connection_id, dataset_id, kind, json.dumps(body), now)
+                    for kind, body in reports
+                ],
+            )
+            db.execute(
+                "UPDATE runs SET status = ?, finished = ?, error = ?, updated = ?,"
+                " staged = staged OR ? WHERE dataset_id = ?",
+                (status, int(finished), error, now, int(staged), dataset_id),
+            )
+
+    def abandon(self, dataset_id: str, reason: str) -> None:
+        """The cloud will not take more about this dataset: drop what is left to send."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM outbox WHERE dataset_id = ?", (dataset_id,))
+            db.execute(
+                "UPDATE runs SET finished = 1, error = ?, updated = ? WHERE dataset_id = ?",
+                (reason, to_iso(utc_now()), dataset_id),
+            )
+
+    def finished_before(self, cutoff: str) -> list[Run]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs WHERE finished = 1 AND updated < ?", (cutoff,)
+            ).fetchall()
+        return [_run(row) for row in rows]
+
+    def forget(self, dataset_ids: list[str]) -> None:
+        with self._transaction() as db:
+            db.executemany("DELETE FROM runs WHERE dataset_id = ?", [(i,) for i in dataset_ids])
+
+    # Outbox ------------------------------------------------------------------------------
+
+    def next_entry(self, connection_id: str) -> OutboxEntry | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM outbox WHERE connection_id = ? ORDER BY seq LIMIT 1",
+                (connection_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return OutboxEntry(
+            seq=row["seq"],
+            connection_id=row["connection_id"],
+            dataset_id=row["dataset_id"],
+            kind=row["kind"],
+            body=json.loads(row["body"]),
+        )
+
+    def acknowledge(self, seq: int) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+    def pending(self, connection_id: str | None = None) -> int:
+        with self._lock:
+            if connection_id is None:
+                row = self._db.execute("SELECT count(*) FROM outbox").fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT count(*) FROM outbox WHERE connection_id = ?", (connection_id,)
+                ).fetchone()
+        return int(row[0])
+
+
+def _run(row: sqlite3.Row) -> Run:
+    return Run(
+        dataset_id=row["dataset_id"],
+        connection_id=row["connection_id"],
+        data_type=row["data_type"],
+        lease_seconds=row["lease_seconds"],
+        status=row["status"],
+        staged=bool(row["staged"]),
+        finished=bool(row["finished"]),
+        error=row["error"],
+        updated=row["updated"],
+    )

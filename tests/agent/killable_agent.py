@@ -1,0 +1,31 @@
+"""Runs the agent and kills itself (SIGKILL: no cleanup of any kind) the moment a dataset
+enters a chosen state. Used by the crash tests: ``python killable_agent.py HOME STATE``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from agent.config import Paths
+from agent.events import DatasetChanged, Event
+from agent.facade import Connector
+from agent.logs import setup_logging
+
+
+def main() -> None:
+    home, kill_at = sys.argv[1], sys.argv[2]
+    connector = Connector(Paths.resolve({"CONNECTOR_HOME": home}))
+    setup_logging(connector.paths.log_dir)
+
+    def die(event: Event) -> None:
+        if isinstance(event, DatasetChanged) and event.status == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    connector.subscribe(die)
+    connector.run(until_idle=20)
+    sys.exit(7)  # reaching this means the state was never entered
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Several links on one agent: re-authorization stops only the link concerned; pause, the
+sync window and fairness between links."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from agent.events import DatasetChanged, Event, NeedsReauthorization
+from agent.facade import Connector
+from cloud.local import LocalCloud
+from tests.agent.runtime_harness import agent_home, book_copy, new_company
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("the condition never held")
+
+
+def _status(company: Any, data_type: str) -> str | None:
+    datasets = company.datasets(data_type)
+    return datasets[-1]["status"] if datasets else None
+
+
+def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) -> None:
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        ours, theirs = new_company(cloud, "Ours"), new_company(cloud, "Theirs")
+        connector = Connector(agent_home(tmp_path))
+        book = book_copy(tmp_path)
+        connector.link(ours.link_url, book, insecure_file_store=True)
+        connector.link(theirs.link_url, book, insecure_file_store=True)
+        events: list[Event] = []
+        connector.subscribe(events.append)
+        connector.start()
+        try:
+            eventually(lambda: _status(ours, "customers") == "Complete")
+            eventually(lambda: _status(theirs, "customers") == "Complete")
+
+            with cloud.client() as api:
+                api.post(f"/companies/{ours.company_id}/connections/{ours.connection_id}/revoke")
+            lost = eventually(
+                lambda: [e for e in events if isinstance(e, NeedsReauthorization)], timeout=20
+            )
+            assert [e.connection_id for e in lost] == [ours.connection_id]
+            status = {s.connection_id: s.state for s in connector.status().links}
+            assert status[ours.connection_id] == "needs_reauthorization"
+
+            # The other company goes on syncing.
+            theirs.queue("suppliers")
+            eventually(lambda: _status(theirs, "suppliers") == "Complete")
+
+            # Re-linking with the fresh code in the same linkUrl resumes our company.
+            connector.link(ours.connection()["linkUrl"], book, insecure_file_store=True)
+            ours.queue("suppliers")
+            eventually(lambda: _status(ours, "suppliers") == "Complete")
+            status = {s.connection_id: s.state for s in connector.status().links}
+            assert status[ours.connection_id] in ("idle", "syncing")
+        finally:
+            connector.stop()
+
+
+def test_pause_holds_datasets_with_the_reason_and_resume_releases_them(tmp_path: Path) -> None:
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane", first_link=())
+        connector = Connector(agent_home(tmp_path))
+        connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
+        connector.start()
+        try:
+            time.sleep(1)  # the agent is now waiting in a long poll
+            connector.pause(None)
+            company.queue("customers")
+            time.sleep(3)
+            waiting = company.datasets("customers")[-1]
+            assert waiting["status"] == "Queued"
+            assert waiting["statusDescription"] == (
+                "Paused on the connector until the user resumes it"
+            )
+            assert connector.status().links[0].state == "paused"
+            connector.resume()
+            eventually(lambda: _status(company, "customers") == "Complete")
+        finally:
+            connector.stop()
+
+
+def test_outside_the_sync_window_datasets_wait_and_say_until_when(tmp_path: Path) -> None:
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane", first_link=())
+        connector = Connector(agent_home(tmp_path))
+        connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
+        now = datetime.now().astimezone()
+        closed = f"{(now + timedelta(hours=2)):%H:%M}-{(now + timedelta(hours=3)):%H:%M}"
+        connector.set_sync_window(closed)
+        connector.start()
+        try:
+            company.queue("customers")
+            time.sleep(3)
+            waiting = company.datasets("customers")[-1]
+            assert waiting["status"] == "Queued"
+            assert waiting["statusDescription"].startswith(
+                f"Outside the connector's sync window ({closed}); it syncs again from "
+            )
+            opened = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
+            connector.set_sync_window(opened)
+            eventually(lambda: _status(company, "customers") == "Complete")
+        finally:
+            connector.stop()
+
+
+def test_two_links_are_served_side_by_side(tmp_path: Path) -> None:
+    """Neither company waits for the other's queue to empty."""
+    types = ("customers", "suppliers", "chartOfAccounts")
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        first, second = (new_company(cloud, name, first_link=types) for name in ("A", "B"))
+        connector = Connector(agent_home(tmp_path))
+        book = book_copy(tmp_path)
+        connector.link(first.link_url, book, insecure_file_store=True)
+        connector.link(second.link_url, book, insecure_file_store=True)
+        completed: list[str] = []
+        lock = threading.Lock()
+
+        def note(event: Event) -> None:
+            if isinstance(event, DatasetChanged) and event.status == "Complete":
+                with lock:
+                    completed.append(event.connection_id)
+
+        connector.subscribe(note)
+        summary = connector.run(until_idle=3)
+        assert sorted(len(r.outcomes) for r in summary.results.values()) == [3, 3]
+        # Interleaved: the second company's first dataset finished before the first's last.
+        first_done = [i for i, c in enumerate(completed) if c == first.connection_id]
+        second_done = [i for i, c in enumerate(completed) if c == second.connection_id]
+        assert second_done[0] < first_done[-1] and first_done[0] < second_done[-1]

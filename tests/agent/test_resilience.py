@@ -1,0 +1,89 @@
+"""The agent against a real cloud that goes away, and being killed: nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from agent.clock import from_iso
+from agent.events import DatasetChanged, Event
+from cloud.local import LocalCloud
+from tests.agent.runtime_harness import (
+    HAPPY_PATH,
+    agent_home,
+    book_copy,
+    linked_connector,
+    new_company,
+)
+
+PHASES = ["Fetching", "Mapping", "Validating", "Processing", "Complete"]
+KILLABLE = Path(__file__).with_name("killable_agent.py")
+
+
+def _assert_synced_once(
+    history: list[dict[str, object]], customers: list[dict[str, object]]
+) -> None:
+    assert len(history) == 1
+    steps = history[0]["statusHistory"]
+    assert isinstance(steps, list)
+    assert [s["status"] for s in steps] == HAPPY_PATH  # each state once, in order
+    stamps = [from_iso(s["timestamp"]) for s in steps]
+    assert stamps == sorted(stamps)
+    assert len(customers) == 6 and len({c["id"] for c in customers}) == 6
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_the_cloud_going_away_during_a_phase_loses_nothing(phase: str, tmp_path: Path) -> None:
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane")
+        connector = linked_connector(agent_home(tmp_path), company, book_copy(tmp_path))
+        back = threading.Event()
+
+        def pull_the_plug(event: Event) -> None:
+            # Runs on the agent's thread right after the state is recorded locally and
+            # before the report is sent: the cloud vanishes mid-phase.
+            if isinstance(event, DatasetChanged) and event.status == phase and not back.is_set():
+                cloud.stop(abrupt=True)
+                threading.Timer(2.0, lambda: (cloud.start(), back.set())).start()
+
+        connector.subscribe(pull_the_plug)
+        summary = connector.run(until_idle=3)
+        assert back.is_set(), f"the cloud was never stopped during {phase}"
+        outcomes = [o.status for r in summary.results.values() for o in r.outcomes]
+        assert outcomes == ["Complete"]
+        _assert_synced_once(company.datasets("customers"), company.records("customers"))
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_killed_during_a_phase_the_agent_finishes_the_dataset_after_a_restart(
+    phase: str, tmp_path: Path
+) -> None:
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane")
+        paths = agent_home(tmp_path)
+        book = book_copy(tmp_path)
+        linked_connector(paths, company, book)
+        killed = subprocess.run(
+            [sys.executable, str(KILLABLE), str(paths.config_dir.parent), phase],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert killed.returncode == -9, killed.stderr
+        if phase == "Complete":
+            # Everything is staged: the upload must resume without the book.
+            book.rename(book.with_suffix(".moved"))
+        again = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "run", "--headless", "--until-idle", "3"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "CONNECTOR_HOME": str(paths.config_dir.parent)},
+        )
+        assert again.returncode == 0, again.stderr
+        _assert_synced_once(company.datasets("customers"), company.records("customers"))
