@@ -8,6 +8,7 @@
     │   ├── RecordUnmappable          MapError: names the record
     │   ├── RecordsInvalid            ValidationError: names what and where
     │   ├── UploadRefused             ProcessingError: the cloud would not store the records
+    │   ├── BookAccessDenied          AuthError: the PC refuses access to the book
     │   └── DataTypeNotSupported      NotSupported: with the reason
     ├── CloudUnavailable              the cloud cannot be reached right now: retry later
     ├── AuthorizationLost             the cloud refused our credential: ask the user to re-link
@@ -63,6 +64,13 @@ class RecordsInvalid(DatasetFailed):
 class UploadRefused(DatasetFailed):
     title = "The cloud refused the data"
     status = DatasetStatus.PROCESSING_ERROR
+
+
+class BookAccessDenied(DatasetFailed):
+    """The PC refuses Connector access to the book: a credential or permission to fix."""
+
+    title = "Connector may not open the book"
+    status = DatasetStatus.AUTH_ERROR
 
 
 class DataTypeNotSupported(DatasetFailed):

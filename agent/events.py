@@ -52,6 +52,14 @@ class NeedsReauthorization:
 
 
 @dataclass(frozen=True)
+class BookAccessRefused:
+    """The PC would not let Connector read a link's book: the user must grant access."""
+
+    connection_id: str
+    message: str
+
+
+@dataclass(frozen=True)
 class LinkStopped:
     connection_id: str
     reason: str
@@ -74,6 +82,7 @@ Event = (
     | CloudUnreachable
     | CloudReconnected
     | NeedsReauthorization
+    | BookAccessRefused
     | LinkStopped
     | PauseChanged
     | Warning

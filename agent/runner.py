@@ -26,8 +26,8 @@ from typing import Any
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import Assignment, CloudClient
 from agent.config import write_atomically
-from agent.errors import DatasetFailed, DataTypeNotSupported
-from agent.events import DatasetChanged, Event
+from agent.errors import BookAccessDenied, DatasetFailed, DataTypeNotSupported
+from agent.events import BookAccessRefused, DatasetChanged, Event
 from agent.lease import LeaseKeeper
 from agent.outbox import Interrupted, OutboxSender
 from agent.sources.base import Record, Source
@@ -122,6 +122,8 @@ class DatasetRunner:
                 level, "%s %s: %s: %s", data_type, run.dataset_id, failure.status, failure.message
             )
             self._end(dataset, failure.status, failure.message)
+            if isinstance(failure, BookAccessDenied):
+                self._publish(BookAccessRefused(self._connection_id, failure.message))
             return Outcome(run.dataset_id, data_type, failure.status, failure.message)
         except Interrupted:
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +41,22 @@ class Linked:
         self.state = LocalState(workdir / "state.db")
         self.workdir = workdir
 
-    def runner(self, source: Source) -> DatasetRunner:
+    def runner(
+        self, source: Source, publish: Callable[[Any], None] = lambda _event: None
+    ) -> DatasetRunner:
         """A runner wired as the agent wires it: local state, outbox, staging folder."""
         streak = ErrorStreak(self.connection_id, lambda _event: None)
         sender = OutboxSender(
             self.state, self.client, self.connection_id, streak, threading.Event()
         )
         return DatasetRunner(
-            self.connection_id, self.client, source, self.state, sender, self.workdir / "staging"
+            self.connection_id,
+            self.client,
+            source,
+            self.state,
+            sender,
+            self.workdir / "staging",
+            publish=publish,
         )
 
     def dataset(self, dataset_id: str) -> dict[str, Any]:
@@ -161,3 +169,26 @@ def test_an_unsupported_data_type_ends_not_supported_with_the_reason(
     assert dataset["status"] == "NotSupported"
     assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "NotSupported"]
     assert "cannot read bills" in dataset["errorMessage"]
+
+
+def test_a_book_the_pc_will_not_let_us_read_is_an_auth_error(
+    linked: Linked, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Root (as CI runs) reads any file, so the refusal is simulated where the book is opened."""
+    book = tmp_path / "locked.gnucash"
+    book.write_bytes(b"SQLite format 3\x00")
+    real_open = Path.open
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == book:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    events: list[object] = []
+    runner = linked.runner(GnuCashSource(book, tmp_path / "work"), publish=events.append)
+    outcome = runner.run(_next_of(linked, "customers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["status"] == "AuthError"
+    assert "not allowed to read the book" in dataset["errorMessage"]
+    assert [type(e).__name__ for e in events][-1] == "BookAccessRefused"

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from agent.errors import BookUnreadable
+from agent.errors import BookAccessDenied, BookUnreadable
 from agent.sources.gnucash.records import BookFormat
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -139,6 +139,11 @@ def _sniff(book: Path) -> BookFormat:
             f"The book {book} cannot be found: the folder {book.parent} does not exist. "
             "If the book was moved or its drive is not connected, choose the book again "
             "in Connector or reconnect the drive."
+        ) from None
+    except PermissionError:
+        raise BookAccessDenied(
+            f"Connector is not allowed to read the book {book}. Give the account Connector "
+            "runs as permission to read it (and its folder), then sync again."
         ) from None
     except IsADirectoryError:
         raise BookUnreadable(
