@@ -78,6 +78,7 @@ class LinkWorker:
         self._clock = clock
         self._monotonic = monotonic
         self._told: tuple[str | None, float] | None = None  # last wait reason sent, and when
+        self._poll_wait = LONG_POLL_SECONDS
 
     @property
     def connection_id(self) -> str:
@@ -124,7 +125,7 @@ class LinkWorker:
                     self._wait_for_gate(gate)
                     last_activity = self._monotonic()  # a closed gate is not idleness
                     continue
-                wait = LONG_POLL_SECONDS
+                wait = self._poll_wait
                 if gate.closes is not None:  # never be handed work after the window closes
                     wait = min(wait, max((gate.closes - self._clock()).total_seconds(), 1.0))
                 if self._idle_limit is not None:
@@ -180,7 +181,9 @@ class LinkWorker:
             reason, sent = self._told
             if reason == gate.reason and now - sent < HEARTBEAT_SECONDS:
                 return
-        self._client.heartbeat(self._data_types, wait_reason=gate.reason)
+        answer = self._client.heartbeat(self._data_types, wait_reason=gate.reason)
+        # The server sets how long a poll may wait (it knows its proxies' timeouts).
+        self._poll_wait = float(answer.get("pollWaitSeconds", LONG_POLL_SECONDS))
         self._told = (gate.reason, now)
         log.debug("%s: told the cloud %s", self.connection_id, gate.reason or "we take work")
 

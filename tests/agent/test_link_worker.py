@@ -1,0 +1,138 @@
+"""One link's loop with a scripted cloud: no wait after a dataset, an idle exit, backoff, and
+a lost credential stopping the link with an event."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from agent.backoff import ErrorStreak
+from agent.cloud_client import Assignment
+from agent.config import AgentConfig, Link
+from agent.errors import AuthorizationLost, CloudUnavailable
+from agent.events import Event, LinkStopped, NeedsReauthorization
+from agent.link_worker import LinkWorker
+from agent.outbox import OutboxSender
+from agent.runner import Outcome
+from agent.state import LocalState
+from agent.states import DatasetStatus
+
+LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedCloud:
+    """Answers polls from a script: an Assignment, None (an empty long poll, which uses up its
+    wait), or an exception to raise."""
+
+    def __init__(self, script: list[Any], clock: Clock) -> None:
+        self.script = script
+        self.clock = clock
+        self.waits: list[float] = []
+        self.heartbeats: list[str | None] = []
+
+    def heartbeat(self, data_types: list[str], *, wait_reason: str | None = None) -> dict[str, Any]:
+        self.heartbeats.append(wait_reason)
+        return {"pollWaitSeconds": 20}
+
+    def poll(self, wait_seconds: float) -> Assignment | None:
+        self.waits.append(wait_seconds)
+        step = self.script.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        if step is None:
+            self.clock.now += wait_seconds
+        return step  # type: ignore[no-any-return]
+
+
+class RecordingRunner:
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def run(self, assignment: Assignment) -> Outcome:
+        self.ran.append(assignment.dataset_id)
+        return Outcome(assignment.dataset_id, assignment.data_type, DatasetStatus.COMPLETE)
+
+
+class CountingWake(threading.Event):
+    """A wake event whose waits return at once and are remembered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waited: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waited.append(timeout or 0.0)
+        return False
+
+
+def _worker(
+    tmp_path: Path, script: list[Any], *, idle_limit: float | None = 5.0
+) -> tuple[Any, ...]:
+    clock = Clock()
+    cloud = ScriptedCloud(script, clock)
+    runner = RecordingRunner()
+    state = LocalState(tmp_path / "state.db")
+    events: list[Event] = []
+    streak = ErrorStreak("link", events.append, random_fraction=lambda: 1.0)
+    stopping, wake = threading.Event(), CountingWake()
+    sender = OutboxSender(state, cloud, "link", streak, stopping)  # type: ignore[arg-type]
+    worker = LinkWorker(
+        LINK,
+        cloud,  # type: ignore[arg-type]
+        runner,  # type: ignore[arg-type]
+        sender,
+        state,
+        streak,
+        data_types=["customers"],
+        settings=AgentConfig,
+        publish=events.append,
+        stopping=stopping,
+        wake=wake,
+        idle_limit=idle_limit,
+        monotonic=clock,
+    )
+    return worker, cloud, runner, wake, events
+
+
+def _dataset(n: int) -> Assignment:
+    return Assignment(f"d{n}", "customers", "2026-01-01T00:00:00Z", 60)
+
+
+def test_no_wait_after_a_dataset_then_an_idle_exit(tmp_path: Path) -> None:
+    worker, cloud, runner, wake, _events = _worker(tmp_path, [_dataset(1), _dataset(2), None])
+    worker.run()
+    assert runner.ran == ["d1", "d2"]
+    assert wake.waited == []  # never slept between datasets
+    assert cloud.waits == [5.0, 5.0, 5.0]  # capped by the idle limit (the server allows 20)
+    assert cloud.heartbeats == [None]  # told the cloud once who we are; not on every poll
+
+
+def test_backoff_while_the_cloud_is_away_then_reconnected(tmp_path: Path) -> None:
+    script: list[Any] = [CloudUnavailable("down")] * 3 + [_dataset(1), None]
+    worker, _cloud, runner, wake, events = _worker(tmp_path, script)
+    worker.run()
+    assert wake.waited == [1.0, 2.0, 4.0]
+    assert runner.ran == ["d1"]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["CloudUnreachable", "CloudReconnected"]
+
+
+def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> None:
+    worker, _cloud, _runner, _wake, events = _worker(
+        tmp_path, [AuthorizationLost("revoked")], idle_limit=None
+    )
+    result = worker.run()
+    assert result.needs_reauthorization == "revoked"
+    assert events == [
+        NeedsReauthorization("link", "Acme", "revoked"),
+        LinkStopped("link", "needs re-authorization"),
+    ]

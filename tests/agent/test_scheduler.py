@@ -1,0 +1,62 @@
+"""The agent's clockwork: noticing a sleep, and cleaning up after finished runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agent.config import Paths
+from agent.scheduler import AgentScheduler
+from agent.state import LocalState
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.wall = datetime(2026, 1, 1, tzinfo=UTC)
+        self.mono = 1000.0
+
+    def advance(self, wall: float, mono: float) -> None:
+        self.wall += timedelta(seconds=wall)
+        self.mono += mono
+
+
+def _scheduler(tmp_path: Path, clocks: Clocks, woken: list[int]) -> AgentScheduler:
+    paths = Paths.resolve({"CONNECTOR_HOME": str(tmp_path)})
+    return AgentScheduler(
+        LocalState(tmp_path / "state.db"),
+        paths,
+        wake_all=lambda: woken.append(1),
+        clock=lambda: clocks.wall,
+        monotonic=lambda: clocks.mono,
+        sleep=lambda _s: None,
+        jitter=lambda: 0.5,
+    )
+
+
+def test_a_jump_of_the_wall_clock_past_the_monotonic_one_wakes_the_links(tmp_path: Path) -> None:
+    clocks, woken = Clocks(), []
+    scheduler = _scheduler(tmp_path, clocks, woken)
+    clocks.advance(wall=15, mono=15)
+    assert scheduler.check_clock() is False
+    clocks.advance(wall=3600, mono=15)  # the PC slept for an hour
+    assert scheduler.check_clock() is True
+    assert woken == [1]
+    clocks.advance(wall=15, mono=15)
+    assert scheduler.check_clock() is False
+
+
+def test_housekeeping_forgets_old_runs_and_their_staged_pages(tmp_path: Path) -> None:
+    clocks, woken = Clocks(), []
+    scheduler = _scheduler(tmp_path, clocks, woken)
+    state = LocalState(tmp_path / "state.db")
+    state.start_run("old", "link", "customers", 60)
+    state.enter("old", "link", "Complete", [], finished=True)
+    state.start_run("live", "link", "customers", 60)
+    staged = tmp_path / "data" / "staging" / "link" / "old"
+    staged.mkdir(parents=True)
+    (staged / "page-00000.json").write_text("[]")
+    clocks.wall = datetime.now(UTC) + timedelta(days=31)
+    scheduler.housekeeping()
+    assert state.get_run("old") is None
+    assert state.get_run("live") is not None
+    assert not staged.exists()
