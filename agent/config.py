@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import platformdirs
 
@@ -118,10 +120,18 @@ def save_config(paths: Paths, config: AgentConfig) -> None:
 
 def write_atomically(target: Path, text: str) -> None:
     """Replace ``target`` with ``text`` so that a crash leaves either the old or the new file."""
+    with replacing(target) as handle:
+        handle.write(text.encode("utf-8"))
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[BinaryIO]:
+    """A file to write that replaces ``target`` only when the block succeeds, whole and synced
+    to disk; on failure ``target`` is untouched and the temporary file is gone."""
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         Path(temp_name).replace(target)

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -25,7 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from agent.clock import Clock, to_iso, utc_now
-from agent.config import AgentConfig, Paths
+from agent.config import AgentConfig, Paths, replacing
 from agent.doctor import Check, format_report
 from agent.logs import log_files
 from agent.redaction import MASK, Redactor, redact
@@ -89,25 +88,14 @@ def build_bundle(
     target = _target(destination, made)
     scrub = _Scrubber(secrets)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as raw:
-            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
-                _write(bundle, made, "README.txt", _readme(made, checks))
-                for log_file in log_files(paths.log_dir):
-                    _write_log(bundle, made, log_file, scrub)
-                _write(bundle, made, "config.json", scrub(_config_text(paths, config)))
-                _write(bundle, made, "versions.txt", scrub(versions_text(config)))
-                if checks is not None:
-                    _write(bundle, made, "self-test.txt", scrub(format_report(checks) + "\n"))
-            raw.flush()
-            os.fsync(raw.fileno())
-        Path(temp_name).replace(target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with replacing(target) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as bundle:
+        _write(bundle, made, "README.txt", _readme(made, checks))
+        for log_file in log_files(paths.log_dir):
+            _write_log(bundle, made, log_file, scrub)
+        _write(bundle, made, "config.json", scrub(_config_text(paths, config)))
+        _write(bundle, made, "versions.txt", scrub(versions_text(config)))
+        if checks is not None:
+            _write(bundle, made, "self-test.txt", scrub(format_report(checks) + "\n"))
     return target
 
 

@@ -67,32 +67,27 @@ PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare")]
 StartMonth = Annotated[str | None, Query(alias="startMonth")]
 
 
-@router.get("/companies/{company_id}/data/financials/balanceSheet")
-def balance_sheet(
+# Public report path -> (data type, how its monthly records become the report).
+REPORTS = {
+    "balanceSheet": ("balanceSheet", reports.balance_sheet),
+    "profitAndLoss": ("profitAndLoss", reports.profit_and_loss),
+}
+
+
+@router.get("/companies/{company_id}/data/financials/{report}")
+def financial_report(
     company_id: str,
+    report: str,
     services: ServicesDep,
     period_length: PeriodLength,
     periods_to_compare: PeriodsToCompare,
     start_month: StartMonth = None,
 ) -> dict[str, Any]:
-    return reports.balance_sheet(
-        _all(services, company_id, "balanceSheet"),
-        period_length=period_length,
-        periods=periods_to_compare,
-        start_month=start_month,
-    )
-
-
-@router.get("/companies/{company_id}/data/financials/profitAndLoss")
-def profit_and_loss(
-    company_id: str,
-    services: ServicesDep,
-    period_length: PeriodLength,
-    periods_to_compare: PeriodsToCompare,
-    start_month: StartMonth = None,
-) -> dict[str, Any]:
-    return reports.profit_and_loss(
-        _all(services, company_id, "profitAndLoss"),
+    if report not in REPORTS:
+        raise NotFound(f"There is no report called {report}.")
+    data_type, assemble = REPORTS[report]
+    return assemble(
+        _all(services, company_id, data_type),
         period_length=period_length,
         periods=periods_to_compare,
         start_month=start_month,
