@@ -28,6 +28,7 @@ from agent.config import (
     load_config,
     save_config,
 )
+from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
@@ -318,7 +319,13 @@ class Connector:
         for link in config.links:
             self._serve(link, store, until_idle)
         self._scheduler = AgentScheduler(
-            self._local_state(), self.paths, wake_all=self._nudge, clock=self._clock
+            self._local_state(),
+            self.paths,
+            wake_all=self._nudge,
+            network_ready=lambda: any(
+                probe(link.cloud_url, ca_bundle=config.ca_bundle).ok for link in config.links
+            ),
+            clock=self._clock,
         )
         self._scheduler.start()
 

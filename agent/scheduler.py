@@ -25,6 +25,8 @@ CLOCK_CHECK_SECONDS = 15.0
 JUMP_SECONDS = 60.0  # wall time running ahead of the monotonic clock by this much = a sleep
 KEEP_FINISHED_RUNS = timedelta(days=30)
 MAX_CATCH_UP_JITTER = 10.0
+NETWORK_WAIT_STEP = 5.0
+NETWORK_WAIT_TRIES = 60  # five minutes; the links' own backoff takes over after that
 
 
 class AgentScheduler:
@@ -34,6 +36,7 @@ class AgentScheduler:
         paths: Paths,
         *,
         wake_all: Callable[[], None],
+        network_ready: Callable[[], bool] = lambda: True,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -42,6 +45,7 @@ class AgentScheduler:
         self._state = state
         self._paths = paths
         self._wake_all = wake_all
+        self._network_ready = network_ready
         self._clock = clock
         self._monotonic = monotonic
         self._sleep = sleep
@@ -89,7 +93,12 @@ class AgentScheduler:
         if gap < JUMP_SECONDS:
             return False
         log.info("The PC seems to have slept for %.0f s; catching up", gap)
-        # Many PCs wake at the same hour; spread their return, and give the network a moment.
+        # Wi-Fi and VPNs come back some seconds after a wake: polling before would only fail
+        # and back off. Then spread the return of the many PCs that wake at the same hour.
+        for _ in range(NETWORK_WAIT_TRIES):
+            if self._network_ready():
+                break
+            self._sleep(NETWORK_WAIT_STEP)
         self._sleep(self._jitter() * MAX_CATCH_UP_JITTER)
         self._wake_all()
         return True

@@ -20,15 +20,23 @@ class Clocks:
         self.mono += mono
 
 
-def _scheduler(tmp_path: Path, clocks: Clocks, woken: list[int]) -> AgentScheduler:
+def _scheduler(
+    tmp_path: Path,
+    clocks: Clocks,
+    woken: list[int],
+    network: list[bool] | None = None,
+    slept: list[float] | None = None,
+) -> AgentScheduler:
     paths = Paths.resolve({"CONNECTOR_HOME": str(tmp_path)})
+    answers = iter(network or [])
     return AgentScheduler(
         LocalState(tmp_path / "state.db"),
         paths,
         wake_all=lambda: woken.append(1),
+        network_ready=lambda: next(answers, True),
         clock=lambda: clocks.wall,
         monotonic=lambda: clocks.mono,
-        sleep=lambda _s: None,
+        sleep=(slept if slept is not None else []).append,
         jitter=lambda: 0.5,
     )
 
@@ -43,6 +51,15 @@ def test_a_jump_of_the_wall_clock_past_the_monotonic_one_wakes_the_links(tmp_pat
     assert woken == [1]
     clocks.advance(wall=15, mono=15)
     assert scheduler.check_clock() is False
+
+
+def test_after_a_sleep_it_waits_for_the_network_then_jitters(tmp_path: Path) -> None:
+    clocks, woken, slept = Clocks(), [], []
+    scheduler = _scheduler(tmp_path, clocks, woken, network=[False, False, True], slept=slept)
+    clocks.advance(wall=3600, mono=15)
+    assert scheduler.check_clock() is True
+    assert slept == [5.0, 5.0, 5.0]  # two waits for the network, then half the jitter range
+    assert woken == [1]
 
 
 def test_housekeeping_forgets_old_runs_and_their_staged_pages(tmp_path: Path) -> None:
