@@ -38,7 +38,7 @@ from agent.network import InsecureCloudUrl, is_loopback, require_secure
 from agent.redaction import redact
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import MAPPERS
-from agent.sync_gate import SyncWindow, sync_gate
+from agent.sync_gate import gate_for
 
 log = logging.getLogger(__name__)
 
@@ -220,9 +220,7 @@ def _secure(name: str, cloud_url: str) -> Check:
 
 def _wait_reason(config: AgentConfig, clock: Clock) -> str | None:
     """Why the agent takes no work now: the test's heartbeat must not clear a pause."""
-    paused = from_iso(config.paused_until) if config.paused_until else None
-    window = SyncWindow.parse(config.sync_window) if config.sync_window else None
-    return sync_gate(clock(), paused, window).reason
+    return gate_for(config, clock()).reason
 
 
 def _authorization(

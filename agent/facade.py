@@ -49,7 +49,7 @@ from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
-from agent.sync_gate import FOREVER, SyncWindow, sync_gate
+from agent.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.tokens import TokenKeeper
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class Connector:
     def status(self) -> AgentStatus:
         """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
         config = self.config()
-        gate = self._gate(config)
+        gate = gate_for(config, self._clock())
         state = self._local_state()
         links = []
         for link in config.links:
@@ -252,7 +252,7 @@ class Connector:
         config = self.config()
         if not config.links:
             return
-        reason = self._gate(config).reason
+        reason = gate_for(config, self._clock()).reason
         try:
             store = self._credential_store(config.credential_store)
             for link in config.links:
@@ -422,11 +422,6 @@ class Connector:
             if self._state is None:
                 self._state = LocalState(self.paths.data_dir / "state.db")
             return self._state
-
-    def _gate(self, config: AgentConfig) -> Any:
-        paused = from_iso(config.paused_until) if config.paused_until else None
-        window = SyncWindow.parse(config.sync_window) if config.sync_window else None
-        return sync_gate(self._clock(), paused, window)
 
     def _nudge(self) -> None:
         """Wake every link's waits: something changed (stop, resume, sync now, woke up)."""

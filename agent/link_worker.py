@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from agent.backoff import ErrorStreak
-from agent.clock import Clock, from_iso, utc_now
+from agent.clock import Clock, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
@@ -25,7 +25,7 @@ from agent.events import Event, LinkStopped, NeedsReauthorization
 from agent.outbox import Interrupted, OutboxSender
 from agent.runner import DatasetRunner, Outcome
 from agent.state import LocalState
-from agent.sync_gate import Gate, SyncWindow, sync_gate
+from agent.sync_gate import Gate, gate_for
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,7 @@ class LinkWorker:
             self.busy_with = None
 
     def _gate(self) -> Gate:
-        settings = self._settings()
-        paused = from_iso(settings.paused_until) if settings.paused_until else None
-        window = SyncWindow.parse(settings.sync_window) if settings.sync_window else None
-        return sync_gate(self._clock(), paused, window)
+        return gate_for(self._settings(), self._clock())
 
     def tell_gate(self) -> None:
         """Tell the cloud now whether we take work (after a pause, resume or window change),

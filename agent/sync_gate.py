@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from agent.clock import to_iso
+from agent.clock import from_iso, to_iso
+from agent.config import AgentConfig
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
 
@@ -80,3 +81,10 @@ def sync_gate(now: datetime, paused_until: datetime | None, window: SyncWindow |
             )
         return Gate(True, closes=window.next_closing(local).astimezone(UTC))
     return Gate(True)
+
+
+def gate_for(config: AgentConfig, now: datetime) -> Gate:
+    """The gate as the user's settings (pause, sync window) make it at ``now``."""
+    paused = from_iso(config.paused_until) if config.paused_until else None
+    window = SyncWindow.parse(config.sync_window) if config.sync_window else None
+    return sync_gate(now, paused, window)

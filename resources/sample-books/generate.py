@@ -391,6 +391,18 @@ TRANSACTIONS: list[tuple[dt.date, str, str, list[tuple[str, str, str]]]] = [
     ),
 ]
 
+# The book's own business details (File > Properties > Business), stored as book options.
+COMPANY_OPTIONS: list[tuple[str, str]] = [
+    ("options/Business/Company Name", "Harbor Lane Design Studio"),
+    ("options/Business/Company Address", "18 Harbor Lane\nSuite 2\nPortland, ME 04101"),
+    ("options/Business/Company ID", "EIN 84-2917365"),
+    ("options/Business/Company Phone Number", "(207) 555-0100"),
+    ("options/Business/Company Fax Number", "(207) 555-0101"),
+    ("options/Business/Company Email Address", "hello@harborlane.example"),
+    ("options/Business/Company Website URL", "https://harborlane.example"),
+    ("options/Business/Company Contact Person", "Jo Harbor"),
+]
+
 TAX_TABLE = "Maine Sales Tax"
 TAX_PERCENT = "5.5"
 
@@ -648,7 +660,22 @@ def fix_entered_dates(book: Any) -> None:
     query.destroy()
 
 
+def set_company_options(book: Any) -> None:
+    """Fill File > Properties > Business as a user would.
+
+    The 4.13 bindings expose no book options, so this calls the engine's own setter through
+    ctypes with the book's C pointer; it writes the same ``options`` slots the dialog does.
+    """
+    engine = ctypes.CDLL("libgnc-engine.so")
+    engine.qof_book_set_string_option.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    engine.qof_book_set_string_option.restype = None
+    pointer = ctypes.c_void_p(int(book.instance))
+    for name, value in COMPANY_OPTIONS:
+        engine.qof_book_set_string_option(pointer, name.encode(), value.encode())
+
+
 def build_book(book: Any) -> None:
+    set_company_options(book)
     usd = book.get_table().lookup("CURRENCY", CURRENCY)
     accounts = build_accounts(book, usd)
     customers = build_customers(book, usd)

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
-from agent.sources.gnucash.records import Account, Book, BookFormat, Customer, Vendor
+from agent.sources.gnucash.records import (
+    Account,
+    Book,
+    BookFormat,
+    Company,
+    Customer,
+    Split,
+    TaxTable,
+    Transaction,
+    Vendor,
+)
 from agent.sources.gnucash.values import garbled
 
 # Every type GnuCash can store (xaccAccountStringToType), legacy ones included.
@@ -61,6 +71,27 @@ class RawAccount:
 
 
 @dataclass(frozen=True)
+class RawTaxTable:
+    """A tax table row, before GnuCash's invisible per-document copies are set aside."""
+
+    table: TaxTable
+    invisible: bool
+
+
+# The book options (``options/Business/<name>`` slots) that describe the business.
+COMPANY_OPTIONS: dict[str, str] = {
+    "Company Name": "name",
+    "Company Address": "address",
+    "Company ID": "company_id",
+    "Company Phone Number": "phone",
+    "Company Fax Number": "fax",
+    "Company Email Address": "email",
+    "Company Website URL": "website",
+    "Company Contact Person": "contact",
+}
+
+
+@dataclass(frozen=True)
 class BookParts:
     """Everything a reader collects from one book."""
 
@@ -72,6 +103,10 @@ class BookParts:
     vendors: Iterable[Vendor]
     transaction_currencies: Counter[str]  # currency mnemonic -> number of transactions
     currencies: Collection[str]  # mnemonics in the book's CURRENCY namespace
+    book_guid: str | None = None
+    business: Mapping[str, str] = field(default_factory=dict)  # "Company Name" -> value
+    tax_tables: Iterable[RawTaxTable] = ()
+    transactions: Iterable[Transaction] = ()  # empty unless the caller asked for them
 
 
 def account_label(name: str, guid: str) -> str:
@@ -121,6 +156,15 @@ def build_book(
     vendors = tuple(sorted(parts.vendors, key=lambda v: (v.number, v.name, v.guid)))
     root_commodity = by_guid[root].commodity if root is not None else None
     currency, notes = _default_currency(root_commodity, accounts, parts)
+    transactions = tuple(sorted(parts.transactions, key=_transaction_order))
+    for txn in transactions:
+        for split in txn.splits:
+            if split.account_guid not in by_guid:
+                raise garbled(
+                    source,
+                    f'the transaction "{txn.description}" ({txn.guid})',
+                    f"a split is in the account {split.account_guid}, which does not exist",
+                )
     return Book(
         format=book_format,
         default_currency=currency,
@@ -130,7 +174,37 @@ def build_book(
         snapshot_taken=taken_at,
         open_in_gnucash=open_in_gnucash,
         notes=notes,
+        company=_company(parts),
+        # Documents point at invisible copies of a table; the user's list is the visible ones.
+        tax_tables=tuple(
+            sorted(
+                (raw.table for raw in parts.tax_tables if not raw.invisible),
+                key=lambda t: (t.name, t.guid),
+            )
+        ),
+        transactions=transactions,
     )
+
+
+def _company(parts: BookParts) -> Company | None:
+    if parts.book_guid is None:
+        return None
+    known = {
+        attribute: parts.business[option].strip()
+        for option, attribute in COMPANY_OPTIONS.items()
+        if option in parts.business
+    }
+    return Company(guid=parts.book_guid, **known)
+
+
+def split_order(split: Split) -> tuple[object, ...]:
+    """Debits before credits, as a journal lists them; neither format keeps the user's order."""
+    return (split.value < 0, split.guid)
+
+
+def _transaction_order(txn: Transaction) -> tuple[object, ...]:
+    """Posting order, as a register shows it; the GUID makes the order total."""
+    return (txn.posted, txn.entered, txn.guid)
 
 
 def _find_root(

@@ -12,17 +12,24 @@ from agent.sources.gnucash.sqlite_reader import read_sqlite_snapshot
 from agent.sources.gnucash.xml_reader import read_xml_snapshot
 
 
-def read_book(path: Path, workdir: Path, *, sleep: Callable[[float], None] = time.sleep) -> Book:
+def read_book(
+    path: Path,
+    workdir: Path,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    transactions: bool = False,
+) -> Book:
     """Read the book at ``path`` without writing to it, locking it or touching its folder.
 
     ``workdir`` is a folder Connector owns; the snapshot copy lives there only while it is
     parsed. The format is told from the file's first bytes, whatever its name. Raises
-    :class:`agent.errors.BookUnreadable` with a message a person can act on.
+    :class:`agent.errors.BookUnreadable` with a message a person can act on. The book's
+    transactions are only kept when ``transactions`` is true: most data types need none.
     """
     snapshot = take_snapshot(path, workdir, sleep=sleep)
     try:
         if snapshot.format == "sqlite":
-            return read_sqlite_snapshot(snapshot)
-        return read_xml_snapshot(snapshot)
+            return read_sqlite_snapshot(snapshot, transactions=transactions)
+        return read_xml_snapshot(snapshot, transactions=transactions)
     finally:
         snapshot.copy.unlink(missing_ok=True)

@@ -70,6 +70,66 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class Company:
+    """The business the book belongs to: File > Properties > Business in GnuCash.
+
+    GnuCash keeps these as the book's ``options/Business/...`` slots; any may be empty.
+    """
+
+    guid: str  # the book's own GUID
+    name: str = ""
+    address: str = ""  # one free-form text, lines separated by newlines
+    company_id: str = ""  # "Company ID": the tax or registration number the user typed
+    phone: str = ""
+    fax: str = ""
+    email: str = ""
+    website: str = ""
+    contact: str = ""
+
+
+@dataclass(frozen=True)
+class TaxTableEntry:
+    """One line of a tax table: a percentage or a fixed amount, posted to an account."""
+
+    account_guid: str
+    amount: Fraction  # percent (5.5 means 5.5%) or a value in the document's currency
+    kind: Literal["PERCENT", "VALUE"]
+
+
+@dataclass(frozen=True)
+class TaxTable:
+    """A tax table the user made (never GnuCash's invisible per-document copies)."""
+
+    guid: str
+    name: str
+    entries: tuple[TaxTableEntry, ...]
+
+
+@dataclass(frozen=True)
+class Split:
+    """One line of a transaction."""
+
+    guid: str
+    account_guid: str
+    memo: str
+    value: Fraction  # in the transaction's currency, debit positive
+    quantity: Fraction  # in the account's commodity
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """A ledger transaction (never a scheduled-transaction template)."""
+
+    guid: str
+    currency: str  # mnemonic
+    num: str
+    description: str
+    posted: datetime  # aware UTC; a date-only value sits at 10:59 UTC
+    entered: datetime  # aware UTC
+    splits: tuple[Split, ...]
+
+
+@dataclass(frozen=True)
 class Book:
     """A parsed snapshot of one book."""
 
@@ -81,3 +141,8 @@ class Book:
     snapshot_taken: datetime
     open_in_gnucash: bool = False  # a lock was present: information for the user, not an error
     notes: tuple[str, ...] = field(default=())
+    company: Company | None = None  # None only for a book without a book record
+    tax_tables: tuple[TaxTable, ...] = ()
+    # Read only when asked for (``read_book(..., transactions=True)``): a large book holds
+    # millions of splits, which no other data type needs in memory.
+    transactions: tuple[Transaction, ...] = ()

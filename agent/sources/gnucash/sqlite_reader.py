@@ -14,38 +14,82 @@ from fractions import Fraction
 from pathlib import Path
 
 from agent.errors import BookUnreadable
-from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
-from agent.sources.gnucash.records import Address, Book, Customer, Vendor
+from agent.sources.gnucash.book_builder import (
+    BookParts,
+    RawAccount,
+    RawTaxTable,
+    account_label,
+    build_book,
+    split_order,
+)
+from agent.sources.gnucash.records import (
+    Address,
+    Book,
+    Customer,
+    Split,
+    TaxTable,
+    TaxTableEntry,
+    Transaction,
+    Vendor,
+)
 from agent.sources.gnucash.snapshot import Snapshot
-from agent.sources.gnucash.values import garbled, rational
+from agent.sources.gnucash.values import garbled, parse_timestamp, rational
 
 _GNUCASH_TABLES = frozenset({"books", "accounts", "commodities", "transactions", "splits"})
 
 # Transactions of scheduled-transaction templates are stored beside real ones; they sit in the
 # accounts below the template root, and are no part of the user's ledger.
-_REAL_TRANSACTION_CURRENCIES = """
+_TEMPLATE_TRANSACTIONS = """
 WITH RECURSIVE template(guid) AS (
     SELECT root_template_guid FROM books WHERE root_template_guid IS NOT NULL
     UNION
     SELECT a.guid FROM accounts AS a JOIN template AS t ON a.parent_guid = t.guid
-)
-SELECT currency_guid, COUNT(*) FROM transactions
-WHERE guid NOT IN (
+), template_transactions(guid) AS (
     SELECT s.tx_guid FROM splits AS s JOIN template AS t ON s.account_guid = t.guid
 )
-GROUP BY currency_guid
 """
+
+_REAL_TRANSACTION_CURRENCIES = f"""{_TEMPLATE_TRANSACTIONS}
+SELECT currency_guid, COUNT(*) FROM transactions
+WHERE guid NOT IN template_transactions
+GROUP BY currency_guid
+"""  # noqa: S608 - constants only
+
+# One row per split, a transaction's splits together, so that transactions can be built one at a
+# time while SQLite streams the rows (it sorts on its side, not in Python's memory).
+_REAL_TRANSACTION_SPLITS = f"""{_TEMPLATE_TRANSACTIONS}
+SELECT t.guid, t.currency_guid, t.num, t.description, t.post_date, t.enter_date,
+       s.guid, s.account_guid, s.memo, s.value_num, s.value_denom, s.quantity_num, s.quantity_denom
+FROM transactions AS t LEFT JOIN splits AS s ON s.tx_guid = t.guid
+WHERE t.guid NOT IN template_transactions
+ORDER BY t.post_date, t.enter_date, t.guid
+"""  # noqa: S608 - constants only
+
+# The book's options are a tree of frames below the book's own slots.
+_BUSINESS_OPTIONS = """
+WITH RECURSIVE frame(guid) AS (
+    SELECT guid FROM books
+    UNION
+    SELECT s.guid_val FROM slots AS s JOIN frame AS f ON s.obj_guid = f.guid
+    WHERE s.slot_type = 9 AND s.guid_val IS NOT NULL
+)
+SELECT s.name, s.string_val FROM slots AS s JOIN frame AS f ON s.obj_guid = f.guid
+WHERE s.slot_type = 4 AND s.name LIKE 'options/Business/%'
+"""
+
+# GncAmountType: how a tax table entry's amount reads.
+_TAX_AMOUNT_TYPES = {1: "VALUE", 2: "PERCENT"}
 
 _ADDRESS_FIELDS = ("name", "addr1", "addr2", "addr3", "addr4", "phone", "fax", "email")
 
 
-def read_sqlite_snapshot(snapshot: Snapshot) -> Book:
-    """Parse an SQLite book's snapshot into a :class:`Book`."""
+def read_sqlite_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book:
+    """Parse an SQLite book's snapshot into a :class:`Book` (with its transactions if asked)."""
     source = snapshot.source
     uri = f"{snapshot.copy.resolve().as_uri()}?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
-            parts = _read_parts(db, source)
+            parts = _read_parts(db, source, transactions=transactions)
     except sqlite3.Error as e:
         raise BookUnreadable(
             f"The book {source} is an SQLite database whose tables are not the ones GnuCash "
@@ -61,7 +105,7 @@ def read_sqlite_snapshot(snapshot: Snapshot) -> Book:
     )
 
 
-def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
+def _read_parts(db: sqlite3.Connection, source: Path, *, transactions: bool) -> BookParts:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = sorted(_GNUCASH_TABLES - tables)
     if missing:
@@ -70,10 +114,10 @@ def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
             f"GnuCash's tables {', '.join(missing)}). Choose the .gnucash file you open in "
             "GnuCash."
         )
-    books = db.execute("SELECT root_account_guid, root_template_guid FROM books").fetchall()
+    books = db.execute("SELECT guid, root_account_guid, root_template_guid FROM books").fetchall()
     if len(books) != 1:
         raise garbled(source, "a books table", f"it holds {len(books)} books instead of one")
-    root_guid, template_root_guid = books[0]
+    book_guid, root_guid, template_root_guid = books[0]
 
     commodities: dict[str, tuple[str, str]] = {
         guid: (namespace, mnemonic)
@@ -92,6 +136,89 @@ def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
         vendors=list(_vendors(db, tables, commodities, source)),
         transaction_currencies=_transaction_currencies(db, commodities, source),
         currencies={m for ns, m in commodities.values() if ns == "CURRENCY"},
+        book_guid=book_guid,
+        business=_business(db, tables),
+        tax_tables=list(_tax_tables(db, tables, source)),
+        transactions=list(_transactions(db, commodities, source)) if transactions else (),
+    )
+
+
+def _business(db: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
+    """``Company Name`` -> value, from the book's ``options/Business/...`` slots."""
+    if "slots" not in tables:
+        return {}
+    prefix = "options/Business/"
+    return {name[len(prefix) :]: _text(value) for name, value in db.execute(_BUSINESS_OPTIONS)}
+
+
+def _tax_tables(db: sqlite3.Connection, tables: set[str], source: Path) -> Iterator[RawTaxTable]:
+    if not {"taxtables", "taxtable_entries"} <= tables:
+        return  # no business features, no tax tables
+    entries: dict[str, list[TaxTableEntry]] = {}
+    for table, account, num, denom, kind in db.execute(
+        "SELECT taxtable, account, amount_num, amount_denom, type FROM taxtable_entries ORDER BY id"
+    ):
+        label = f"a tax table entry of the tax table {table}"
+        if kind not in _TAX_AMOUNT_TYPES:
+            raise garbled(source, label, f"its type {kind!r} is neither a percent nor a value")
+        entries.setdefault(table, []).append(
+            TaxTableEntry(
+                account_guid=_text(account),
+                amount=rational(num, denom, book=source, record=label),
+                kind="PERCENT" if _TAX_AMOUNT_TYPES[kind] == "PERCENT" else "VALUE",
+            )
+        )
+    for guid, name, invisible in db.execute("SELECT guid, name, invisible FROM taxtables"):
+        yield RawTaxTable(
+            table=TaxTable(guid=guid, name=_text(name), entries=tuple(entries.get(guid, ()))),
+            invisible=bool(invisible),
+        )
+
+
+def _transactions(
+    db: sqlite3.Connection, commodities: dict[str, tuple[str, str]], source: Path
+) -> Iterator[Transaction]:
+    """Each real transaction with its splits, built as its rows stream past."""
+    head: tuple[object, ...] | None = None
+    splits: list[Split] = []
+    for row in db.execute(_REAL_TRANSACTION_SPLITS):
+        if head is not None and row[0] != head[0]:
+            yield _transaction(head, splits, commodities, source)
+            splits = []
+        head = row[:6]
+        split_guid, account, memo, value_num, value_denom, qty_num, qty_denom = row[6:]
+        if split_guid is None:
+            continue  # a transaction without splits (LEFT JOIN)
+        label = f'a split of the transaction "{_text(row[3])}" ({row[0]})'
+        splits.append(
+            Split(
+                guid=split_guid,
+                account_guid=_text(account),
+                memo=_text(memo),
+                value=rational(value_num, value_denom, book=source, record=label),
+                quantity=rational(qty_num, qty_denom, book=source, record=label),
+            )
+        )
+    if head is not None:
+        yield _transaction(head, splits, commodities, source)
+
+
+def _transaction(
+    head: tuple[object, ...],
+    splits: list[Split],
+    commodities: dict[str, tuple[str, str]],
+    source: Path,
+) -> Transaction:
+    guid, currency, num, description, posted, entered = head
+    label = f'the transaction "{_text(description)}" ({guid})'
+    return Transaction(
+        guid=_text(guid),
+        currency=_currency(currency, commodities, source, label),
+        num=_text(num),
+        description=_text(description),
+        posted=parse_timestamp(posted, book=source, record=label, field="posting date"),
+        entered=parse_timestamp(entered, book=source, record=label, field="entry date"),
+        splits=tuple(sorted(splits, key=split_order)),
     )
 
 

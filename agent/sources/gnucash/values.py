@@ -6,12 +6,18 @@ Both readers use these, so a book says the same thing, and fails the same way, i
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
 from agent.errors import BookUnreadable
 
 _RATIONAL = re.compile(r"\s*(-?\d+)(?:/(\d+))?\s*")
+# SQLite books write "2026-01-01 10:59:00" (UTC); books from GnuCash 2.x wrote "20260101105900";
+# XML writes "2026-01-01 10:59:00 +0000". The digits alone tell them all apart.
+_TIMESTAMP = re.compile(
+    r"\s*(\d{4})-?(\d{2})-?(\d{2})[ T]?(\d{2}):?(\d{2}):?(\d{2})\s*(?:([+-])(\d{2}):?(\d{2}))?\s*"
+)
 
 
 def garbled(book: Path, record: str, problem: str) -> BookUnreadable:
@@ -61,3 +67,21 @@ def parse_flag(text: str | None, *, default: bool, book: Path, record: str, fiel
     if value in {"0", "false"}:
         return False
     raise garbled(book, record, f"its {field} is {text!r}, which is neither yes nor no")
+
+
+def parse_timestamp(text: object, *, book: Path, record: str, field: str) -> datetime:
+    """An aware UTC datetime from any timestamp GnuCash writes (see ``_TIMESTAMP``)."""
+    match = _TIMESTAMP.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise garbled(book, record, f"its {field} {text!r} is not a date and time")
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    sign, offset_h, offset_m = match.groups()[6:]
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError:
+        raise garbled(book, record, f"its {field} {text!r} is not a real date") from None
+    if sign:
+        offset = (int(offset_h) * 60 + int(offset_m)) * (1 if sign == "+" else -1)
+        # The written time is local to that offset: step back to UTC.
+        moment -= timedelta(minutes=offset)
+    return moment

@@ -14,16 +14,39 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from agent.errors import BookUnreadable
-from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
-from agent.sources.gnucash.records import Address, Book, Customer, Vendor
+from agent.sources.gnucash.book_builder import (
+    BookParts,
+    RawAccount,
+    RawTaxTable,
+    account_label,
+    build_book,
+    split_order,
+)
+from agent.sources.gnucash.records import (
+    Address,
+    Book,
+    Customer,
+    Split,
+    TaxTable,
+    TaxTableEntry,
+    Transaction,
+    Vendor,
+)
 from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
-from agent.sources.gnucash.values import garbled, parse_flag, parse_num_denom
+from agent.sources.gnucash.values import (
+    garbled,
+    parse_flag,
+    parse_num_denom,
+    parse_timestamp,
+    rational,
+)
 
 _NS = "http://www.gnucash.org/XML/"
 
@@ -39,6 +62,10 @@ ACCOUNT = _q("gnc", "account")
 TRANSACTION = _q("gnc", "transaction")
 CUSTOMER = _q("gnc", "GncCustomer")
 VENDOR = _q("gnc", "GncVendor")
+TAX_TABLE = _q("gnc", "GncTaxTable")
+BOOK_ID = _q("book", "id")
+BOOK_SLOTS = _q("book", "slots")
+TS_DATE = _q("ts", "date")
 COMMODITY = _q("gnc", "commodity")
 CMDTY_SPACE = _q("cmdty", "space")
 CMDTY_ID = _q("cmdty", "id")
@@ -51,8 +78,8 @@ SLOT_VALUE = _q("slot", "value")
 _CONTAINERS = frozenset({BOOK, ROOT_TAG})
 
 
-def read_xml_snapshot(snapshot: Snapshot) -> Book:
-    """Parse an XML book's snapshot into a :class:`Book`."""
+def read_xml_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book:
+    """Parse an XML book's snapshot into a :class:`Book` (with its transactions if asked)."""
     source = snapshot.source
     with ExitStack() as stack:
         stream: io.BufferedIOBase
@@ -61,7 +88,7 @@ def read_xml_snapshot(snapshot: Snapshot) -> Book:
         else:
             stream = stack.enter_context(snapshot.copy.open("rb"))
         try:
-            parts = _read_parts(stream, source)
+            parts = _read_parts(stream, source, transactions=transactions)
         except ParseError as e:
             raise BookUnreadable(
                 f"The book {source} is damaged: it is not well-formed XML ({e}). Open it in "
@@ -86,8 +113,13 @@ def read_xml_snapshot(snapshot: Snapshot) -> Book:
 class _Collector:
     """What the stream leaves behind: the few things a Book needs."""
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, *, transactions: bool) -> None:
         self.source = source
+        self.want_transactions = transactions
+        self.transactions: list[Transaction] = []
+        self.book_guid: str | None = None
+        self.business: dict[str, str] = {}
+        self.tax_tables: list[RawTaxTable] = []
         self.accounts: list[RawAccount] = []
         self.roots: list[str] = []
         # account GUID -> denominator -> sum of numerators: exact, and far cheaper than
@@ -110,6 +142,12 @@ class _Collector:
             self.customers.append(_customer(record, self.source))
         elif record.tag == VENDOR:
             self.vendors.append(_vendor(record, self.source))
+        elif record.tag == TAX_TABLE:
+            self.tax_tables.append(_tax_table(record, self.source))
+        elif record.tag == BOOK_ID:
+            self.book_guid = (record.text or "").strip() or None
+        elif record.tag == BOOK_SLOTS:
+            self.business = _slots(_frame(record, ("options", "Business")))
         elif record.tag == COMMODITY:
             space, mnemonic = _commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
@@ -121,8 +159,10 @@ class _Collector:
         currency = record.find(_q("trn", "currency"))
         if currency is None:
             raise garbled(self.source, label, "it has no currency")
-        self.transaction_currencies[_commodity(currency)[1]] += 1
+        currency_code = _commodity(currency)[1]
+        self.transaction_currencies[currency_code] += 1
         splits = record.find(_q("trn", "splits"))
+        kept: list[Split] = []
         for split in splits if splits is not None else ():
             account = _text(split, _q("split", "account"))
             num, denom = parse_num_denom(
@@ -130,6 +170,36 @@ class _Collector:
             )
             by_denom = self.sums.setdefault(account, {})
             by_denom[denom] = by_denom.get(denom, 0) + num
+            if self.want_transactions:
+                value = parse_num_denom(
+                    _optional(split, _q("split", "value")), book=self.source, record=label
+                )
+                kept.append(
+                    Split(
+                        guid=_text(split, _q("split", "id")),
+                        account_guid=account,
+                        memo=_text(split, _q("split", "memo")),
+                        value=rational(*value, book=self.source, record=label),
+                        quantity=rational(num, denom, book=self.source, record=label),
+                    )
+                )
+        if self.want_transactions:
+            self.transactions.append(
+                Transaction(
+                    guid=guid,
+                    currency=currency_code,
+                    num=_text(record, _q("trn", "num")),
+                    description=_text(record, _q("trn", "description")),
+                    posted=self._stamp(record, "date-posted", label, "posting date"),
+                    entered=self._stamp(record, "date-entered", label, "entry date"),
+                    splits=tuple(sorted(kept, key=split_order)),
+                )
+            )
+
+    def _stamp(self, record: Element, name: str, label: str, field: str) -> datetime:
+        element = record.find(_q("trn", name))
+        text = _optional(element, TS_DATE) if element is not None else None
+        return parse_timestamp(text, book=self.source, record=label, field=field)
 
     def parts(self) -> BookParts:
         if len(self.roots) > 1:
@@ -146,11 +216,15 @@ class _Collector:
             vendors=self.vendors,
             transaction_currencies=self.transaction_currencies,
             currencies=self.currencies,
+            book_guid=self.book_guid,
+            business=self.business,
+            tax_tables=self.tax_tables,
+            transactions=self.transactions,
         )
 
 
-def _read_parts(stream: io.BufferedIOBase, source: Path) -> BookParts:
-    collector = _Collector(source)
+def _read_parts(stream: io.BufferedIOBase, source: Path, *, transactions: bool) -> BookParts:
+    collector = _Collector(source, transactions=transactions)
     for record in _records(stream, source):
         collector.take(record)
     return collector.parts()
@@ -235,6 +309,56 @@ def _slots(element: Element | None) -> dict[str, str]:
         if key is not None and value is not None and value.get("type") == "string":
             found[key.text or ""] = value.text or ""
     return found
+
+
+def _frame(slots: Element, path: tuple[str, ...]) -> Element | None:
+    """The frame at ``path`` below a ``<...:slots>`` element, as the element holding its slots."""
+    current: Element | None = slots
+    for key in path:
+        found = None
+        for slot in current.findall(SLOT) if current is not None else ():
+            value = slot.find(SLOT_VALUE)
+            if slot.findtext(SLOT_KEY) == key and value is not None:
+                if value.get("type") == "frame":
+                    found = value
+                break
+        current = found
+    return current
+
+
+_TAX_KINDS = frozenset({"PERCENT", "VALUE"})
+
+
+def _tax_table(record: Element, source: Path) -> RawTaxTable:
+    name = _text(record, _q("taxtable", "name"))
+    guid = _text(record, _q("taxtable", "guid"))
+    label = f'the tax table "{name}" ({guid})'
+    if not guid:
+        raise garbled(source, f'the tax table "{name}"', "it has no GUID")
+    entries: list[TaxTableEntry] = []
+    container = record.find(_q("taxtable", "entries"))
+    for entry in container if container is not None else ():
+        kind = _text(entry, _q("tte", "type")).strip()
+        if kind not in _TAX_KINDS:
+            raise garbled(source, label, f"an entry's type {kind!r} is neither PERCENT nor VALUE")
+        amount = parse_num_denom(_optional(entry, _q("tte", "amount")), book=source, record=label)
+        entries.append(
+            TaxTableEntry(
+                account_guid=_text(entry, _q("tte", "acct")),
+                amount=rational(*amount, book=source, record=label),
+                kind="PERCENT" if kind == "PERCENT" else "VALUE",
+            )
+        )
+    return RawTaxTable(
+        table=TaxTable(guid=guid, name=name, entries=tuple(entries)),
+        invisible=parse_flag(
+            _optional(record, _q("taxtable", "invisible")),
+            default=False,
+            book=source,
+            record=label,
+            field="invisible flag",
+        ),
+    )
 
 
 def _account(record: Element, source: Path) -> RawAccount:
