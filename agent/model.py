@@ -10,6 +10,15 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "chartOfAccounts": ("id", "name", "type", "status"),
     "customers": ("id", "customerName", "status"),
     "suppliers": ("id", "supplierName", "status"),
+    "company": ("id",),
+    "taxRates": ("id", "name", "status"),
+    "journalEntries": ("id", "postedOn", "journalLines"),
+    "bankAccounts": ("id", "accountName", "accountType", "currency"),
+}
+
+# Fields of each line of a list field, by data type and list: JournalLine.netAmount is required.
+REQUIRED_LINE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "journalEntries": {"journalLines": ("netAmount",)},
 }
 
 ENUMS: dict[str, dict[str, frozenset[str]]] = {
@@ -22,5 +31,12 @@ ENUMS: dict[str, dict[str, frozenset[str]]] = {
     },
     "suppliers": {
         "status": frozenset({"Unknown", "Active", "Archived"}),
+    },
+    "taxRates": {
+        "status": frozenset({"Unknown", "Active", "Archived"}),
+    },
+    "bankAccounts": {
+        "accountType": frozenset({"Unknown", "Credit", "Debit"}),
+        "status": frozenset({"Unknown", "Active", "Archived", "Pending"}),
     },
 }

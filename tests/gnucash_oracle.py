@@ -4,9 +4,10 @@ Run with Debian's interpreter, which has the engine's bindings (package python3-
 
     /usr/bin/python3 tests/gnucash_oracle.py BOOK_PATH
 
-Prints one JSON object: ``{"accounts": [...], "customers": [...], "vendors": [...]}``; every value
-comes from the engine's own getters (balances from ``xaccAccountGetBalance``), never from reading
-the file.
+Prints one JSON object: ``{"book": {...}, "accounts": [...], "customers": [...], "vendors": [...],
+"tax_tables": [...], "transactions": [...]}``; every value comes from the engine's own getters
+(balances from ``xaccAccountGetBalance``), never from reading the file. Where the 4.13 bindings
+lack a getter (book options, tax tables), the engine's C function is called through ctypes.
 
 The engine writes ``.log`` files beside any book it opens and may take a lock, so it only ever
 opens a private copy in a temporary folder, never the book it was given.
@@ -14,17 +15,70 @@ opens a private copy in a temporary folder, never the book it was given.
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gnucash import Query, Session, SessionOpenMode
-from gnucash import gnucash_core_c as core
-from gnucash.gnucash_business import Customer, Vendor
+# Dates come back from the bindings in local time: make that UTC before the engine loads.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+from gnucash import Query, Session, SessionOpenMode, Transaction  # noqa: E402
+from gnucash import gnucash_core_c as core  # noqa: E402
+from gnucash.gnucash_business import Customer, TaxTable, Vendor  # noqa: E402
+
+_ENGINE = ctypes.CDLL("libgnc-engine.so")
+
+
+class _Numeric(ctypes.Structure):
+    _fields_ = [("num", ctypes.c_int64), ("denom", ctypes.c_int64)]
+
+
+class _GList(ctypes.Structure):
+    pass
+
+
+_GList._fields_ = [
+    ("data", ctypes.c_void_p),
+    ("next", ctypes.POINTER(_GList)),
+    ("prev", ctypes.POINTER(_GList)),
+]
+
+
+def _c(name: str, restype: Any, *argtypes: Any) -> Any:
+    function = getattr(_ENGINE, name)
+    function.restype = restype
+    function.argtypes = list(argtypes)
+    return function
+
+
+_P = ctypes.c_void_p
+_instance_guid = _c("qof_instance_get_guid", ctypes.POINTER(ctypes.c_ubyte * 16), _P)
+_book_option = _c("qof_book_get_string_option", ctypes.c_char_p, _P, ctypes.c_char_p)
+_table_name = _c("gncTaxTableGetName", ctypes.c_char_p, _P)
+_table_invisible = _c("gncTaxTableGetInvisible", ctypes.c_int, _P)
+_table_entries = _c("gncTaxTableGetEntries", ctypes.POINTER(_GList), _P)
+_entry_account = _c("gncTaxTableEntryGetAccount", _P, _P)
+_entry_amount = _c("gncTaxTableEntryGetAmount", _Numeric, _P)
+_entry_type = _c("gncTaxTableEntryGetType", ctypes.c_int, _P)
+
+BUSINESS_OPTIONS = (
+    "Company Name",
+    "Company Address",
+    "Company ID",
+    "Company Phone Number",
+    "Company Fax Number",
+    "Company Email Address",
+    "Company Website URL",
+    "Company Contact Person",
+)
 
 
 def _uri(path: Path) -> str:
@@ -107,6 +161,75 @@ def _business(
         query.destroy()
 
 
+def _pointer(wrapped: Any) -> int:
+    return int(wrapped.instance)
+
+
+def _guid_of(pointer: int | None) -> str:
+    return bytes(_instance_guid(pointer).contents).hex()
+
+
+def _book(book: Any) -> dict[str, Any]:
+    pointer = _pointer(book)
+    options = {}
+    for name in BUSINESS_OPTIONS:
+        value = _book_option(pointer, f"options/Business/{name}".encode())
+        if value is not None:
+            options[name] = value.decode()
+    return {"guid": _guid_of(pointer), "business": options}
+
+
+def _tax_table(table: Any) -> dict[str, Any]:
+    pointer = _pointer(table)
+    entries = []
+    node = _table_entries(pointer)
+    while node:
+        entry = node.contents.data
+        amount = _entry_amount(entry)
+        entries.append(
+            {
+                "account": _guid_of(_entry_account(entry)),
+                "amount": f"{amount.num}/{amount.denom}",
+                # GncAmountType: 1 is a value, 2 a percentage.
+                "type": {1: "VALUE", 2: "PERCENT"}[_entry_type(entry)],
+            }
+        )
+        node = node.contents.next
+    return {
+        "guid": _guid_of(pointer),
+        "name": (_table_name(pointer) or b"").decode(),
+        "invisible": bool(_table_invisible(pointer)),
+        "entries": entries,
+    }
+
+
+def _transaction(txn: Any) -> dict[str, Any]:
+    return {
+        "guid": txn.GetGUID().to_string(),
+        "currency": txn.GetCurrency().get_mnemonic(),
+        "num": txn.GetNum() or "",
+        "description": txn.GetDescription() or "",
+        "posted": txn.GetDate().isoformat(),  # UTC (see TZ above), naive
+        "entered": txn.GetDateEntered().isoformat(),
+        "splits": [
+            {
+                "guid": split.GetGUID().to_string(),
+                "account": split.GetAccount().GetGUID().to_string(),
+                "memo": split.GetMemo() or "",
+                "value": _fraction(split.GetValue()),
+                "quantity": _fraction(split.GetAmount()),
+            }
+            for split in txn.GetSplitList()
+        ],
+    }
+
+
+def _transactions(book: Any, real_accounts: set[str]) -> list[dict[str, Any]]:
+    """The ledger's transactions: not the templates of scheduled transactions."""
+    found = _business(book, "Trans", Transaction, _transaction)
+    return [t for t in found if all(s["account"] in real_accounts for s in t["splits"])]
+
+
 def describe(book_path: Path) -> dict[str, Any]:
     """Open a copy of ``book_path`` with the engine and return what it holds."""
     with tempfile.TemporaryDirectory(prefix="gnucash-oracle-") as tmp:
@@ -121,12 +244,24 @@ def describe(book_path: Path) -> dict[str, Any]:
             accounts = [_account(a, root_guid) for a in root.get_descendants()]
             customers = _business(book, core.GNC_ID_CUSTOMER, Customer, _customer)
             vendors = _business(book, core.GNC_ID_VENDOR, Vendor, _vendor)
+            about = _book(book)
+            tax_tables = _business(book, core.GNC_ID_TAXTABLE, TaxTable, _tax_table)
+            transactions = _transactions(book, {a["guid"] for a in accounts})
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
     customers.sort(key=lambda c: c["guid"])
     vendors.sort(key=lambda v: v["guid"])
-    return {"accounts": accounts, "customers": customers, "vendors": vendors}
+    tax_tables.sort(key=lambda t: t["guid"])
+    transactions.sort(key=lambda t: t["guid"])
+    return {
+        "book": about,
+        "accounts": accounts,
+        "customers": customers,
+        "vendors": vendors,
+        "tax_tables": tax_tables,
+        "transactions": transactions,
+    }
 
 
 def main(argv: list[str]) -> int:

@@ -21,6 +21,9 @@ def _contents(book: Book) -> dict[str, object]:
         "vendors": book.vendors,
         "open_in_gnucash": book.open_in_gnucash,
         "notes": book.notes,
+        "company": book.company,
+        "tax_tables": book.tax_tables,
+        "transactions": book.transactions,
     }
 
 
@@ -39,6 +42,26 @@ def test_sqlite_and_xml_books_read_the_same(book_dir: Path, workdir: Path) -> No
     assert len(from_sqlite.accounts) == 27
     assert len(from_sqlite.customers) == 6
     assert len(from_sqlite.vendors) == 3
+    assert from_sqlite.transactions == ()  # not asked for
+
+
+def test_sqlite_and_xml_transactions_read_the_same(book_dir: Path, workdir: Path) -> None:
+    from_sqlite = read_book(
+        place_sample("sqlite", book_dir, "a.gnucash"), workdir, transactions=True
+    )
+    from_xml = read_book(
+        place_sample("xml-gzip", book_dir, "b.gnucash"), workdir, transactions=True
+    )
+
+    assert len(from_sqlite.transactions) == 26
+    assert from_sqlite.transactions == from_xml.transactions
+    # In posting order, each balanced, debits listed first.
+    posted = [t.posted for t in from_sqlite.transactions]
+    assert posted == sorted(posted)
+    for txn in from_sqlite.transactions:
+        assert sum(s.value for s in txn.splits) == 0
+        signs = [s.value < 0 for s in txn.splits]
+        assert signs == sorted(signs)
 
 
 @pytest.mark.parametrize(

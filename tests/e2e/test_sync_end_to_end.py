@@ -81,19 +81,21 @@ def test_a_linked_book_syncs_to_complete(
             op["dataType"]: op
             for op in api.get(f"/companies/{company.id}/data/history").json()["results"]
         }
-        for data_type in ("chartOfAccounts", "customers", "suppliers"):
+        for data_type in ("company", "chartOfAccounts", "customers", "suppliers"):
             steps = history[data_type]["statusHistory"]
             assert [s["status"] for s in steps] == HAPPY_PATH, data_type
             stamps = [from_iso(s["timestamp"]) for s in steps]
             assert stamps == sorted(stamps), data_type
         # Whatever this agent cannot read yet ends NotSupported, with the reason.
-        for data_type in ("company", "invoices", "bills"):
+        for data_type in ("invoices", "bills"):
             assert history[data_type]["status"] == "NotSupported"
             assert "cannot read" in history[data_type]["errorMessage"]
 
         customers = _read_all(api, f"/companies/{company.id}/data/customers")
         suppliers = _read_all(api, f"/companies/{company.id}/data/suppliers")
         accounts = _read_all(api, f"/companies/{company.id}/data/accounts")
+        info = api.get(f"/companies/{company.id}/data/info")
+        assert info.status_code == 200, info.text
 
     assert _customers_as_in_book(customers) == _customers_from_engine(truth)
     assert _suppliers_as_in_book(suppliers) == _suppliers_from_engine(truth)
@@ -101,6 +103,8 @@ def test_a_linked_book_syncs_to_complete(
     assert {a["id"]: (a["name"], a["currentBalance"]) for a in accounts} == {
         a["guid"]: (a["name"], float(Fraction(a["balance"]))) for a in truth["accounts"]
     }
+    assert info.json()["id"] == truth["book"]["guid"]
+    assert info.json()["companyName"] == truth["book"]["business"]["Company Name"]
     _assert_the_credential_is_only_in_the_keyring(env, tmp_path / "agent-home")
 
 

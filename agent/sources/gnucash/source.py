@@ -7,17 +7,28 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.mapping.accounts import map_accounts
+from agent.mapping.bank_accounts import map_bank_accounts
+from agent.mapping.company import map_company
 from agent.mapping.customers import map_customers
+from agent.mapping.journal_entries import map_journal_entries
 from agent.mapping.suppliers import map_suppliers
+from agent.mapping.tax_rates import map_tax_rates
 from agent.sources.base import Record
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.records import Book
 
 MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
+    "bankAccounts": map_bank_accounts,
     "chartOfAccounts": map_accounts,
+    "company": map_company,
     "customers": map_customers,
+    "journalEntries": map_journal_entries,
     "suppliers": map_suppliers,
+    "taxRates": map_tax_rates,
 }
+
+# Only these need the book's transactions kept in memory; the rest read balances alone.
+NEEDS_TRANSACTIONS = frozenset({"journalEntries"})
 
 
 class GnuCashSource:
@@ -46,7 +57,12 @@ class GnuCashSource:
 
     def fetch(self, data_type: str) -> Book:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        return read_book(self.book_path, self.workdir, sleep=self._sleep)
+        return read_book(
+            self.book_path,
+            self.workdir,
+            sleep=self._sleep,
+            transactions=data_type in NEEDS_TRANSACTIONS,
+        )
 
     def map(self, data_type: str, fetched: object) -> list[Record]:
         assert isinstance(fetched, Book)
