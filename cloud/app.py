@@ -21,6 +21,7 @@ from cloud import (
     companies_api,
     data_api,
     datasets_api,
+    portal,
     settings_api,
     webhooks_api,
 )
@@ -65,6 +66,7 @@ def create_app(
         agent_api.router,
     ):
         app.include_router(router)
+    portal.install(app)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

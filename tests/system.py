@@ -11,11 +11,11 @@ import shutil
 import pytest
 
 
-def require(available: bool, package: str, purpose: str) -> None:
+def require(available: bool, package: str, purpose: str, *, source: str = "Debian package") -> None:
     """Skip (or, under CI, fail) the calling test when ``package`` is not installed."""
     if available:
         return
-    reason = f"needs {purpose} (Debian package {package})"
+    reason = f"needs {purpose} ({source} {package})"
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}, which CI must have: .ci/run installs it", pytrace=False)
     pytest.skip(reason)

@@ -1,0 +1,66 @@
+"""The public page at a connection's linkUrl: what the person with the book does next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+
+from agent.clock import to_iso
+from cloud.db import companies, connections
+from cloud.portal.templates import templates
+from cloud.services import Services
+from cloud.tokens import normalise_link_code
+
+router = APIRouter(include_in_schema=False)
+
+# A placeholder until the project publishes installers somewhere public.
+RELEASES_URL = "https://github.com/onprem-connector/connector/releases"
+
+
+@router.get("/link")
+@router.get("/link/{code}")
+def link_page(request: Request, code: str = "") -> Response:
+    services: Services = request.app.state.services
+    pending = _pending_link(services, code) if code else None
+    context: dict[str, Any] = {"releases_url": RELEASES_URL}
+    if pending is None:
+        response = templates.TemplateResponse(
+            request, "link_invalid.html", context, status_code=404
+        )
+    else:
+        link_code, company_name = pending
+        context.update(
+            link_code=link_code,
+            company_name=company_name,
+            link_url=f"{services.settings.public_url}/link/{link_code}",
+        )
+        response = templates.TemplateResponse(request, "link.html", context)
+    # Whoever holds the URL may read the code, but no one else: keep it out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _pending_link(services: Services, code: str) -> tuple[str, str] | None:
+    """The code and its company's name, if the code can still be spent.
+
+    Only a look: ``Agents.link`` alone spends a code, and checks it again when it does.
+    """
+    wanted = normalise_link_code(code)
+    now = to_iso(services.db.now())
+    with services.db.reading() as conn:
+        found = (
+            conn.execute(
+                select(connections.c.link_code, connections.c.link_code_expires, companies.c.name)
+                .join(companies, companies.c.id == connections.c.company_id)
+                .where(connections.c.link_code == wanted)
+            )
+            .mappings()
+            .first()
+        )
+    if found is None or (found["link_code_expires"] and found["link_code_expires"] < now):
+        return None
+    return found["link_code"], found["name"]

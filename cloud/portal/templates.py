@@ -1,0 +1,24 @@
+"""The portal's Jinja2 environment: autoescaped templates shipped inside the package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+
+from agent.clock import from_iso
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _when(text: str | None) -> str:
+    """An API timestamp as people read it, to the second (the API keeps microseconds)."""
+    if not text:
+        return "—"
+    return from_iso(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+templates.env.filters["when"] = _when
