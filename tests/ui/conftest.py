@@ -1,0 +1,34 @@
+"""UI tests run offscreen: set before any QApplication exists, since Qt reads it only then."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from collections.abc import Iterator  # after the platform is chosen
+
+import pytest
+
+from tests.ui.fake_connector import FakeConnector
+from ui.bridge import AgentBridge
+from ui.tasks import TaskRunner
+
+
+@pytest.fixture
+def connector(tmp_path) -> FakeConnector:  # type: ignore[no-untyped-def]
+    return FakeConnector(tmp_path / "logs")
+
+
+@pytest.fixture
+def bridge(qapp, connector: FakeConnector) -> Iterator[AgentBridge]:  # type: ignore[no-untyped-def]
+    bridge = AgentBridge(connector)
+    yield bridge
+    bridge.detach()
+
+
+@pytest.fixture
+def tasks(qapp) -> Iterator[TaskRunner]:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    yield runner
+    runner.wait()

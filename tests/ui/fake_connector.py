@@ -1,0 +1,112 @@
+"""The one fake the UI tests allow: the facade's methods with canned values, recording calls.
+
+Real-agent coverage of the tray belongs to the end-to-end test under Xvfb with a real tray host.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from agent.events import Event
+from agent.facade import AgentStatus, LinkStatus
+
+FOREVER = datetime.max.replace(tzinfo=UTC)
+
+
+def link(
+    name: str = "Acme Ltd",
+    cid: str = "conn-1",
+    state: str = "idle",
+    syncing: str | None = None,
+    last_error: str | None = None,
+) -> LinkStatus:
+    return LinkStatus(
+        connection_id=cid,
+        company_name=name,
+        book_path=f"/home/bob/{name.split()[0].lower()}.gnucash",
+        cloud_url="https://cloud.example",
+        state=state,
+        syncing=syncing,
+        pending_reports=0,
+        last_error=last_error,
+        last_successful_sync=None,
+    )
+
+
+def agent_status(*links: LinkStatus, paused_until: datetime | None = None) -> AgentStatus:
+    return AgentStatus(
+        running=True,
+        links=tuple(links),
+        paused_until=paused_until,
+        pause_reason="Paused by you" if paused_until else None,
+        sync_window=None,
+        credentials_in_plain_file=False,
+    )
+
+
+@dataclass
+class FakePaths:
+    log_dir: Path
+
+
+@dataclass
+class FakeConnector:
+    log_dir: Path
+    current: AgentStatus = field(default_factory=lambda: agent_status(link()))
+    cloud: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    observers: list[Callable[[Event], None]] = field(default_factory=list)
+    command_threads: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> FakePaths:
+        return FakePaths(self.log_dir)
+
+    def subscribe(self, observer: Callable[[Event], None]) -> Callable[[], None]:
+        self.observers.append(observer)
+        return lambda: self.observers.remove(observer) if observer in self.observers else None
+
+    def publish(self, event: Event) -> None:
+        for observer in list(self.observers):
+            observer(event)
+
+    def status(self) -> AgentStatus:
+        return self.current
+
+    def cloud_status(self) -> dict[str, dict[str, Any]]:
+        self._record("cloud_status", None)
+        return self.cloud
+
+    def start(self) -> None:
+        self._record("start", None)
+
+    def stop(self) -> None:
+        self._record("stop", None)
+
+    def sync_now(self) -> dict[str, dict[str, Any]]:
+        self._record("sync_now", None)
+        return {}
+
+    def pause(self, until: datetime | None = None) -> None:
+        self._record("pause", until)
+        self.current = replace(self.current, paused_until=until or FOREVER, pause_reason="Paused")
+
+    def resume(self) -> None:
+        self._record("resume", None)
+        self.current = replace(self.current, paused_until=None, pause_reason=None)
+
+    def diagnostics(self, output: Path | None = None) -> Path:
+        self._record("diagnostics", output)
+        return (output or Path.cwd()) / "connector-diagnostics.zip"
+
+    def _record(self, name: str, argument: Any) -> None:
+        self.calls.append((name, argument))
+        self.command_threads.append(threading.current_thread().name)
+
+    def called(self, name: str) -> list[Any]:
+        return [argument for called, argument in self.calls if called == name]

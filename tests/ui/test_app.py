@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from ui import app as app_module
+from ui.app import NO_TRAY_NOTICE, TrayApp
+
+
+@pytest.fixture
+def built(qtbot, qapp, connector, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def make(tray_available: bool) -> TrayApp:
+        monkeypatch.setattr(
+            QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: tray_available)
+        )
+        quits: list[bool] = []
+        monkeypatch.setattr(qapp, "quit", lambda: quits.append(True))
+        tray_app = TrayApp(qapp, connector)
+        tray_app.quits = quits  # type: ignore[attr-defined]
+        qtbot.addWidget(tray_app.window)
+        return tray_app
+
+    made: list[TrayApp] = []
+    yield lambda available: made.append(make(available)) or made[-1]
+    for tray_app in made:
+        tray_app.tasks.wait()
+        tray_app.bridge.detach()
+        if tray_app.tray is not None:
+            tray_app.tray.hide()
+
+
+def test_without_a_tray_host_the_window_stands_in_and_says_why(built, qapp) -> None:
+    tray_app = built(False)
+    assert tray_app.tray is None
+    assert tray_app.window.isVisible()
+    assert tray_app.window.notice.text() == NO_TRAY_NOTICE
+    assert tray_app.window.quit_button.isVisible()
+
+
+def test_with_a_tray_the_icon_shows_and_the_window_waits(qtbot, built, connector) -> None:
+    tray_app = built(True)
+    assert tray_app.tray is not None
+    assert not tray_app.window.isVisible()
+    tray_app.tray.status_window_requested.emit()
+    assert tray_app.window.isVisible()
+
+
+def test_start_and_quit_go_through_the_facade(qtbot, built, connector) -> None:
+    tray_app = built(True)
+    tray_app.start_agent()
+    qtbot.waitUntil(lambda: connector.called("start") == [None], timeout=2000)
+    tray_app.tray.quit_confirmed.emit()
+    qtbot.waitUntil(lambda: tray_app.quits == [True], timeout=2000)
+    assert connector.called("stop") == [None]
+    assert connector.observers == []  # the bridge let go of the agent
+
+
+def test_a_second_main_asks_the_first_and_exits(
+    qtbot, qapp, monkeypatch: pytest.MonkeyPatch, connector
+) -> None:
+    monkeypatch.setenv("CONNECTOR_HOME", str(connector.log_dir))
+    first = app_module.SingleInstance()
+    assert first.listen()
+    try:
+        with qtbot.waitSignal(first.show_requested, timeout=3000):
+            assert app_module.main([], connector) == 0
+        assert connector.calls == []  # the second launch never touched the agent
+        assert qapp.quitOnLastWindowClosed() is False
+    finally:
+        first.close()

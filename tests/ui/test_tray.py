@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QSystemTrayIcon
+
+from agent.events import CloudReconnected, DatasetChanged
+from agent.states import DatasetStatus
+from tests.ui.fake_connector import FOREVER, FakeConnector, agent_status, link
+from ui.bridge import AgentBridge
+from ui.model import TrayState
+from ui.tasks import TaskRunner
+from ui.tray import ConnectorTray
+
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+class Questions:
+    def __init__(self, answer: bool) -> None:
+        self.answer = answer
+        self.asked: list[str] = []
+
+    def __call__(self, title: str, question: str) -> bool:
+        self.asked.append(question)
+        return self.answer
+
+
+def make_tray(connector, bridge, tasks, confirm=None) -> ConnectorTray:  # type: ignore[no-untyped-def]
+    return ConnectorTray(
+        connector, bridge, tasks, confirm=confirm or Questions(True), clock=lambda: NOW
+    )
+
+
+def items(tray: ConnectorTray) -> list[str]:
+    tray.menu.aboutToShow.emit()
+    return [a.objectName() for a in tray.menu.actions() if not a.isSeparator()]
+
+
+def action(tray: ConnectorTray, name: str):  # type: ignore[no-untyped-def]
+    return next(a for a in tray.menu.actions() if a.objectName() == name)
+
+
+def test_the_menu_is_rebuilt_each_time_it_opens(qapp, connector, bridge, tasks) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    first = items(tray)
+    assert first == [
+        "status_line",
+        "company",
+        "sync_now",
+        "pause_1h",
+        "pause_24h",
+        "open_status",
+        "open_logs",
+        "save_diagnostics",
+        "about",
+        "quit",
+    ]
+    assert action(tray, "status_line").text() == "Up to date"
+    assert not action(tray, "status_line").isEnabled()
+    connector.current = agent_status(
+        link("Acme Ltd", "a", state="syncing", syncing="customers"), link("Bolt Co", "b")
+    )
+    assert items(tray).count("company") == 2  # no stale lines from the last opening
+    texts = [a.text() for a in tray.menu.actions()]
+    assert texts[:3] == ["Syncing", "Acme Ltd: syncing customers", "Bolt Co: up to date"]
+
+
+def test_not_linked_offers_nothing_to_sync(qapp, connector, bridge, tasks) -> None:
+    connector.current = agent_status()
+    tray = make_tray(connector, bridge, tasks)
+    assert "company" not in items(tray)
+    assert action(tray, "status_line").text() == "Not linked to a company yet"
+    assert not action(tray, "sync_now").isEnabled()
+    assert not action(tray, "pause_1h").isEnabled()
+
+
+def test_paused_offers_resume_instead_of_pause(qapp, connector, bridge, tasks) -> None:
+    connector.current = agent_status(link(state="paused"), paused_until=FOREVER)
+    tray = make_tray(connector, bridge, tasks)
+    names = items(tray)
+    assert "resume" in names
+    assert "pause_1h" not in names
+    assert "pause_24h" not in names
+    assert not action(tray, "sync_now").isEnabled()
+    assert action(tray, "pause_line").text() == "Paused until you resume"
+
+
+def test_reauthorize_only_when_a_link_needs_it(qtbot, connector, bridge, tasks) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    assert "reauthorize" not in items(tray)
+    connector.current = agent_status(
+        link("Acme Ltd", "a"), link("Bolt Co", "b", state="needs_reauthorization")
+    )
+    names = items(tray)
+    assert names.count("reauthorize") == 1
+    assert action(tray, "reauthorize").text() == "Re-authorize Bolt Co…"
+    with qtbot.waitSignal(tray.reauthorization_requested) as requested:
+        action(tray, "reauthorize").trigger()
+    assert requested.args == ["b"]
+
+
+def test_the_icon_is_set_only_when_the_state_changes(
+    qapp, monkeypatch: pytest.MonkeyPatch, connector, bridge, tasks
+) -> None:
+    set_to: list[object] = []
+    original = QSystemTrayIcon.setIcon
+
+    def counting(self: QSystemTrayIcon, icon: object) -> None:
+        set_to.append(icon)
+        original(self, icon)
+
+    monkeypatch.setattr(ConnectorTray, "setIcon", counting)
+    tray = make_tray(connector, bridge, tasks)
+    assert len(set_to) == 1 and tray.state == TrayState.IDLE
+    for _ in range(3):
+        tray.refresh()
+        items(tray)  # opening the menu reads the status too
+    assert len(set_to) == 1
+    connector.current = agent_status(link(state="offline"))
+    tray.refresh()
+    tray.refresh()
+    assert len(set_to) == 2 and tray.state == TrayState.OFFLINE
+
+
+def test_an_agent_event_refreshes_the_icon_and_the_tooltip(
+    qtbot, connector: FakeConnector, bridge: AgentBridge, tasks: TaskRunner
+) -> None:
+    connector.current = agent_status(link(state="offline"))
+    tray = make_tray(connector, bridge, tasks)
+    assert "Last successful sync: never" in tray.toolTip()
+    connector.current = agent_status(link())
+    done = DatasetChanged("conn-1", "ds", "customers", DatasetStatus.COMPLETE, NOW)
+    agent = threading.Thread(target=connector.publish, args=(done,))
+    agent.start()
+    agent.join()
+    qtbot.waitUntil(lambda: tray.state == TrayState.IDLE, timeout=2000)
+    assert tray.toolTip() == "Connector: Up to date\nLast successful sync: just now"
+    connector.publish(CloudReconnected("conn-1"))  # a later event keeps the last success
+    qtbot.waitUntil(lambda: "just now" in tray.toolTip(), timeout=2000)
+
+
+def test_the_tooltip_learns_the_last_success_from_the_cloud(
+    qtbot, connector, bridge, tasks
+) -> None:
+    stamp = (NOW - timedelta(minutes=12)).isoformat().replace("+00:00", "Z")
+    connector.cloud = {"conn-1": {"dataStatus": {"customers": {"lastSuccessfulSync": stamp}}}}
+    tray = make_tray(connector, bridge, tasks)
+    tray.seed_last_success()
+    qtbot.waitUntil(lambda: "12 min ago" in tray.toolTip(), timeout=2000)
+
+
+@pytest.mark.parametrize(("name", "hours"), [("pause_1h", 1), ("pause_24h", 24)])
+def test_pause_actions_call_the_facade_off_the_gui_thread(
+    qtbot, connector, bridge, tasks, name: str, hours: int
+) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    items(tray)
+    action(tray, name).trigger()
+    qtbot.waitUntil(lambda: bool(connector.called("pause")), timeout=2000)
+    assert connector.called("pause") == [NOW + timedelta(hours=hours)]
+    assert connector.command_threads[-1] != "MainThread"
+    qtbot.waitUntil(lambda: tray.state == TrayState.PAUSED, timeout=2000)
+    assert "resume" in items(tray)
+
+
+def test_resume_and_sync_now_call_the_facade(qtbot, connector, bridge, tasks) -> None:
+    connector.current = agent_status(link(state="paused"), paused_until=FOREVER)
+    tray = make_tray(connector, bridge, tasks)
+    items(tray)
+    action(tray, "resume").trigger()
+    qtbot.waitUntil(lambda: connector.called("resume") == [None], timeout=2000)
+    qtbot.waitUntil(lambda: "sync_now" in items(tray) and action(tray, "sync_now").isEnabled())
+    action(tray, "sync_now").trigger()
+    qtbot.waitUntil(lambda: connector.called("sync_now") == [None], timeout=2000)
+
+
+def test_quit_while_syncing_says_the_sync_resumes_next_start(
+    qtbot, connector, bridge, tasks
+) -> None:
+    connector.current = agent_status(link(state="syncing", syncing="invoices"))
+    no = Questions(answer=False)
+    tray = make_tray(connector, bridge, tasks, confirm=no)
+    quits: list[bool] = []
+    tray.quit_confirmed.connect(lambda: quits.append(True))
+    items(tray)
+    action(tray, "quit").trigger()
+    assert quits == []
+    assert "Acme Ltd (invoices)" in no.asked[0]
+    assert "next time Connector starts" in no.asked[0]
+    no.answer = True
+    action(tray, "quit").trigger()
+    assert quits == [True]
+
+
+def test_quit_when_idle_does_not_ask(qapp, connector, bridge, tasks) -> None:
+    asked = Questions(answer=False)
+    tray = make_tray(connector, bridge, tasks, confirm=asked)
+    quits: list[bool] = []
+    tray.quit_confirmed.connect(lambda: quits.append(True))
+    items(tray)
+    action(tray, "quit").trigger()
+    assert quits == [True] and asked.asked == []
+
+
+def test_logs_and_diagnostics(
+    qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, connector, bridge, tasks
+) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    opened: list[Path] = []
+    monkeypatch.setattr(tray, "open_folder", opened.append)
+    monkeypatch.setattr(tray, "choose_folder", lambda: tmp_path)
+    items(tray)
+    action(tray, "open_logs").trigger()
+    assert opened == [connector.log_dir]
+    action(tray, "save_diagnostics").trigger()
+    qtbot.waitUntil(lambda: connector.called("diagnostics") == [tmp_path], timeout=2000)
+
+
+def test_a_failing_command_is_shown_not_raised(
+    qtbot, monkeypatch: pytest.MonkeyPatch, connector, bridge, tasks
+) -> None:
+    class Refused(Exception):
+        title, message = "Not linked", "Link a company first."
+
+    def refuse() -> None:
+        raise Refused
+
+    connector.sync_now = refuse  # type: ignore[method-assign]
+    tray = make_tray(connector, bridge, tasks)
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(tray, "showMessage", lambda title, text, *_: shown.append((title, text)))
+    items(tray)
+    action(tray, "sync_now").trigger()
+    qtbot.waitUntil(lambda: bool(shown), timeout=2000)
+    assert shown == [("Not linked", "Link a company first.")]
+
+
+def test_paused_state_is_kept_after_a_reopen(qapp, connector, bridge, tasks) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    connector.current = replace(connector.current, paused_until=FOREVER, pause_reason="Paused")
+    items(tray)
+    assert tray.state == TrayState.PAUSED
