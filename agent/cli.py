@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
-    commands = parser.add_subparsers(dest="command", required=True)
+    # No command: the tray app (on a desktop), as double-clicking Connector does.
+    commands = parser.add_subparsers(dest="command", required=False)
 
     link = commands.add_parser("link", help="link a company in the cloud to a GnuCash book")
     link.add_argument("link_url", help="the link URL you were given (…/link/ABCD-EFGH)")
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     connector = Connector()
     setup_logging(connector.paths.log_dir, verbose=args.verbose)
+    if args.command is None or (args.command == "run" and not args.headless):
+        return _tray(connector)
     try:
         return COMMANDS[args.command](connector, args)
     except ConnectorError as error:
@@ -107,9 +110,14 @@ def _unlink(connector: Connector, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tray(connector: Connector) -> int:
+    # Imported here: the headless agent never loads Qt; only the tray app does.
+    from ui.app import main as tray_main
+
+    return tray_main([sys.argv[0]], connector)
+
+
 def _run(connector: Connector, args: argparse.Namespace) -> int:
-    if not args.headless:
-        print("The tray app is not part of this build yet; running headless.", file=sys.stderr)
     summary = connector.run(until_idle=args.until_idle)
     for result in summary.results.values():
         for outcome in result.outcomes:

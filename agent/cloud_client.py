@@ -172,6 +172,8 @@ class CloudClient:
         progress: int | None = None,
         chunks: int | None = None,
         record_count: int | None = None,
+        mode: str | None = None,
+        deleted_ids: list[str] | None = None,
     ) -> None:
         body: dict[str, Any] = {"status": status, "timestamp": to_iso(timestamp)}
         optional = {
@@ -179,9 +181,18 @@ class CloudClient:
             "progress": progress,
             "chunks": chunks,
             "recordCount": record_count,
+            "mode": mode,
+            "deletedIds": deleted_ids,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
         self._send("POST", f"/datasets/{dataset_id}/transitions", json=body, kind="transition")
+
+    def baseline(self, dataset_id: str) -> dict[str, str]:
+        """id -> hash of what the cloud holds for this dataset's data type (see record_hash)."""
+        hashes: dict[str, str] = self._send("GET", f"/datasets/{dataset_id}/baseline").json()[
+            "recordHashes"
+        ]
+        return hashes
 
     def upload_chunk(self, dataset_id: str, chunk: int, records: list[dict[str, Any]]) -> None:
         """Upload one page of records; sending the same page again replaces it."""

@@ -49,6 +49,7 @@ from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
+from agent.states import DatasetStatus
 from agent.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.tokens import TokenKeeper
 
@@ -65,6 +66,27 @@ class LinkStatus:
     syncing: str | None  # the data type running now
     pending_reports: int  # reports and pages the cloud has not acknowledged yet
     last_error: str | None
+    last_successful_sync: datetime | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    status: DatasetStatus
+    at: datetime
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset this PC ran, for the status window."""
+
+    dataset_id: str
+    data_type: str
+    status: DatasetStatus
+    finished: bool
+    error: str | None
+    updated: datetime
+    timeline: tuple[TimelineEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -129,6 +151,7 @@ class Connector:
                     syncing=worker.busy_with if worker else None,
                     pending_reports=state.pending(link.connection_id),
                     last_error=recent[0].error if recent else None,
+                    last_successful_sync=_moment(state.last_success(link.connection_id)),
                 )
             )
         return AgentStatus(
@@ -138,6 +161,25 @@ class Connector:
             pause_reason=gate.reason,
             sync_window=config.sync_window,
             credentials_in_plain_file=config.credential_store == "file",
+        )
+
+    def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
+        """The datasets this PC ran for a link, newest first, each with its local timeline."""
+        state = self._local_state()
+        return tuple(
+            DatasetRecord(
+                dataset_id=run.dataset_id,
+                data_type=run.data_type,
+                status=DatasetStatus(run.status),
+                finished=run.finished,
+                error=run.error,
+                updated=from_iso(run.updated),
+                timeline=tuple(
+                    TimelineEntry(DatasetStatus(status), from_iso(at), error)
+                    for status, at, error in state.timeline(run.dataset_id)
+                ),
+            )
+            for run in state.recent_runs(connection_id, limit)
         )
 
     @property
@@ -468,3 +510,7 @@ class Connector:
             if connection_id in (link.connection_id, link.company_id):
                 return link
         raise NotLinked(f"No link {connection_id} on this PC. `connector status` lists them.")
+
+
+def _moment(text: str | None) -> datetime | None:
+    return from_iso(text) if text else None

@@ -79,6 +79,8 @@ class OutboxSender:
             error_message=body.get("errorMessage"),
             chunks=body.get("chunks"),
             record_count=body.get("recordCount"),
+            mode=body.get("mode"),
+            deleted_ids=body.get("deletedIds"),
         )
 
     def _refused_upload(self, entry: OutboxEntry, message: str) -> None:

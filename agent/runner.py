@@ -26,10 +26,17 @@ from typing import Any
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import Assignment, CloudClient
 from agent.config import write_atomically
-from agent.errors import BookAccessDenied, DatasetFailed, DataTypeNotSupported
+from agent.errors import (
+    AuthorizationLost,
+    BookAccessDenied,
+    CloudUnavailable,
+    DatasetFailed,
+    DataTypeNotSupported,
+)
 from agent.events import BookAccessRefused, DatasetChanged, Event
 from agent.lease import LeaseKeeper
 from agent.outbox import Interrupted, OutboxSender
+from agent.record_hash import record_hash
 from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
 from agent.states import DatasetStatus, check_transition
@@ -48,6 +55,7 @@ class Outcome:
     data_type: str
     status: DatasetStatus
     error_message: str | None = None
+    uploaded: int | None = None  # records sent (only what changed, when the cloud had a baseline)
 
 
 class DatasetRunner:
@@ -96,6 +104,10 @@ class DatasetRunner:
             outcome = self._run(run)
             self._sender.drain()
         self._clean(run.dataset_id)  # everything is with the cloud: the staged pages can go
+        finished = self._state.get_run(run.dataset_id)
+        if finished is not None and outcome.status == S.COMPLETE and not finished.error:
+            # Acknowledged: the cloud now holds this data type as of the book we read.
+            self._state.remember_synced(self._connection_id, run.data_type, finished.fingerprint)
         return outcome
 
     def _run(self, run: Run) -> Outcome:
@@ -107,15 +119,26 @@ class DatasetRunner:
             reason = self._source.unsupported_reason(data_type)
             if reason is not None:
                 raise DataTypeNotSupported(reason)
+            fingerprint = self._source.fingerprint()
+            self._state.note_fingerprint(run.dataset_id, fingerprint)
+            unchanged = fingerprint is not None and fingerprint == self._state.synced_fingerprint(
+                self._connection_id, data_type
+            )
             self._enter(dataset, S.FETCHING)
-            fetched = self._source.fetch(data_type)
+            fetched = None if unchanged else self._source.fetch(data_type)
             self._enter(dataset, S.MAPPING)
-            records = self._source.map(data_type, fetched)
+            records = [] if unchanged else self._source.map(data_type, fetched)
             self._enter(dataset, S.VALIDATING)
             validate(data_type, records)
-            self._finish_with_upload(dataset, records)
-            log.info("%s %s: Complete, %d records", data_type, run.dataset_id, len(records))
-            return Outcome(run.dataset_id, data_type, S.COMPLETE)
+            upload = _Upload([], []) if unchanged else self._changes(dataset, records)
+            self._finish_with_upload(dataset, upload)
+            log.info(
+                "%s %s: Complete; %s",
+                data_type,
+                run.dataset_id,
+                "the book is unchanged, nothing sent" if unchanged else upload.describe(records),
+            )
+            return Outcome(run.dataset_id, data_type, S.COMPLETE, uploaded=len(upload.records))
         except DatasetFailed as failure:
             level = logging.INFO if failure.status == S.NOT_SUPPORTED else logging.WARNING
             log.log(
@@ -125,8 +148,8 @@ class DatasetRunner:
             if isinstance(failure, BookAccessDenied):
                 self._publish(BookAccessRefused(self._connection_id, failure.message))
             return Outcome(run.dataset_id, data_type, failure.status, failure.message)
-        except Interrupted:
-            raise
+        except (Interrupted, AuthorizationLost):
+            raise  # the run stays unfinished: it resumes at the next start (or after re-linking)
         except Exception:
             diagnostic = uuid.uuid4().hex[:12]
             log.exception(
@@ -149,18 +172,37 @@ class DatasetRunner:
         self._record(dataset, status, [("transition", self._report(status))])
         self._sender.drain()
 
-    def _finish_with_upload(self, dataset: _Progress, records: list[Record]) -> None:
+    def _changes(self, dataset: _Progress, records: list[Record]) -> _Upload:
+        """What the cloud lacks: records it holds differently or not at all, and the ids it
+        holds that the book no longer has. Without the cloud's baseline, everything."""
+        try:
+            held = self._client.baseline(dataset.id)
+        except CloudUnavailable as error:
+            log.info("%s: no baseline from the cloud (%s); sending all", dataset.id, error.message)
+            return _Upload(records, [], full=True)
+        ids = {record["id"] for record in records}
+        changed = [r for r in records if held.get(r["id"]) != record_hash(r)]
+        return _Upload(changed, sorted(set(held) - ids))
+
+    def _finish_with_upload(self, dataset: _Progress, upload: _Upload) -> None:
         """Stage the records, then queue Processing, every page and Complete in one commit."""
         if self._stopping():
             raise Interrupted
         folder = self._staging_dir / dataset.id
         folder.mkdir(parents=True, exist_ok=True)
         pages: list[tuple[str, dict[str, Any]]] = []
+        records = upload.records
         for number, start in enumerate(range(0, len(records), self._chunk_size)):
             page = folder / f"page-{number:05d}.json"
             write_atomically(page, json.dumps(records[start : start + self._chunk_size]))
             pages.append(("chunk", {"chunk": number, "file": str(page)}))
-        complete = self._report(S.COMPLETE, chunks=len(pages), recordCount=len(records))
+        complete = self._report(
+            S.COMPLETE,
+            chunks=len(pages),
+            recordCount=len(records),
+            mode="full" if upload.full else "delta",
+            deletedIds=upload.deleted,
+        )
         if dataset.status != S.PROCESSING:  # not entered before a restart
             check_transition(dataset.status, S.PROCESSING)
             self._record(dataset, S.PROCESSING, [("transition", self._report(S.PROCESSING))])
@@ -208,6 +250,18 @@ class DatasetRunner:
 
     def _clean(self, dataset_id: str) -> None:
         shutil.rmtree(self._staging_dir / dataset_id, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    records: list[Record]  # to send
+    deleted: list[str]  # ids the cloud holds that the book no longer has (delta only)
+    full: bool = False  # replace everything the cloud holds (no baseline to diff against)
+
+    def describe(self, read: list[Record]) -> str:
+        if self.full:
+            return f"{len(self.records)} records sent"
+        return f"{len(self.records)} of {len(read)} records changed, {len(self.deleted)} deleted"
 
 
 class _Progress:

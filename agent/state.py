@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS runs (
     staged INTEGER NOT NULL DEFAULT 0,  -- records validated and written to the staging folder
     finished INTEGER NOT NULL DEFAULT 0,
     error TEXT,
+    fingerprint TEXT,                -- of the book when the run read it
     created TEXT NOT NULL,
     updated TEXT NOT NULL
 );
@@ -40,6 +41,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     created TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_by_connection ON outbox (connection_id, seq);
+CREATE TABLE IF NOT EXISTS run_states (
+    dataset_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS run_states_by_dataset ON run_states (dataset_id, at);
+CREATE TABLE IF NOT EXISTS synced (
+    connection_id TEXT NOT NULL,
+    data_type TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,       -- of the book, as it was at the last Complete
+    PRIMARY KEY (connection_id, data_type)
+);
 """
 
 
@@ -54,6 +68,7 @@ class Run:
     finished: bool
     error: str | None
     updated: str
+    fingerprint: str | None
 
 
 @dataclass(frozen=True)
@@ -157,6 +172,16 @@ class LocalState:
                 " staged = staged OR ? WHERE dataset_id = ?",
                 (status, int(finished), error, now, int(staged), dataset_id),
             )
+            db.execute(
+                "INSERT INTO run_states (dataset_id, status, at, error) VALUES (?, ?, ?, ?)",
+                (dataset_id, status, now, error),
+            )
+
+    def note_fingerprint(self, dataset_id: str, fingerprint: str | None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE runs SET fingerprint = ? WHERE dataset_id = ?", (fingerprint, dataset_id)
+            )
 
     def abandon(self, dataset_id: str, reason: str) -> None:
         """The cloud will not take more about this dataset: drop what is left to send."""
@@ -166,6 +191,24 @@ class LocalState:
                 "UPDATE runs SET finished = 1, error = ?, updated = ? WHERE dataset_id = ?",
                 (reason, to_iso(utc_now()), dataset_id),
             )
+
+    def timeline(self, dataset_id: str) -> list[tuple[str, str, str | None]]:
+        """(status, when, error) for every state the dataset entered here, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT status, at, error FROM run_states WHERE dataset_id = ? ORDER BY rowid",
+                (dataset_id,),
+            ).fetchall()
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def last_success(self, connection_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT max(updated) FROM runs WHERE connection_id = ? AND status = 'Complete'"
+                " AND error IS NULL",
+                (connection_id,),
+            ).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     def finished_before(self, cutoff: str) -> list[Run]:
         with self._lock:
@@ -177,6 +220,33 @@ class LocalState:
     def forget(self, dataset_ids: list[str]) -> None:
         with self._transaction() as db:
             db.executemany("DELETE FROM runs WHERE dataset_id = ?", [(i,) for i in dataset_ids])
+            db.executemany(
+                "DELETE FROM run_states WHERE dataset_id = ?", [(i,) for i in dataset_ids]
+            )
+
+    # What the cloud already has ------------------------------------------------------------
+
+    def synced_fingerprint(self, connection_id: str, data_type: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT fingerprint FROM synced WHERE connection_id = ? AND data_type = ?",
+                (connection_id, data_type),
+            ).fetchone()
+        return str(row[0]) if row else None
+
+    def remember_synced(self, connection_id: str, data_type: str, fingerprint: str | None) -> None:
+        """The cloud holds this data type as of a book with ``fingerprint`` (None: forget)."""
+        with self._transaction() as db:
+            if fingerprint is None:
+                db.execute(
+                    "DELETE FROM synced WHERE connection_id = ? AND data_type = ?",
+                    (connection_id, data_type),
+                )
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO synced VALUES (?, ?, ?)",
+                    (connection_id, data_type, fingerprint),
+                )
 
     # Outbox ------------------------------------------------------------------------------
 
@@ -222,4 +292,5 @@ def _run(row: sqlite3.Row) -> Run:
         finished=bool(row["finished"]),
         error=row["error"],
         updated=row["updated"],
+        fingerprint=row["fingerprint"],
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
@@ -56,6 +56,9 @@ class TransitionReport(BaseModel):
     progress: int | None = Field(default=None, ge=0, le=100)
     chunks: int | None = Field(default=None, ge=0)
     recordCount: int | None = Field(default=None, ge=0)
+    # "delta": the pages hold only what changed since the baseline; deletedIds went away.
+    mode: Literal["full", "delta"] = "full"
+    deletedIds: list[str] = []
 
 
 @router.post("/link")
@@ -191,8 +194,17 @@ def report_transition(
         progress=body.progress,
         chunks=body.chunks,
         record_count=body.recordCount,
+        delta=body.mode == "delta",
+        deleted_ids=body.deletedIds,
     )
     return {"id": row["id"], "status": row["status"], "serverTime": to_iso(services.db.now())}
+
+
+@router.get("/datasets/{dataset_id}/baseline")
+def baseline(dataset_id: str, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+    """The hashes of the records the cloud holds for this dataset's data type and connection,
+    so that the agent can upload only what changed."""
+    return {"recordHashes": services.datasets.baseline(connection["id"], dataset_id)}
 
 
 @router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)

@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from agent.clock import to_iso
+from agent.record_hash import canonical_json
 from agent.states import DatasetStatus
 from cloud.db import datasets, records, staged_chunks
 from cloud.errors import BadRequest, Conflict
@@ -52,9 +65,21 @@ def stage(conn: Connection, dataset_id: str, chunk: int, body: bytes, checksum: 
 
 
 def publish(
-    conn: Connection, dataset: RowMapping, *, chunks: int, record_count: int | None, now: datetime
+    conn: Connection,
+    dataset: RowMapping,
+    *,
+    chunks: int,
+    record_count: int | None,
+    now: datetime,
+    delta: bool = False,
+    deleted_ids: Sequence[str] = (),
 ) -> None:
-    """Replace the cache of the dataset's data type with its staged records."""
+    """Put the dataset's staged records into the cache.
+
+    A full upload replaces the connection's records of that data type: what is not in it is
+    flagged deleted. A delta upload (the agent sent only what changed since the cloud's
+    baseline) changes only the records it carries, and flags ``deleted_ids``.
+    """
     staged = {
         row.chunk: row.payload
         for row in conn.execute(
@@ -79,15 +104,12 @@ def publish(
 
     # A company may sync several books: what one connection no longer has is deleted from
     # that connection's records only.
-    key = (
-        (records.c.company_id == dataset["company_id"])
-        & (records.c.data_type == dataset["data_type"])
-        & (records.c.connection_id == dataset["connection_id"])
-    )
+    key = _connection_key(dataset)
     existing = {row.record_id: row for row in conn.execute(select(records).where(key)).mappings()}
     stamp = to_iso(now)
-    for position, (record_id, record) in enumerate(incoming.items()):
-        payload = _canonical(record)
+    next_position = max((row["position"] for row in existing.values()), default=-1) + 1
+    for order, (record_id, record) in enumerate(incoming.items()):
+        payload = canonical_json(record)
         old = existing.get(record_id)
         if old is None:
             conn.execute(
@@ -99,7 +121,7 @@ def publish(
                     payload=payload,
                     modified_date=stamp,
                     is_deleted=False,
-                    position=position,
+                    position=next_position + order if delta else order,
                 )
             )
             continue
@@ -109,12 +131,17 @@ def publish(
             .where(key & (records.c.record_id == record_id))
             .values(
                 payload=payload,
-                position=position,
+                position=old["position"] if delta else order,
                 is_deleted=False,
                 modified_date=stamp if changed else old["modified_date"],
             )
         )
-    gone = [rid for rid, row in existing.items() if rid not in incoming and not row["is_deleted"]]
+    if delta:
+        gone = [rid for rid in deleted_ids if rid in existing and not existing[rid]["is_deleted"]]
+    else:
+        gone = [
+            rid for rid, row in existing.items() if rid not in incoming and not row["is_deleted"]
+        ]
     if gone:
         conn.execute(
             update(records)
@@ -122,6 +149,25 @@ def publish(
             .values(is_deleted=True, modified_date=stamp)
         )
     conn.execute(delete(staged_chunks).where(staged_chunks.c.dataset_id == dataset["id"]))
+
+
+def baseline(conn: Connection, dataset: RowMapping) -> dict[str, str]:
+    """What the cache holds for this dataset's connection and data type: id -> record hash,
+    for the records not flagged deleted. An agent diffs against it to upload only changes."""
+    rows = conn.execute(
+        select(records.c.record_id, records.c.payload).where(
+            _connection_key(dataset), records.c.is_deleted.is_(False)
+        )
+    )
+    return {rid: hashlib.sha256(payload.encode()).hexdigest() for rid, payload in rows}
+
+
+def _connection_key(dataset: RowMapping) -> ColumnElement[bool]:
+    return and_(
+        records.c.company_id == dataset["company_id"],
+        records.c.data_type == dataset["data_type"],
+        records.c.connection_id == dataset["connection_id"],
+    )
 
 
 def has_synced(conn: Connection, company_id: str, data_type: str) -> bool:
@@ -167,12 +213,3 @@ def read(
         record["metadata"] = {**record.get("metadata", {}), "isDeleted": bool(row["is_deleted"])}
         page.append(record)
     return page, total
-
-
-def _canonical(record: dict[str, Any]) -> str:
-    # The cache owns modifiedDate and the deletion flag; comparing without them tells real change.
-    body = {k: v for k, v in record.items() if k != "modifiedDate"}
-    metadata = {k: v for k, v in body.pop("metadata", {}).items() if k != "isDeleted"}
-    if metadata:
-        body["metadata"] = metadata
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))

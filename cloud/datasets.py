@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -236,6 +236,8 @@ class Datasets:
         progress: int | None = None,
         chunks: int | None = None,
         record_count: int | None = None,
+        delta: bool = False,
+        deleted_ids: Sequence[str] = (),
     ) -> RowMapping:
         """Move a dataset as its agent reports. Repeating the latest report is a no-op."""
         if status == S.QUEUED:
@@ -251,7 +253,15 @@ class Datasets:
                 if chunks is None:
                     raise BadRequest("Complete must say how many record chunks were uploaded.")
                 check_transition(S(dataset["status"]), status)
-                cache.publish(conn, dataset, chunks=chunks, record_count=record_count, now=now)
+                cache.publish(
+                    conn,
+                    dataset,
+                    chunks=chunks,
+                    record_count=record_count,
+                    now=now,
+                    delta=delta,
+                    deleted_ids=deleted_ids,
+                )
             updated = move(
                 conn,
                 dataset,
@@ -265,6 +275,11 @@ class Datasets:
             )
         self._after(None, events)
         return updated
+
+    def baseline(self, connection_id: str, dataset_id: str) -> dict[str, str]:
+        with self._db.reading() as conn:
+            dataset = _agent_dataset(conn, connection_id, dataset_id)
+            return cache.baseline(conn, dataset)
 
     def stage_chunk(
         self, connection_id: str, dataset_id: str, chunk: int, body: bytes, checksum: str | None

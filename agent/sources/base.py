@@ -15,6 +15,11 @@ class Source(Protocol):
         """Every data type this source can read, as the agent announces them to the cloud."""
         ...
 
+    def fingerprint(self) -> str | None:
+        """Something that changes whenever the package's data may have changed (None: cannot
+        tell), so an unchanged book is recognised without reading it."""
+        ...
+
     def unsupported_reason(self, data_type: str) -> str | None:
         """None when ``data_type`` can be read; otherwise why not, in words for the cloud side."""
         ...

@@ -116,6 +116,9 @@ class _Source:
     def readable_data_types(self) -> list[str]:
         return ["customers"]
 
+    def fingerprint(self) -> str | None:
+        return None
+
     def unsupported_reason(self, data_type: str) -> str | None:
         return None
 
@@ -164,11 +167,13 @@ def test_an_unsupported_data_type_ends_not_supported_with_the_reason(
     linked: Linked, tmp_path: Path
 ) -> None:
     runner = linked.runner(GnuCashSource(tmp_path / "book", tmp_path / "work"))
-    outcome = runner.run(_next_of(linked, "bills"))
+    with linked.cloud.client() as api:  # a type this agent cannot read
+        api.post(f"/companies/{linked.company_id}/data/queue/items").raise_for_status()
+    outcome = runner.run(_next_of(linked, "items"))
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "NotSupported"
     assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "NotSupported"]
-    assert "cannot read bills" in dataset["errorMessage"]
+    assert "cannot read items" in dataset["errorMessage"]
 
 
 def test_a_book_the_pc_will_not_let_us_read_is_an_auth_error(

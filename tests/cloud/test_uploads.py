@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agent.record_hash import record_hash
 from tests.cloud.drive import claim_type, complete, report, upload_chunk
 from tests.conftest import CloudHarness
 
@@ -87,3 +88,36 @@ def test_deleted_records_stay_flagged_and_only_changes_move_modified_date(
         headers=cloud.auth,
     ).json()
     assert [c["id"] for c in live["results"]] == ["a"]
+
+
+def test_a_delta_upload_changes_only_what_it_carries(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    first = claim_type(cloud, agent, "customers")
+    complete(cloud, agent, first["id"], [ALICE, BOB])
+
+    cloud.http.post(f"/companies/{company_id}/data/queue/customers", headers=cloud.auth)
+    second = claim_type(cloud, agent, "customers")
+    baseline = cloud.http.get(f"/agent/v1/datasets/{second['id']}/baseline", headers=agent)
+    assert set(baseline.json()["recordHashes"]) == {"a", "b"}
+    assert baseline.json()["recordHashes"]["a"] == record_hash(ALICE)
+
+    carol = {"id": "c", "customerName": "Carol", "status": "Active"}
+    for status in ("Fetching", "Mapping", "Validating", "Processing"):
+        report(cloud, agent, second["id"], status)
+    upload_chunk(cloud, agent, second["id"], 0, [carol])
+    done = report(
+        cloud,
+        agent,
+        second["id"],
+        "Complete",
+        chunks=1,
+        recordCount=1,
+        mode="delta",
+        deletedIds=["b"],
+    )
+    assert done.status_code == 200, done.text
+    after = {c["id"]: c for c in _customers(cloud, company_id)}
+    assert after["a"]["metadata"] == {"isDeleted": False}  # not carried, not touched
+    assert after["b"]["metadata"] == {"isDeleted": True}
+    assert after["c"]["customerName"] == "Carol"
