@@ -14,11 +14,15 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "taxRates": ("id", "name", "status"),
     "journalEntries": ("id", "postedOn", "journalLines"),
     "bankAccounts": ("id", "accountName", "accountType", "currency"),
+    "invoices": ("id", "issueDate", "status", "totalAmount", "totalTaxAmount", "amountDue"),
+    "bills": ("id", "issueDate", "status", "subTotal", "taxAmount", "totalAmount"),
 }
 
 # Fields of each line of a list field, by data type and list: JournalLine.netAmount is required.
 REQUIRED_LINE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "journalEntries": {"journalLines": ("netAmount",)},
+    "invoices": {"lineItems": ("quantity", "unitAmount")},
+    "bills": {"lineItems": ("quantity", "unitAmount")},
 }
 
 ENUMS: dict[str, dict[str, frozenset[str]]] = {
@@ -38,5 +42,11 @@ ENUMS: dict[str, dict[str, frozenset[str]]] = {
     "bankAccounts": {
         "accountType": frozenset({"Unknown", "Credit", "Debit"}),
         "status": frozenset({"Unknown", "Active", "Archived", "Pending"}),
+    },
+    "invoices": {
+        "status": frozenset({"Unknown", "Draft", "Submitted", "PartiallyPaid", "Paid", "Void"}),
+    },
+    "bills": {
+        "status": frozenset({"Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"}),
     },
 }

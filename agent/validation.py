@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from decimal import Decimal, InvalidOperation
 
 from agent.errors import RecordsInvalid
@@ -35,6 +36,57 @@ def validate(data_type: str, records: list[Record]) -> None:
             _check_lines(where, record, list_name, names)
         if data_type == "journalEntries":
             _check_balanced(where, record)
+        if data_type in DOCUMENT_TAX_FIELD:
+            _check_document_sums(where, record, DOCUMENT_TAX_FIELD[data_type])
+
+
+# The field holding a document's total tax, which the two models name differently.
+DOCUMENT_TAX_FIELD = {"invoices": "totalTaxAmount", "bills": "taxAmount"}
+
+
+def check_reference(
+    data_type: str, record_id: str, field: str, target: str, known: Container[str]
+) -> None:
+    """A record's reference (``customerRef``, ...) must name a record of the same book."""
+    if target not in known:
+        raise RecordsInvalid(
+            f"{data_type} record {record_id!r}: its {field} {target!r} is not a record of the "
+            "book; every reference must resolve."
+        )
+
+
+def _number(where: str, name: str, value: object) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise RecordsInvalid(f"{where}: {name} {value!r} is not a number.") from None
+
+
+def _check_document_sums(where: str, record: Record, tax_field: str) -> None:
+    """Lines add up to the document: sub-totals, tax, and sub-total plus tax to the total."""
+    lines = record.get("lineItems") or []
+    sub_total = _number(where, "subTotal", record.get("subTotal"))
+    tax = _number(where, tax_field, record.get(tax_field))
+    total = _number(where, "totalAmount", record.get("totalAmount"))
+    line_sub = sum(
+        (_number(where, "a line's subTotal", x.get("subTotal")) for x in lines), Decimal(0)
+    )
+    line_tax = sum(
+        (_number(where, "a line's taxAmount", x.get("taxAmount")) for x in lines), Decimal(0)
+    )
+    if line_sub != sub_total:
+        raise RecordsInvalid(
+            f"{where}: its lines' subTotals sum to {line_sub}, but its subTotal is {sub_total}."
+        )
+    if line_tax != tax:
+        raise RecordsInvalid(
+            f"{where}: its lines' taxAmounts sum to {line_tax}, but its {tax_field} is {tax}."
+        )
+    if sub_total + tax != total:
+        raise RecordsInvalid(
+            f"{where}: subTotal {sub_total} plus {tax_field} {tax} is {sub_total + tax}, "
+            f"but its totalAmount is {total}."
+        )
 
 
 def _check_lines(where: str, record: Record, list_name: str, names: tuple[str, ...]) -> None:

@@ -5,7 +5,8 @@ Run with Debian's interpreter, which has the engine's bindings (package python3-
     /usr/bin/python3 tests/gnucash_oracle.py BOOK_PATH
 
 Prints one JSON object: ``{"book": {...}, "accounts": [...], "customers": [...], "vendors": [...],
-"tax_tables": [...], "transactions": [...]}``; every value comes from the engine's own getters
+"tax_tables": [...], "transactions": [...], "invoices": [...]}`` (``invoices`` holds every business
+document: invoices, bills, credit notes, vouchers); every value comes from the engine's own getters
 (balances from ``xaccAccountGetBalance``), never from reading the file. Where the 4.13 bindings
 lack a getter (book options, tax tables), the engine's C function is called through ctypes.
 
@@ -32,7 +33,7 @@ time.tzset()
 
 from gnucash import Query, Session, SessionOpenMode, Transaction  # noqa: E402
 from gnucash import gnucash_core_c as core  # noqa: E402
-from gnucash.gnucash_business import Customer, TaxTable, Vendor  # noqa: E402
+from gnucash.gnucash_business import Customer, Invoice, TaxTable, Vendor  # noqa: E402
 
 _ENGINE = ctypes.CDLL("libgnc-engine.so")
 
@@ -68,6 +69,22 @@ _table_entries = _c("gncTaxTableGetEntries", ctypes.POINTER(_GList), _P)
 _entry_account = _c("gncTaxTableEntryGetAccount", _P, _P)
 _entry_amount = _c("gncTaxTableEntryGetAmount", _Numeric, _P)
 _entry_type = _c("gncTaxTableEntryGetType", ctypes.c_int, _P)
+_invoice_id = _c("gncInvoiceGetID", ctypes.c_char_p, _P)
+_invoice_total = _c("gncInvoiceGetTotal", _Numeric, _P)
+_invoice_tax = _c("gncInvoiceGetTotalTax", _Numeric, _P)
+_invoice_subtotal = _c("gncInvoiceGetTotalSubtotal", _Numeric, _P)
+_invoice_posted = _c("gncInvoiceIsPosted", ctypes.c_int, _P)
+_invoice_paid = _c("gncInvoiceIsPaid", ctypes.c_int, _P)
+_invoice_credit_note = _c("gncInvoiceGetIsCreditNote", ctypes.c_int, _P)
+_invoice_lot = _c("gncInvoiceGetPostedLot", _P, _P)
+_invoice_owner = _c("gncInvoiceGetOwner", _P, _P)
+_lot_balance = _c("gnc_lot_get_balance", _Numeric, _P)
+_end_owner = _c("gncOwnerGetEndOwner", _P, _P)
+_owner_type = _c("gncOwnerGetType", ctypes.c_int, _P)
+_owner_guid = _c("gncOwnerGetGUID", ctypes.POINTER(ctypes.c_ubyte * 16), _P)
+
+# GncOwnerType, as the engine numbers it.
+OWNER_TYPES = {2: "customer", 3: "job", 4: "vendor", 5: "employee"}
 
 BUSINESS_OPTIONS = (
     "Company Name",
@@ -203,6 +220,31 @@ def _tax_table(table: Any) -> dict[str, Any]:
     }
 
 
+def _numeric(value: _Numeric) -> str:
+    return f"{value.num}/{value.denom}"
+
+
+def _invoice(invoice: Any) -> dict[str, Any]:
+    """The engine's own figures for a document: totals, tax, lot balance, owner."""
+    pointer = _pointer(invoice)
+    owner = _end_owner(_invoice_owner(pointer))  # a job's document: the job's owner
+    lot = _invoice_lot(pointer)
+    return {
+        "guid": _guid_of(pointer),
+        "id": (_invoice_id(pointer) or b"").decode(),
+        "owner_type": OWNER_TYPES.get(_owner_type(owner), "unknown"),
+        "owner": bytes(_owner_guid(owner).contents).hex(),
+        "posted": bool(_invoice_posted(pointer)),
+        "paid": bool(_invoice_paid(pointer)),
+        "credit_note": bool(_invoice_credit_note(pointer)),
+        "total": _numeric(_invoice_total(pointer)),
+        "tax": _numeric(_invoice_tax(pointer)),
+        "subtotal": _numeric(_invoice_subtotal(pointer)),
+        # Raw lot balance, debit positive: what is still owed, before GnuCash's document sign.
+        "lot_balance": _numeric(_lot_balance(lot)) if lot else None,
+    }
+
+
 def _transaction(txn: Any) -> dict[str, Any]:
     return {
         "guid": txn.GetGUID().to_string(),
@@ -247,6 +289,7 @@ def describe(book_path: Path) -> dict[str, Any]:
             about = _book(book)
             tax_tables = _business(book, core.GNC_ID_TAXTABLE, TaxTable, _tax_table)
             transactions = _transactions(book, {a["guid"] for a in accounts})
+            invoices = _business(book, core.GNC_ID_INVOICE, Invoice, _invoice)
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
@@ -254,7 +297,9 @@ def describe(book_path: Path) -> dict[str, Any]:
     vendors.sort(key=lambda v: v["guid"])
     tax_tables.sort(key=lambda t: t["guid"])
     transactions.sort(key=lambda t: t["guid"])
+    invoices.sort(key=lambda i: i["guid"])
     return {
+        "invoices": invoices,
         "book": about,
         "accounts": accounts,
         "customers": customers,

@@ -80,5 +80,5 @@ def test_gnucash_now_reads_suppliers(tmp_path: Path) -> None:
     source = GnuCashSource(tmp_path / "book.gnucash", tmp_path / "work")
 
     assert source.unsupported_reason("suppliers") is None
-    reason = source.unsupported_reason("bills")
+    reason = source.unsupported_reason("items")
     assert reason is not None and "suppliers" in reason

@@ -74,6 +74,9 @@ def test_a_linked_book_syncs_to_complete(
         env = {**keyring_env, "CONNECTOR_HOME": str(tmp_path / "agent-home")}
         linked = connector(env, "link", connection.link_url, "--book", str(book))
         assert linked.returncode == 0, linked.stderr
+        # A data type this agent cannot read, queued beside the first-link defaults.
+        queued = api.post(f"/companies/{company.id}/data/queue/items")
+        assert queued.status_code < 300, queued.text
         ran = connector(env, "run", "--headless", "--until-idle", "2")
         assert ran.returncode == 0, ran.stderr
 
@@ -81,15 +84,21 @@ def test_a_linked_book_syncs_to_complete(
             op["dataType"]: op
             for op in api.get(f"/companies/{company.id}/data/history").json()["results"]
         }
-        for data_type in ("company", "chartOfAccounts", "customers", "suppliers"):
+        for data_type in (
+            "company",
+            "chartOfAccounts",
+            "customers",
+            "suppliers",
+            "invoices",
+            "bills",
+        ):
             steps = history[data_type]["statusHistory"]
             assert [s["status"] for s in steps] == HAPPY_PATH, data_type
             stamps = [from_iso(s["timestamp"]) for s in steps]
             assert stamps == sorted(stamps), data_type
         # Whatever this agent cannot read yet ends NotSupported, with the reason.
-        for data_type in ("invoices", "bills"):
-            assert history[data_type]["status"] == "NotSupported"
-            assert "cannot read" in history[data_type]["errorMessage"]
+        assert history["items"]["status"] == "NotSupported"
+        assert "cannot read" in history["items"]["errorMessage"]
 
         customers = _read_all(api, f"/companies/{company.id}/data/customers")
         suppliers = _read_all(api, f"/companies/{company.id}/data/suppliers")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -21,6 +21,12 @@ from agent.sources.gnucash.records import (
     BookFormat,
     Company,
     Customer,
+    DiscountHow,
+    DiscountType,
+    Document,
+    DocumentEntry,
+    LotSplit,
+    OwnerKind,
     Split,
     TaxTable,
     Transaction,
@@ -78,6 +84,44 @@ class RawTaxTable:
     invisible: bool
 
 
+@dataclass(frozen=True)
+class RawDocument:
+    """An ``invoices`` row (or ``<gnc:GncInvoice>``), before its owner and lines are resolved."""
+
+    guid: str
+    number: str
+    owner_type: str  # "customer", "job", "vendor", "employee" (readers translate the codes)
+    owner_guid: str
+    currency: str
+    opened: datetime
+    notes: str
+    billing_id: str
+    credit_note: bool
+    posted: datetime | None
+    post_txn: str | None
+    post_lot: str | None
+    post_acc: str | None
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """An entry with both of GnuCash's price sides; the document's owner picks one."""
+
+    document_guid: str
+    date: datetime
+    entered: datetime
+    customer_side: DocumentEntry
+    vendor_side: DocumentEntry
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What a document's posting transaction says about it beyond its splits."""
+
+    due: datetime | None
+    voided: bool
+
+
 # The book options (``options/Business/<name>`` slots) that describe the business.
 COMPANY_OPTIONS: dict[str, str] = {
     "Company Name": "name",
@@ -107,6 +151,12 @@ class BookParts:
     business: Mapping[str, str] = field(default_factory=dict)  # "Company Name" -> value
     tax_tables: Iterable[RawTaxTable] = ()
     transactions: Iterable[Transaction] = ()  # empty unless the caller asked for them
+    # The rest stay empty unless the caller asked for documents.
+    documents: Iterable[RawDocument] = ()
+    entries: Iterable[RawEntry] = ()
+    jobs: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (type, owner)
+    lot_splits: Mapping[str, list[LotSplit]] = field(default_factory=dict)  # lot GUID -> splits
+    postings: Mapping[str, Posting] = field(default_factory=dict)  # transaction GUID -> posting
 
 
 def account_label(name: str, guid: str) -> str:
@@ -165,6 +215,7 @@ def build_book(
                     f'the transaction "{txn.description}" ({txn.guid})',
                     f"a split is in the account {split.account_guid}, which does not exist",
                 )
+    tax_tables = [raw.table for raw in parts.tax_tables]
     return Book(
         format=book_format,
         default_currency=currency,
@@ -183,7 +234,77 @@ def build_book(
             )
         ),
         transactions=transactions,
+        documents=_documents(parts, source),
+        all_tax_tables=tuple(sorted(tax_tables, key=lambda t: t.guid)),
     )
+
+
+_OWNER_KINDS: dict[str, OwnerKind] = {k: k for k in ("customer", "vendor", "employee")}
+
+
+def _documents(parts: BookParts, source: Path) -> tuple[Document, ...]:
+    entries: dict[str, list[RawEntry]] = {}
+    for entry in parts.entries:
+        entries.setdefault(entry.document_guid, []).append(entry)
+    documents = []
+    for raw in parts.documents:
+        label = f'the document "{raw.number}" ({raw.guid})'
+        kind, owner, job = _owner(raw, parts.jobs, source, label)
+        # As gncEntryCompare: by date, then by when entered, then by GUID.
+        lines = sorted(
+            entries.get(raw.guid, ()), key=lambda e: (e.date, e.entered, e.customer_side.guid)
+        )
+        side = [e.customer_side if kind == "customer" else e.vendor_side for e in lines]
+        document = Document(
+            guid=raw.guid,
+            number=raw.number,
+            owner_kind=kind,
+            owner_guid=owner,
+            job_guid=job,
+            currency=raw.currency,
+            opened=raw.opened,
+            notes=raw.notes,
+            billing_id=raw.billing_id,
+            credit_note=raw.credit_note,
+            entries=tuple(side),
+        )
+        if raw.posted and raw.post_txn and raw.post_lot and raw.post_acc:
+            posting = parts.postings.get(raw.post_txn)
+            if posting is None:
+                raise garbled(source, label, f"its posting transaction {raw.post_txn} is missing")
+            document = replace(
+                document,
+                posted=raw.posted,
+                post_txn_guid=raw.post_txn,
+                post_lot_guid=raw.post_lot,
+                post_account_guid=raw.post_acc,
+                due=posting.due,
+                voided=posting.voided,
+                lot_splits=tuple(
+                    sorted(parts.lot_splits.get(raw.post_lot, ()), key=_lot_split_order)
+                ),
+            )
+        documents.append(document)
+    return tuple(sorted(documents, key=lambda d: (d.number, d.guid)))
+
+
+def _owner(
+    raw: RawDocument, jobs: Mapping[str, tuple[str, str]], source: Path, label: str
+) -> tuple[OwnerKind, str, str | None]:
+    """(kind, owner GUID, job GUID): a job's document belongs to the job's owner."""
+    kind, owner, job = raw.owner_type, raw.owner_guid, None
+    if kind == "job":
+        if owner not in jobs:
+            raise garbled(source, label, f"its job {owner} does not exist")
+        job = owner
+        kind, owner = jobs[owner]
+    if kind not in _OWNER_KINDS or not owner:
+        raise garbled(source, label, f"its owner ({kind or 'none'}) is not a customer or vendor")
+    return _OWNER_KINDS[kind], owner, job
+
+
+def _lot_split_order(split: LotSplit) -> tuple[object, ...]:
+    return (split.posted, split.txn_guid, split.value)
 
 
 def _company(parts: BookParts) -> Company | None:
@@ -285,3 +406,21 @@ def _default_currency(
         if counts:
             return min(counts, key=lambda c: (-counts[c], c)), ()
     return "", ("The book has no accounts or transactions in any currency yet.",)
+
+
+_DISCOUNT_TYPES: dict[str, DiscountType] = {"PERCENT": "PERCENT", "VALUE": "VALUE"}
+_DISCOUNT_HOWS: dict[str, DiscountHow] = {k: k for k in ("PRETAX", "SAMETIME", "POSTTAX")}
+# GnuCash's owner types as the SQLite backend numbers them (GncOwnerType).
+OWNER_TYPE_CODES = {2: "customer", 3: "job", 4: "vendor", 5: "employee"}
+
+
+def discount_terms(
+    kind: str | None, how: str | None, *, source: Path, label: str
+) -> tuple[DiscountType, DiscountHow]:
+    """An entry's discount type and placement, as both formats spell them (empty = default)."""
+    kind, how = (kind or "PERCENT").strip(), (how or "PRETAX").strip()
+    if kind not in _DISCOUNT_TYPES:
+        raise garbled(source, label, f"its discount type {kind!r} is neither PERCENT nor VALUE")
+    if how not in _DISCOUNT_HOWS:
+        raise garbled(source, label, f"its discount placement {how!r} is not one GnuCash knows")
+    return _DISCOUNT_TYPES[kind], _DISCOUNT_HOWS[how]

@@ -18,18 +18,20 @@ def read_book(
     *,
     sleep: Callable[[float], None] = time.sleep,
     transactions: bool = False,
+    documents: bool = False,
 ) -> Book:
     """Read the book at ``path`` without writing to it, locking it or touching its folder.
 
     ``workdir`` is a folder Connector owns; the snapshot copy lives there only while it is
     parsed. The format is told from the file's first bytes, whatever its name. Raises
     :class:`agent.errors.BookUnreadable` with a message a person can act on. The book's
-    transactions are only kept when ``transactions`` is true: most data types need none.
+    transactions are only kept when ``transactions`` is true, its invoices and bills (with
+    their lots) when ``documents`` is: most data types need neither.
     """
     snapshot = take_snapshot(path, workdir, sleep=sleep)
     try:
         if snapshot.format == "sqlite":
-            return read_sqlite_snapshot(snapshot, transactions=transactions)
-        return read_xml_snapshot(snapshot, transactions=transactions)
+            return read_sqlite_snapshot(snapshot, transactions=transactions, documents=documents)
+        return read_xml_snapshot(snapshot, transactions=transactions, documents=documents)
     finally:
         snapshot.copy.unlink(missing_ok=True)

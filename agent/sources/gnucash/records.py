@@ -103,6 +103,8 @@ class TaxTable:
     guid: str
     name: str
     entries: tuple[TaxTableEntry, ...]
+    # Set on GnuCash's invisible per-document copies: the user's table the copy was made from.
+    parent_guid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,67 @@ class Transaction:
     splits: tuple[Split, ...]
 
 
+OwnerKind = Literal["customer", "vendor", "employee"]
+DiscountType = Literal["PERCENT", "VALUE"]
+DiscountHow = Literal["PRETAX", "SAMETIME", "POSTTAX"]
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """One line of an invoice or bill, with the price side (customer or vendor) already chosen.
+
+    GnuCash keeps both a customer side (``i_*``) and a vendor side (``b_*``) on every entry; the
+    document's owner decides which one counts, as in ``gncEntryGetDocValue``.
+    """
+
+    guid: str
+    description: str
+    quantity: Fraction  # negated by GnuCash on credit notes
+    price: Fraction
+    account_guid: str  # "" when the line has no account yet (a draft)
+    taxable: bool
+    tax_included: bool
+    tax_table_guid: str | None  # usually an invisible copy of the user's table
+    discount: Fraction = Fraction(0)  # customer documents only: bills have no discount
+    discount_type: DiscountType = "PERCENT"
+    discount_how: DiscountHow = "PRETAX"
+
+
+@dataclass(frozen=True)
+class LotSplit:
+    """A split in a document's lot: its posting, a payment, or a link to another document."""
+
+    value: Fraction  # in the transaction's currency, debit positive
+    txn_guid: str
+    posted: datetime
+    txn_type: str  # the transaction's ``trans-txn-type`` slot: I, P, L or ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """An invoice, bill, credit note or expense voucher: GnuCash keeps all in one table."""
+
+    guid: str
+    number: str  # the user-visible document ID, e.g. "000001"
+    owner_kind: OwnerKind  # a job's documents already resolved to the job's owner
+    owner_guid: str
+    job_guid: str | None  # the job the document was raised for, if any
+    currency: str  # mnemonic
+    opened: datetime
+    notes: str
+    billing_id: str  # the owner's reference for the document (e.g. the vendor's bill number)
+    credit_note: bool
+    entries: tuple[DocumentEntry, ...]
+    # Set only for posted documents (post_txn, post_lot, post_acc, date_posted all present).
+    posted: datetime | None = None
+    post_txn_guid: str | None = None
+    post_lot_guid: str | None = None
+    post_account_guid: str | None = None
+    due: datetime | None = None  # the posting transaction's ``trans-date-due``
+    voided: bool = False  # the posting transaction was voided
+    lot_splits: tuple[LotSplit, ...] = ()
+
+
 @dataclass(frozen=True)
 class Book:
     """A parsed snapshot of one book."""
@@ -146,3 +209,7 @@ class Book:
     # Read only when asked for (``read_book(..., transactions=True)``): a large book holds
     # millions of splits, which no other data type needs in memory.
     transactions: tuple[Transaction, ...] = ()
+    # Read only when asked for (``read_book(..., documents=True)``), like transactions.
+    documents: tuple[Document, ...] = ()
+    # Every tax table, GnuCash's invisible per-document copies included: documents point at those.
+    all_tax_tables: tuple[TaxTable, ...] = ()

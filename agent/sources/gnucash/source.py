@@ -10,18 +10,22 @@ from agent.mapping.accounts import map_accounts
 from agent.mapping.bank_accounts import map_bank_accounts
 from agent.mapping.company import map_company
 from agent.mapping.customers import map_customers
+from agent.mapping.documents import map_bills, map_invoices
 from agent.mapping.journal_entries import map_journal_entries
 from agent.mapping.suppliers import map_suppliers
 from agent.mapping.tax_rates import map_tax_rates
 from agent.sources.base import Record
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.records import Book
+from agent.version import __version__
 
 MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
     "bankAccounts": map_bank_accounts,
+    "bills": map_bills,
     "chartOfAccounts": map_accounts,
     "company": map_company,
     "customers": map_customers,
+    "invoices": map_invoices,
     "journalEntries": map_journal_entries,
     "suppliers": map_suppliers,
     "taxRates": map_tax_rates,
@@ -29,6 +33,8 @@ MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
 
 # Only these need the book's transactions kept in memory; the rest read balances alone.
 NEEDS_TRANSACTIONS = frozenset({"journalEntries"})
+# And only these need the business documents with their lots.
+NEEDS_DOCUMENTS = frozenset({"invoices", "bills"})
 
 
 class GnuCashSource:
@@ -49,6 +55,15 @@ class GnuCashSource:
     def readable_data_types(self) -> list[str]:
         return self.data_types()
 
+    def fingerprint(self) -> str | None:
+        """The book's size and modification time, and this version (a newer Connector may map
+        the same book differently). GnuCash rewrites the file on every save or commit."""
+        try:
+            st = self.book_path.stat()
+        except OSError:
+            return None
+        return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+
     def unsupported_reason(self, data_type: str) -> str | None:
         if data_type in MAPPERS:
             return None
@@ -62,6 +77,7 @@ class GnuCashSource:
             self.workdir,
             sleep=self._sleep,
             transactions=data_type in NEEDS_TRANSACTIONS,
+            documents=data_type in NEEDS_DOCUMENTS,
         )
 
     def map(self, data_type: str, fetched: object) -> list[Record]:

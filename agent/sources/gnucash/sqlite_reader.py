@@ -10,22 +10,31 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import (
+    OWNER_TYPE_CODES,
     BookParts,
+    Posting,
     RawAccount,
+    RawDocument,
+    RawEntry,
     RawTaxTable,
     account_label,
     build_book,
+    discount_terms,
     split_order,
 )
 from agent.sources.gnucash.records import (
     Address,
     Book,
     Customer,
+    DocumentEntry,
+    LotSplit,
     Split,
     TaxTable,
     TaxTableEntry,
@@ -83,13 +92,18 @@ _TAX_AMOUNT_TYPES = {1: "VALUE", 2: "PERCENT"}
 _ADDRESS_FIELDS = ("name", "addr1", "addr2", "addr3", "addr4", "phone", "fax", "email")
 
 
-def read_sqlite_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book:
-    """Parse an SQLite book's snapshot into a :class:`Book` (with its transactions if asked)."""
+def read_sqlite_snapshot(
+    snapshot: Snapshot, *, transactions: bool = False, documents: bool = False
+) -> Book:
+    """Parse an SQLite book's snapshot into a :class:`Book` (with transactions, documents if
+    asked)."""
     source = snapshot.source
     uri = f"{snapshot.copy.resolve().as_uri()}?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
             parts = _read_parts(db, source, transactions=transactions)
+            if documents:
+                parts = _with_documents(db, parts, commodities_of(db), source)
     except sqlite3.Error as e:
         raise BookUnreadable(
             f"The book {source} is an SQLite database whose tables are not the ones GnuCash "
@@ -119,12 +133,7 @@ def _read_parts(db: sqlite3.Connection, source: Path, *, transactions: bool) -> 
         raise garbled(source, "a books table", f"it holds {len(books)} books instead of one")
     book_guid, root_guid, template_root_guid = books[0]
 
-    commodities: dict[str, tuple[str, str]] = {
-        guid: (namespace, mnemonic)
-        for guid, namespace, mnemonic in db.execute(
-            "SELECT guid, namespace, mnemonic FROM commodities"
-        )
-    }
+    commodities = commodities_of(db)
     accounts = list(_accounts(db, commodities, source))
     names = {a.guid: a.name for a in accounts}
     return BookParts(
@@ -140,6 +149,154 @@ def _read_parts(db: sqlite3.Connection, source: Path, *, transactions: bool) -> 
         business=_business(db, tables),
         tax_tables=list(_tax_tables(db, tables, source)),
         transactions=list(_transactions(db, commodities, source)) if transactions else (),
+    )
+
+
+def commodities_of(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    return {
+        guid: (namespace, mnemonic)
+        for guid, namespace, mnemonic in db.execute(
+            "SELECT guid, namespace, mnemonic FROM commodities"
+        )
+    }
+
+
+_DOCUMENT_TABLES = frozenset({"invoices", "entries", "slots", "lots"})
+
+# Every split in a posted document's lot: the posting itself, payments and lot links.
+_LOT_SPLITS = """
+SELECT s.lot_guid, s.value_num, s.value_denom, t.guid, t.post_date,
+       (SELECT string_val FROM slots WHERE obj_guid = t.guid AND name = 'trans-txn-type')
+FROM splits AS s JOIN transactions AS t ON s.tx_guid = t.guid
+WHERE s.lot_guid IN (SELECT post_lot FROM invoices WHERE post_lot IS NOT NULL)
+"""
+
+_POSTINGS = """
+SELECT t.guid,
+       (SELECT timespec_val FROM slots WHERE obj_guid = t.guid AND name = 'trans-date-due'),
+       EXISTS (SELECT 1 FROM slots WHERE obj_guid = t.guid AND name = 'void-reason')
+FROM transactions AS t WHERE t.guid IN (SELECT post_txn FROM invoices)
+"""
+
+_ENTRIES = """
+SELECT guid, date, date_entered, description, quantity_num, quantity_denom, invoice, bill,
+       i_acct, i_price_num, i_price_denom, i_discount_num, i_discount_denom, i_disc_type,
+       i_disc_how, i_taxable, i_taxincluded, i_taxtable,
+       b_acct, b_price_num, b_price_denom, b_taxable, b_taxincluded, b_taxtable
+FROM entries
+"""
+
+
+def _with_documents(
+    db: sqlite3.Connection,
+    parts: BookParts,
+    commodities: dict[str, tuple[str, str]],
+    source: Path,
+) -> BookParts:
+    """``parts`` with the book's invoices, bills and credit notes, and what they point at."""
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables >= _DOCUMENT_TABLES:
+        return parts  # a book saved without business features has no documents
+    credit_notes = {
+        guid
+        for (guid,) in db.execute(
+            "SELECT obj_guid FROM slots WHERE name = 'credit-note' AND int64_val = 1"
+        )
+    }
+    documents = []
+    for row in db.execute(
+        "SELECT guid, id, date_opened, date_posted, notes, currency, owner_type, owner_guid, "
+        "billing_id, post_txn, post_lot, post_acc FROM invoices"
+    ):
+        guid, number, opened, posted, notes, currency, owner_type, owner, billing_id = row[:9]
+        label = f'the document "{_text(number)}" ({guid})'
+        documents.append(
+            RawDocument(
+                guid=guid,
+                number=_text(number),
+                owner_type=OWNER_TYPE_CODES.get(owner_type, str(owner_type)),
+                owner_guid=_text(owner),
+                currency=_currency(currency, commodities, source, label),
+                opened=parse_timestamp(opened, book=source, record=label, field="opening date"),
+                notes=_text(notes),
+                billing_id=_text(billing_id),
+                credit_note=guid in credit_notes,
+                posted=parse_timestamp(posted, book=source, record=label, field="posting date")
+                if posted
+                else None,
+                post_txn=row[9] or None,
+                post_lot=row[10] or None,
+                post_acc=row[11] or None,
+            )
+        )
+    jobs: dict[str, tuple[str, str]] = {}
+    if "jobs" in tables:
+        for guid, owner_type, owner in db.execute("SELECT guid, owner_type, owner_guid FROM jobs"):
+            jobs[guid] = (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), _text(owner))
+    lot_splits: dict[str, list[LotSplit]] = {}
+    for lot, num, denom, txn, posted, txn_type in db.execute(_LOT_SPLITS):
+        label = f"a split of the transaction {txn}"
+        lot_splits.setdefault(lot, []).append(
+            LotSplit(
+                value=rational(num, denom, book=source, record=label),
+                txn_guid=txn,
+                posted=parse_timestamp(posted, book=source, record=label, field="posting date"),
+                txn_type=_text(txn_type),
+            )
+        )
+    postings = {
+        txn: Posting(
+            due=parse_timestamp(due, book=source, record=f"the transaction {txn}", field="due date")
+            if due
+            else None,
+            voided=bool(voided),
+        )
+        for txn, due, voided in db.execute(_POSTINGS)
+    }
+    return replace(
+        parts,
+        documents=documents,
+        entries=[_entry(row, source) for row in db.execute(_ENTRIES)],
+        jobs=jobs,
+        lot_splits=lot_splits,
+        postings=postings,
+    )
+
+
+def _entry(row: tuple[Any, ...], source: Path) -> RawEntry:
+    guid, date, entered, description, qty_num, qty_denom, invoice, bill = row[:8]
+    i_acct, i_num, i_denom, d_num, d_denom, d_type, d_how, i_taxable, i_incl, i_table = row[8:18]
+    b_acct, b_num, b_denom, b_taxable, b_incl, b_table = row[18:]
+    label = f'the document line "{_text(description)}" ({guid})'
+    quantity = rational(qty_num or 0, qty_denom or 1, book=source, record=label)
+    kind, how = discount_terms(d_type, d_how, source=source, label=label)
+    return RawEntry(
+        document_guid=_text(invoice or bill),
+        date=parse_timestamp(date, book=source, record=label, field="date"),
+        entered=parse_timestamp(entered or date, book=source, record=label, field="entry date"),
+        customer_side=DocumentEntry(
+            guid=guid,
+            description=_text(description),
+            quantity=quantity,
+            price=rational(i_num or 0, i_denom or 1, book=source, record=label),
+            account_guid=_text(i_acct),
+            taxable=bool(i_taxable),
+            tax_included=bool(i_incl),
+            tax_table_guid=i_table or None,
+            discount=rational(d_num or 0, d_denom or 1, book=source, record=label),
+            discount_type=kind,
+            discount_how=how,
+        ),
+        vendor_side=DocumentEntry(
+            guid=guid,
+            description=_text(description),
+            quantity=quantity,
+            price=rational(b_num or 0, b_denom or 1, book=source, record=label),
+            account_guid=_text(b_acct),
+            taxable=bool(b_taxable),
+            tax_included=bool(b_incl),
+            tax_table_guid=b_table or None,
+        ),
     )
 
 
@@ -168,9 +325,16 @@ def _tax_tables(db: sqlite3.Connection, tables: set[str], source: Path) -> Itera
                 kind="PERCENT" if _TAX_AMOUNT_TYPES[kind] == "PERCENT" else "VALUE",
             )
         )
-    for guid, name, invisible in db.execute("SELECT guid, name, invisible FROM taxtables"):
+    for guid, name, invisible, parent in db.execute(
+        "SELECT guid, name, invisible, parent FROM taxtables"
+    ):
         yield RawTaxTable(
-            table=TaxTable(guid=guid, name=_text(name), entries=tuple(entries.get(guid, ()))),
+            table=TaxTable(
+                guid=guid,
+                name=_text(name),
+                entries=tuple(entries.get(guid, ())),
+                parent_guid=parent or None,
+            ),
             invisible=bool(invisible),
         )
 

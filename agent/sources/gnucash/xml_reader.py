@@ -23,16 +23,22 @@ from xml.etree.ElementTree import Element, ParseError, iterparse
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import (
     BookParts,
+    Posting,
     RawAccount,
+    RawDocument,
+    RawEntry,
     RawTaxTable,
     account_label,
     build_book,
+    discount_terms,
     split_order,
 )
 from agent.sources.gnucash.records import (
     Address,
     Book,
     Customer,
+    DocumentEntry,
+    LotSplit,
     Split,
     TaxTable,
     TaxTableEntry,
@@ -63,6 +69,9 @@ TRANSACTION = _q("gnc", "transaction")
 CUSTOMER = _q("gnc", "GncCustomer")
 VENDOR = _q("gnc", "GncVendor")
 TAX_TABLE = _q("gnc", "GncTaxTable")
+INVOICE = _q("gnc", "GncInvoice")
+ENTRY = _q("gnc", "GncEntry")
+JOB = _q("gnc", "GncJob")
 BOOK_ID = _q("book", "id")
 BOOK_SLOTS = _q("book", "slots")
 TS_DATE = _q("ts", "date")
@@ -78,8 +87,11 @@ SLOT_VALUE = _q("slot", "value")
 _CONTAINERS = frozenset({BOOK, ROOT_TAG})
 
 
-def read_xml_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book:
-    """Parse an XML book's snapshot into a :class:`Book` (with its transactions if asked)."""
+def read_xml_snapshot(
+    snapshot: Snapshot, *, transactions: bool = False, documents: bool = False
+) -> Book:
+    """Parse an XML book's snapshot into a :class:`Book` (with transactions, documents if
+    asked)."""
     source = snapshot.source
     with ExitStack() as stack:
         stream: io.BufferedIOBase
@@ -88,7 +100,7 @@ def read_xml_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book
         else:
             stream = stack.enter_context(snapshot.copy.open("rb"))
         try:
-            parts = _read_parts(stream, source, transactions=transactions)
+            parts = _read_parts(stream, source, transactions=transactions, documents=documents)
         except ParseError as e:
             raise BookUnreadable(
                 f"The book {source} is damaged: it is not well-formed XML ({e}). Open it in "
@@ -113,9 +125,16 @@ def read_xml_snapshot(snapshot: Snapshot, *, transactions: bool = False) -> Book
 class _Collector:
     """What the stream leaves behind: the few things a Book needs."""
 
-    def __init__(self, source: Path, *, transactions: bool) -> None:
+    def __init__(self, source: Path, *, transactions: bool, documents: bool = False) -> None:
         self.source = source
         self.want_transactions = transactions
+        self.want_documents = documents
+        # Business records are few and small: they are kept whole until the book is built.
+        self.documents: list[RawDocument] = []
+        self.entries: list[RawEntry] = []
+        self.jobs: dict[str, tuple[str, str]] = {}
+        self.lot_splits: dict[str, list[LotSplit]] = {}
+        self.postings: dict[str, Posting] = {}
         self.transactions: list[Transaction] = []
         self.book_guid: str | None = None
         self.business: dict[str, str] = {}
@@ -144,6 +163,13 @@ class _Collector:
             self.vendors.append(_vendor(record, self.source))
         elif record.tag == TAX_TABLE:
             self.tax_tables.append(_tax_table(record, self.source))
+        elif self.want_documents and record.tag == INVOICE:
+            self.documents.append(_document(record, self.source))
+        elif self.want_documents and record.tag == ENTRY:
+            self.entries.append(_entry(record, self.source))
+        elif self.want_documents and record.tag == JOB:
+            guid = _text(record, _q("job", "guid"))
+            self.jobs[guid] = _owner_ref(record.find(_q("job", "owner")))
         elif record.tag == BOOK_ID:
             self.book_guid = (record.text or "").strip() or None
         elif record.tag == BOOK_SLOTS:
@@ -163,7 +189,11 @@ class _Collector:
         self.transaction_currencies[currency_code] += 1
         splits = record.find(_q("trn", "splits"))
         kept: list[Split] = []
+        in_lots: list[tuple[str, Element]] = []
         for split in splits if splits is not None else ():
+            lot = _optional(split, _q("split", "lot"))
+            if lot and self.want_documents:
+                in_lots.append((lot, split))
             account = _text(split, _q("split", "account"))
             num, denom = parse_num_denom(
                 _optional(split, _q("split", "quantity")), book=self.source, record=label
@@ -183,6 +213,8 @@ class _Collector:
                         quantity=rational(num, denom, book=self.source, record=label),
                     )
                 )
+        if in_lots:
+            self._lot_splits(record, guid, label, in_lots)
         if self.want_transactions:
             self.transactions.append(
                 Transaction(
@@ -195,6 +227,34 @@ class _Collector:
                     splits=tuple(sorted(kept, key=split_order)),
                 )
             )
+
+    def _lot_splits(
+        self, record: Element, guid: str, label: str, in_lots: list[tuple[str, Element]]
+    ) -> None:
+        """Keep what documents need of a transaction with splits in lots (postings, payments)."""
+        slots = _typed_slots(record.find(_q("trn", "slots")))
+        posted = self._stamp(record, "date-posted", label, "posting date")
+        for lot, split in in_lots:
+            value = parse_num_denom(
+                _optional(split, _q("split", "value")), book=self.source, record=label
+            )
+            self.lot_splits.setdefault(lot, []).append(
+                LotSplit(
+                    value=rational(*value, book=self.source, record=label),
+                    txn_guid=guid,
+                    posted=posted,
+                    txn_type=_slot_text(slots.get("trans-txn-type")),
+                )
+            )
+        due = slots.get("trans-date-due")
+        self.postings[guid] = Posting(
+            due=parse_timestamp(
+                _optional(due, TS_DATE), book=self.source, record=label, field="due date"
+            )
+            if due is not None
+            else None,
+            voided="void-reason" in slots,
+        )
 
     def _stamp(self, record: Element, name: str, label: str, field: str) -> datetime:
         element = record.find(_q("trn", name))
@@ -220,11 +280,18 @@ class _Collector:
             business=self.business,
             tax_tables=self.tax_tables,
             transactions=self.transactions,
+            documents=self.documents,
+            entries=self.entries,
+            jobs=self.jobs,
+            lot_splits=self.lot_splits,
+            postings=self.postings,
         )
 
 
-def _read_parts(stream: io.BufferedIOBase, source: Path, *, transactions: bool) -> BookParts:
-    collector = _Collector(source, transactions=transactions)
+def _read_parts(
+    stream: io.BufferedIOBase, source: Path, *, transactions: bool, documents: bool
+) -> BookParts:
+    collector = _Collector(source, transactions=transactions, documents=documents)
     for record in _records(stream, source):
         collector.take(record)
     return collector.parts()
@@ -350,7 +417,12 @@ def _tax_table(record: Element, source: Path) -> RawTaxTable:
             )
         )
     return RawTaxTable(
-        table=TaxTable(guid=guid, name=name, entries=tuple(entries)),
+        table=TaxTable(
+            guid=guid,
+            name=name,
+            entries=tuple(entries),
+            parent_guid=_optional(record, _q("taxtable", "parent")) or None,
+        ),
         invisible=parse_flag(
             _optional(record, _q("taxtable", "invisible")),
             default=False,
@@ -466,4 +538,138 @@ def _address(element: Element | None) -> Address:
         phone=_text(element, _q("addr", "phone")),
         fax=_text(element, _q("addr", "fax")),
         email=_text(element, _q("addr", "email")),
+    )
+
+
+def _typed_slots(element: Element | None) -> dict[str, Element]:
+    """Top-level slots of a record, by key, as their ``<slot:value>`` elements (any type)."""
+    found: dict[str, Element] = {}
+    for slot in element.findall(SLOT) if element is not None else ():
+        key = slot.find(SLOT_KEY)
+        value = slot.find(SLOT_VALUE)
+        if key is not None and value is not None:
+            found[key.text or ""] = value
+    return found
+
+
+def _slot_text(value: Element | None) -> str:
+    return (value.text or "").strip() if value is not None else ""
+
+
+# <owner:type> as the XML backend spells GncOwnerType.
+_OWNER_TYPES = {
+    "gncCustomer": "customer",
+    "gncJob": "job",
+    "gncVendor": "vendor",
+    "gncEmployee": "employee",
+}
+
+
+def _owner_ref(element: Element | None) -> tuple[str, str]:
+    """(type, GUID) of an ``<invoice:owner>`` or ``<job:owner>``."""
+    if element is None:
+        return "", ""
+    kind = _text(element, _q("owner", "type")).strip()
+    return _OWNER_TYPES.get(kind, kind), _text(element, _q("owner", "id")).strip()
+
+
+def _document(record: Element, source: Path) -> RawDocument:
+    guid = _text(record, _q("invoice", "guid"))
+    number = _text(record, _q("invoice", "id"))
+    label = f'the document "{number}" ({guid})'
+    if not guid:
+        raise garbled(source, label, "it has no GUID")
+    owner_type, owner = _owner_ref(record.find(_q("invoice", "owner")))
+    currency = record.find(_q("invoice", "currency"))
+    if currency is None:
+        raise garbled(source, label, "it has no currency")
+    slots = _typed_slots(record.find(_q("invoice", "slots")))
+    return RawDocument(
+        guid=guid,
+        number=number,
+        owner_type=owner_type,
+        owner_guid=owner,
+        currency=_commodity(currency)[1],
+        opened=_date(record, _q("invoice", "opened"), source, label, "opening date"),
+        notes=_text(record, _q("invoice", "notes")),
+        billing_id=_text(record, _q("invoice", "billing_id")),
+        credit_note=_slot_text(slots.get("credit-note")) == "1",
+        posted=_date(record, _q("invoice", "posted"), source, label, "posting date")
+        if record.find(_q("invoice", "posted")) is not None
+        else None,
+        post_txn=_optional(record, _q("invoice", "posttxn")) or None,
+        post_lot=_optional(record, _q("invoice", "postlot")) or None,
+        post_acc=_optional(record, _q("invoice", "postacc")) or None,
+    )
+
+
+def _date(record: Element, tag: str, source: Path, label: str, field: str) -> datetime:
+    element = record.find(tag)
+    text = _optional(element, TS_DATE) if element is not None else None
+    return parse_timestamp(text, book=source, record=label, field=field)
+
+
+def _entry(record: Element, source: Path) -> RawEntry:
+    guid = _text(record, _q("entry", "guid"))
+    description = _text(record, _q("entry", "description"))
+    label = f'the document line "{description}" ({guid})'
+
+    def amount(name: str) -> Fraction:
+        text = _optional(record, _q("entry", name))
+        if text is None:
+            return Fraction(0)  # GnuCash leaves zero amounts out
+        return rational(
+            *parse_num_denom(text, book=source, record=label), book=source, record=label
+        )
+
+    def flag(name: str) -> bool:
+        return parse_flag(
+            _optional(record, _q("entry", name)),
+            default=False,
+            book=source,
+            record=label,
+            field=name,
+        )
+
+    kind, how = discount_terms(
+        _optional(record, _q("entry", "i-disc-type")),
+        _optional(record, _q("entry", "i-disc-how")),
+        source=source,
+        label=label,
+    )
+    quantity = amount("qty")
+    date = _date(record, _q("entry", "date"), source, label, "date")
+    entered = (
+        _date(record, _q("entry", "entered"), source, label, "entry date")
+        if record.find(_q("entry", "entered")) is not None
+        else date
+    )
+    document = _text(record, _q("entry", "invoice")) or _text(record, _q("entry", "bill"))
+    return RawEntry(
+        document_guid=document,
+        date=date,
+        entered=entered,
+        customer_side=DocumentEntry(
+            guid=guid,
+            description=description,
+            quantity=quantity,
+            price=amount("i-price"),
+            account_guid=_text(record, _q("entry", "i-acct")),
+            taxable=flag("i-taxable"),
+            tax_included=flag("i-taxincluded"),
+            tax_table_guid=_optional(record, _q("entry", "i-taxtable")) or None,
+            discount=amount("i-discount"),
+            discount_type=kind,
+            discount_how=how,
+        ),
+        vendor_side=DocumentEntry(
+            guid=guid,
+            description=description,
+            quantity=quantity,
+            price=amount("b-price"),
+            account_guid=_text(record, _q("entry", "b-acct")),
+            taxable=flag("b-taxable"),
+            tax_included=flag("b-taxincluded"),
+            tax_table_guid=_optional(record, _q("entry", "b-taxtable")) or None,
+        ),
     )
