@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -10,12 +11,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from agent.clock import to_iso
 from cloud import datasets_api, shapes
 from cloud.auth import ServicesDep
 from cloud.errors import CloudError, NotFound
 from cloud.portal import session as sessions
 from cloud.portal.session import FormDep, SessionDep
+from cloud.portal.settings_form import settings_from_form, settings_view
 from cloud.portal.templates import templates
+from cloud.portal.throttle import SignInThrottle
 from cloud.portal.views import company_state
 from cloud.services import Services
 
@@ -85,10 +89,27 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     current = sessions.current(request)
     form = await sessions.read_form(request, current)
     target = safe_next(form.get("next"))
+    throttle: SignInThrottle = request.app.state.portal_sign_in_throttle
+    address = request.client.host if request.client else "unknown"
+    now = services.db.now()
+    until = throttle.blocked_until(address, now)
+    if until is not None:
+        wait = max(1, math.ceil((until - now).total_seconds()))
+        context = {
+            "next": target,
+            "error": "Too many failed sign-ins from your address.",
+            "retry_at": to_iso(until),
+            "retry_seconds": wait,
+        }
+        response = page(request, "sign_in.html", context, session=current, status_code=429)
+        response.headers["Retry-After"] = str(wait)
+        return response
     given = form.get("api_key", "")
     if not hmac.compare_digest(given.encode(), services.settings.api_key.encode()):
+        throttle.failed(address, now)
         context = {"next": target, "error": "That API key is not right."}
         return page(request, "sign_in.html", context, session=current, status_code=401)
+    throttle.succeeded(address)
     response = see_other(target)
     sessions.set_cookie(response, sessions.new_session(services.db.now(), signed_in=True), services)
     return response
@@ -199,6 +220,21 @@ def queue_all(
     )  # fmt: skip
 
 
+@router.post("/companies/{company_id}/sync-settings")
+def save_sync_settings(
+    request: Request, company_id: str, session: SessionDep, form: FormDep, services: ServicesDep
+) -> Response:
+    def save() -> None:
+        if form.get("action") == "inherit":
+            # No settings of its own: the company follows the profile's again.
+            services.sync_settings.set(company_id, [])
+        else:
+            current, _own = services.sync_settings.get(company_id)
+            services.sync_settings.set(company_id, settings_from_form(current, form))
+
+    return _act(request, session, services, company_id, save, anchor="sync-settings")
+
+
 @router.post("/companies/{company_id}/connections/{connection_id}/revoke")
 def revoke(
     request: Request,
@@ -220,13 +256,15 @@ def _act(
     services: Services,
     company_id: str,
     action: Callable[[], object],
+    *,
+    anchor: str = "",
 ) -> Response:
     """Do ``action``, then back to the company page; a refusal is shown on the page itself."""
     try:
         action()
     except CloudError as exc:
         return _company(request, session, services, company_id, error=exc)
-    return see_other(f"/portal/companies/{company_id}")
+    return see_other(f"/portal/companies/{company_id}" + (f"#{anchor}" if anchor else ""))
 
 
 def _company(
@@ -238,12 +276,13 @@ def _company(
 ) -> Response:
     try:
         state = company_state(services, company_id)
+        settings = settings_view(services, company_id)
     except NotFound as missing:
         return message_page(request, session, "Not found", missing.message, 404)
     return page(
         request,
         "company.html",
-        {"state": state, "error": error.message if error else None},
+        {"state": state, "settings": settings, "error": error.message if error else None},
         session=session,
         status_code=error.status_code if error else 200,
     )

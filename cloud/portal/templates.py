@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from agent.clock import from_iso
 
@@ -14,11 +15,15 @@ STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def _when(text: str | None) -> str:
-    """An API timestamp as people read it, to the second (the API keeps microseconds)."""
+def _when(text: str | None) -> Markup:
+    """An API timestamp as people read it, to the second (the API keeps microseconds).
+
+    In UTC inside a ``<time>`` element, which portal.js turns into the viewer's local time.
+    """
     if not text:
-        return "—"
-    return from_iso(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return Markup("—")
+    shown = from_iso(text).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}">{}</time>').format(text, shown)
 
 
 templates.env.filters["when"] = _when

@@ -213,3 +213,70 @@ def test_an_unknown_company_is_a_page_not_json(cloud: CloudHarness) -> None:
 def test_portal_assets_are_served_from_the_package(cloud: CloudHarness) -> None:
     assert cloud.http.get("/portal/static/portal.js").status_code == 200
     assert cloud.http.get("/portal/static/portal.css").status_code == 200
+
+
+def test_sync_settings_are_shown_and_saved_through_the_services(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    token = sign_in(cloud.http)
+    base = f"/portal/companies/{company_id}"
+    page = cloud.http.get(base).text
+    assert "Inherited from the profile" in page
+    assert '<label for="fetch-customers" class="visually-hidden">' in page
+    assert 'id="fetch-customers" name="fetch-customers" checked' in page
+    assert 'id="fetch-taxRates" name="fetch-taxRates">' in page  # not fetched by default
+    assert 'id="inherit-settings"' not in page
+
+    # Only customers ticked; taxRates every 6 hours. An unticked box is absent from the form.
+    saved = post(
+        cloud.http,
+        f"{base}/sync-settings",
+        token,
+        **{"fetch-customers": "on", "schedule-taxRates": "6"},
+    )
+    assert saved.status_code == 303 and saved.headers["location"].endswith("#sync-settings")
+    settings, own = cloud.services.sync_settings.get(company_id)
+    by_type = {s["dataType"]: s for s in settings}
+    assert own
+    assert [dt for dt, s in by_type.items() if s["fetchOnFirstLink"]] == ["customers"]
+    assert by_type["taxRates"]["syncSchedule"] == 6 and by_type["customers"]["syncSchedule"] == 24
+    assert cloud.services.sync_settings.first_link_types(company_id) == ["customers"]
+    page = cloud.http.get(base).text
+    assert "this company's own settings" in page and 'value="6"' in page
+    # The profile is untouched.
+    assert cloud.services.sync_settings.get("profile")[1] is False
+
+    refused = post(cloud.http, f"{base}/sync-settings", token, **{"schedule-bills": "-1"})
+    assert refused.status_code == 400 and "whole number of hours" in refused.text
+    assert cloud.services.sync_settings.first_link_types(company_id) == ["customers"]
+
+    back = post(cloud.http, f"{base}/sync-settings", token, action="inherit")
+    assert back.status_code == 303
+    assert cloud.services.sync_settings.get(company_id)[1] is False
+    assert "Inherited from the profile" in cloud.http.get(base).text
+
+
+def test_repeated_failed_sign_ins_are_refused_for_a_minute(cloud: CloudHarness) -> None:
+    form = cloud.http.get("/portal/sign-in")
+    fields = {"csrf_token": csrf_of(form.text), "next": "/portal"}
+    for _ in range(5):
+        wrong = cloud.http.post("/portal/sign-in", data={**fields, "api_key": "guess"})
+        assert wrong.status_code == 401
+        cloud.clock.advance(5)
+    # Now even the right key is refused: otherwise the answers would reveal a right guess.
+    held = cloud.http.post("/portal/sign-in", data={**fields, "api_key": API_KEY})
+    assert held.status_code == 429
+    assert held.headers["retry-after"] == "35"  # a minute after the first failure
+    assert "Too many failed sign-ins" in held.text and "Try again in 35 seconds" in held.text
+    assert cloud.http.get("/portal", follow_redirects=False).status_code == 303
+
+    cloud.clock.advance(35)
+    answer = cloud.http.post(
+        "/portal/sign-in", data={**fields, "api_key": API_KEY}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    # A success clears the count: four slips later, the next is still a plain 401.
+    cloud.http.cookies.clear()
+    fields["csrf_token"] = csrf_of(cloud.http.get("/portal/sign-in").text)
+    for _ in range(5):
+        again = cloud.http.post("/portal/sign-in", data={**fields, "api_key": "typo"})
+        assert again.status_code == 401

@@ -1,25 +1,26 @@
-"""The portal in real headless Chromium, against the cloud running as its own process.
+"""The portal in real headless Chromium, with the cloud and a real agent in their own processes.
 
-The agent's side is played over the agent API with httpx, one state at a time, so the test can
-watch each change reach the page while the page is never reloaded.
+The agent is the ``connector`` CLI, linked with the code the page shows and run against a copy
+of the sample GnuCash book; the page is never reloaded while the datasets move.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from agent.clock import to_iso, utc_now
+from agent.clock import from_iso
 from cloud.local import LocalCloud
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE_BOOKS
 from tests.system import require
 
 CHROMIUM = "/usr/bin/chromium"
@@ -35,56 +36,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "portal"
-STEPS = ("Fetching", "Mapping", "Validating", "Processing")
-
-
-class Agent:
-    """Just enough of an agent, over real HTTP: link, claim, report, upload."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=10.0)
-
-    def link(self, code: str) -> None:
-        body = {"linkCode": code, "agentVersion": "9.9.9-browser", "hostname": "test-pc"}
-        grant = self.http.post("/agent/v1/link", json=body)
-        assert grant.status_code == 200, grant.text
-        self.http.headers["Authorization"] = f"Bearer {grant.json()['accessToken']}"
-
-    def poll(self) -> httpx.Response:
-        return self.http.post("/agent/v1/poll", json={"waitSeconds": 0})
-
-    def claim(self) -> dict[str, Any] | None:
-        answer = self.poll()
-        assert answer.status_code == 200, answer.text
-        dataset: dict[str, Any] | None = answer.json()["dataset"]
-        return dataset
-
-    def report(self, dataset_id: str, status: str, **extra: Any) -> None:
-        body = {"status": status, "timestamp": to_iso(utc_now()), **extra}
-        answer = self.http.post(f"/agent/v1/datasets/{dataset_id}/transitions", json=body)
-        assert answer.status_code == 200, answer.text
-
-    def finish(self, dataset_id: str) -> None:
-        """The rest of the happy path after Fetching, with one empty page of records."""
-        for status in STEPS[1:]:
-            self.report(dataset_id, status)
-        page = json.dumps({"records": []}).encode()
-        upload = self.http.put(
-            f"/agent/v1/datasets/{dataset_id}/chunks/0",
-            content=page,
-            headers={"X-Content-SHA256": hashlib.sha256(page).hexdigest()},
-        )
-        assert upload.status_code == 204, upload.text
-        self.report(dataset_id, "Complete", chunks=1)
-
-    def run_all(self) -> list[str]:
-        """Take every queued dataset to Complete; returns their data types."""
-        done = []
-        while (dataset := self.claim()) is not None:
-            self.report(dataset["id"], "Fetching")
-            self.finish(dataset["id"])
-            done.append(dataset["dataType"])
-        return done
+HAPPY_PATH = ("Queued", "Fetching", "Mapping", "Validating", "Processing", "Complete")
+# The first link queues these alone (set through the page), so the agent has little to read.
+FIRST_LINK = ("company", "customers", "suppliers")
+TIME_ZONE = "Asia/Kathmandu"  # UTC+05:45 all year: local time cannot pass for UTC by chance
 
 
 @pytest.fixture
@@ -104,76 +59,156 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def test_a_dataset_moves_to_complete_on_the_page_without_a_reload(
-    browser: Any, tmp_path: Path
-) -> None:
+class AgentProcess:
+    """The ``connector`` CLI with a home of its own and its credential in a plain file."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {**os.environ, "CONNECTOR_HOME": str(home)}
+        self.runs = 0
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "agent.cli", *args]
+
+    def link(self, link_url: str, book: Path) -> None:
+        linked = subprocess.run(
+            self.command("link", link_url, "--book", str(book), "--insecure-file-store"),
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert linked.returncode == 0, linked.stderr
+
+    def run(self, idle_seconds: int) -> subprocess.Popen[bytes]:
+        """``connector run --headless --until-idle``, in the background; its log in the home."""
+        self.runs += 1
+        log = (self.home / f"run-{self.runs}.log").open("wb")
+        process = subprocess.Popen(
+            self.command("run", "--headless", "--until-idle", str(idle_seconds)),
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()  # the child has its own copy
+        return process
+
+    def log(self) -> str:
+        return (self.home / f"run-{self.runs}.log").read_text(errors="replace")
+
+
+def ended(process: subprocess.Popen[bytes], agent: AgentProcess) -> int:
+    try:
+        return process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError("the agent did not stop when idle:\n" + agent.log()) from None
+
+
+def test_a_real_agent_links_and_syncs_while_the_page_watches(browser: Any, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    book = tmp_path / "books" / "sample.gnucash"
+    book.parent.mkdir()
+    shutil.copyfile(SAMPLE_BOOKS["sqlite"], book)
+    agent = AgentProcess(tmp_path / "agent-home")
+    running: subprocess.Popen[bytes] | None = None
+
     with LocalCloud(tmp_path / "cloud") as cloud:
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
+        context = browser.new_context(timezone_id=TIME_ZONE)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        try:
+            page.goto(f"{cloud.url}/portal")
+            expect(page).to_have_url(f"{cloud.url}/portal/sign-in?next=%2Fportal")
+            page.get_by_label("API key").fill(cloud.api_key)
+            page.get_by_label("API key").press("Enter")  # the keyboard alone signs in
+            expect(page.get_by_role("heading", name="Companies")).to_be_visible()
 
-        page.goto(f"{cloud.url}/portal")
-        expect(page).to_have_url(f"{cloud.url}/portal/sign-in?next=%2Fportal")
-        page.get_by_label("API key").fill(cloud.api_key)
-        page.get_by_label("API key").press("Enter")  # the keyboard alone signs in
-        expect(page.get_by_role("heading", name="Companies")).to_be_visible()
+            page.get_by_label("Name", exact=True).fill("Browser Books Ltd")
+            page.get_by_role("button", name="Create company").click()
+            expect(page.get_by_role("heading", name="Browser Books Ltd")).to_be_visible()
 
-        page.get_by_label("Name", exact=True).fill("Browser Books Ltd")
-        page.get_by_role("button", name="Create company").click()
-        expect(page.get_by_role("heading", name="Browser Books Ltd")).to_be_visible()
-        page.get_by_role("button", name="New connection").click()
-        code = page.locator(".link-code").inner_text()
-        assert len(code) == 9, code
+            # Sync settings, by keyboard: untick what the first link need not fetch, then save
+            # with Enter from a schedule field.
+            expect(page.locator("#settings-source")).to_contain_text("Inherited from the profile")
+            for data_type in ("chartOfAccounts", "invoices", "bills"):
+                page.get_by_label(f"Fetch {data_type} on first link").focus()
+                page.keyboard.press("Space")
+            schedule = page.get_by_label("Schedule of taxRates, in hours")
+            schedule.fill("12")
+            schedule.press("Enter")
+            expect(page.locator("#settings-source")).to_contain_text("own settings")
+            expect(page.get_by_label("Fetch bills on first link")).not_to_be_checked()
+            expect(page.get_by_label("Fetch customers on first link")).to_be_checked()
+            expect(page.get_by_label("Schedule of taxRates, in hours")).to_have_value("12")
 
-        link_page = browser.new_page()
-        link_page.goto(f"{cloud.url}/link/{code}")
-        expect(link_page.locator("#link-code")).to_have_text(code)
-        link_page.screenshot(path=str(ARTIFACTS / "link-page.png"), full_page=True)
-        link_page.close()
+            page.get_by_role("button", name="New connection").click()
+            code = page.locator(".link-code").inner_text()
+            assert len(code) == 9, code
+            link_url = page.locator(f"[data-copy$='{code}']").get_attribute("data-copy")
+            assert link_url == f"{cloud.url}/link/{code}"
 
-        # Everything from here on must reach the page by its polling alone.
-        page.evaluate("window.notReloaded = true")
-        status = page.locator("#status-customers")
-        expect(status).to_have_text("—")
+            link_page = context.new_page()
+            link_page.goto(link_url)
+            expect(link_page.locator("#link-code")).to_have_text(code)
+            link_page.screenshot(path=str(ARTIFACTS / "link-page.png"), full_page=True)
+            link_page.close()
 
-        agent = Agent(cloud.url)
-        agent.link(code)
-        expect(page.locator("#connections")).to_contain_text("Linked")
-        expect(page.locator("#connections")).to_contain_text("Online")
-        expect(page.locator("#connections")).to_contain_text("9.9.9-browser")
-        expect(status).to_have_text("Queued")
-        page.screenshot(path=str(ARTIFACTS / "1-queued.png"), full_page=True)
+            # Everything from here on must reach the page by its polling alone.
+            page.evaluate("window.notReloaded = true")
+            expect(page.locator("#status-customers")).to_have_text("—")
+            agent.link(link_url, book)
+            connections = page.locator("#connections")
+            expect(connections).to_contain_text("Linked")
+            for data_type in FIRST_LINK:
+                expect(page.locator(f"#status-{data_type}")).to_have_text("Queued")
+            expect(page.locator("#status-bills")).to_have_text("—")
+            page.screenshot(path=str(ARTIFACTS / "1-queued.png"), full_page=True)
 
-        first = agent.claim()
-        assert first is not None
-        agent.report(first["id"], "Fetching")
-        expect(page.locator(f"#status-{first['dataType']}")).to_have_text("Fetching")
-        agent.finish(first["id"])
-        agent.run_all()
-        expect(status).to_have_text("Complete")
-        expect(page.locator("#data-status")).not_to_contain_text("Queued")
-        history = page.locator(f"#dataset-{first['id']}")
-        for step in ("Queued", *STEPS, "Complete"):
-            expect(history.locator(".timeline")).to_contain_text(step)
-        assert page.evaluate("window.notReloaded") is True
-        page.screenshot(path=str(ARTIFACTS / "2-complete.png"), full_page=True)
+            running = agent.run(idle_seconds=3)
+            for data_type in FIRST_LINK:
+                expect(page.locator(f"#status-{data_type}")).to_have_text(
+                    "Complete", timeout=40_000
+                )
+            expect(page.locator("#data-status")).not_to_contain_text("Queued")
+            expect(connections).to_contain_text("Online")
+            expect(connections).to_contain_text(os.uname().nodename)
+            customers = page.locator(".history > li", has_text="customers").first
+            for step in HAPPY_PATH:
+                expect(customers.locator(".timeline")).to_contain_text(step)
+            assert page.evaluate("window.notReloaded") is True
+            page.screenshot(path=str(ARTIFACTS / "2-complete.png"), full_page=True)
+            assert ended(running, agent) == 0, agent.log()
 
-        # One data type by its own button (a form post, so the page loads once, then polls).
-        page.get_by_role("button", name="Queue sync of taxRates").click()
-        expect(page.locator("#status-taxRates")).to_have_text("Queued")
-        page.evaluate("window.notReloaded = true")
-        assert agent.run_all() == ["taxRates"]
-        expect(page.locator("#status-taxRates")).to_have_text("Complete")
-        assert page.evaluate("window.notReloaded") is True
+            # Times are in the viewer's zone, with UTC kept as the tooltip.
+            stamp = customers.locator(".timeline time").last
+            utc_text = stamp.get_attribute("datetime")
+            assert utc_text is not None
+            local = from_iso(utc_text).astimezone(ZoneInfo(TIME_ZONE))
+            expect(stamp).to_have_text(local.strftime("%Y-%m-%d %H:%M:%S"))
+            expect(stamp).to_have_attribute("title", f"{from_iso(utc_text):%Y-%m-%d %H:%M:%S} UTC")
 
-        # Revoke: the agent is refused, and a sync queued now ends in AuthError at once.
-        page.once("dialog", lambda dialog: dialog.accept())
-        page.get_by_role("button", name="Revoke").click()
-        expect(page.locator("#connections")).to_contain_text("Deauthorized")
-        assert agent.poll().status_code == 401
-        page.get_by_role("button", name="Queue sync of customers").click()
-        expect(status).to_have_text("AuthError")
-        page.screenshot(path=str(ARTIFACTS / "3-revoked.png"), full_page=True)
-        page.close()
+            # One data type by its own button (a form post: the page loads once, then polls).
+            page.get_by_role("button", name="Queue sync of taxRates").click()
+            expect(page.locator("#status-taxRates")).to_have_text("Queued")
+            page.evaluate("window.notReloaded = true")
+            running = agent.run(idle_seconds=2)
+            expect(page.locator("#status-taxRates")).to_have_text("Complete", timeout=30_000)
+            assert page.evaluate("window.notReloaded") is True
+
+            # Revoke: a sync queued now ends in AuthError at once, and the agent stops.
+            page.once("dialog", lambda dialog: dialog.accept())
+            page.get_by_role("button", name="Revoke").click()
+            expect(connections).to_contain_text("Deauthorized")
+            page.get_by_role("button", name="Queue sync of customers").click()
+            expect(page.locator("#status-customers")).to_have_text("AuthError")
+            page.screenshot(path=str(ARTIFACTS / "3-revoked.png"), full_page=True)
+            ended(running, agent)
+        finally:
+            if running is not None and running.poll() is None:
+                running.kill()
+                running.wait()
+            context.close()

@@ -1,10 +1,27 @@
-// The portal's only script: live updates of the company page, copy buttons, confirmations.
-// The pages work without it, except that they would need a reload to show new states.
+// The portal's only script: live updates of the company page, copy buttons, confirmations, and
+// times in the viewer's own time zone. The pages work without it, except that they would need a
+// reload to show new states, and show times in UTC.
 "use strict";
 
 (function () {
   const live = document.getElementById("live");
   const notice = document.getElementById("live-notice");
+
+  function pad(n) { return String(n).padStart(2, "0"); }
+
+  // The server writes UTC; people read their own clock. The UTC text stays as the tooltip.
+  function localise(root) {
+    for (const time of root.querySelectorAll("time[datetime]")) {
+      const at = new Date(time.getAttribute("datetime"));
+      if (isNaN(at.getTime()) || time.dataset.local) continue;
+      time.title = time.textContent;
+      time.textContent = at.getFullYear() + "-" + pad(at.getMonth() + 1) + "-" + pad(at.getDate()) +
+        " " + pad(at.getHours()) + ":" + pad(at.getMinutes()) + ":" + pad(at.getSeconds());
+      time.dataset.local = "1";
+    }
+  }
+
+  localise(document);
 
   function say(text) {
     if (!notice) return;
@@ -34,6 +51,7 @@
     const focused = live.contains(document.activeElement) ? document.activeElement.id : "";
     live.innerHTML = html;
     live.dataset.last = html;
+    localise(live);
     if (focused) {
       const again = document.getElementById(focused);
       if (again) again.focus();
