@@ -16,6 +16,20 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "bankAccounts": ("id", "accountName", "accountType", "currency"),
     "invoices": ("id", "issueDate", "status", "totalAmount", "totalTaxAmount", "amountDue"),
     "bills": ("id", "issueDate", "status", "subTotal", "taxAmount", "totalAmount"),
+    "payments": ("id", "date"),
+    "billPayments": ("id", "date"),
+    "balanceSheet": ("id", "date", "currency", "netAssets"),
+    "profitAndLoss": (
+        "id",
+        "fromDate",
+        "toDate",
+        "currency",
+        "reportBasis",
+        "grossProfit",
+        "netOperatingProfit",
+        "netOtherIncome",
+        "netProfit",
+    ),
 }
 
 # Fields of each line of a list field, by data type and list: JournalLine.netAmount is required.
@@ -23,6 +37,8 @@ REQUIRED_LINE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "journalEntries": {"journalLines": ("netAmount",)},
     "invoices": {"lineItems": ("quantity", "unitAmount")},
     "bills": {"lineItems": ("quantity", "unitAmount")},
+    "payments": {"lines": ("amount",)},
+    "billPayments": {"lines": ("amount",)},
 }
 
 ENUMS: dict[str, dict[str, frozenset[str]]] = {
@@ -48,5 +64,11 @@ ENUMS: dict[str, dict[str, frozenset[str]]] = {
     },
     "bills": {
         "status": frozenset({"Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"}),
+    },
+    "profitAndLoss": {
+        "reportBasis": frozenset({"Unknown", "Accrual", "Cash"}),
+    },
+    "balanceSheet": {
+        "reportBasis": frozenset({"Unknown", "Accrual", "Cash"}),
     },
 }

@@ -36,6 +36,8 @@ def validate(data_type: str, records: list[Record]) -> None:
             _check_lines(where, record, list_name, names)
         if data_type == "journalEntries":
             _check_balanced(where, record)
+        if data_type == "balanceSheet":
+            _check_balance_sheet(where, record)
         if data_type in DOCUMENT_TAX_FIELD:
             _check_document_sums(where, record, DOCUMENT_TAX_FIELD[data_type])
 
@@ -86,6 +88,26 @@ def _check_document_sums(where: str, record: Record, tax_field: str) -> None:
         raise RecordsInvalid(
             f"{where}: subTotal {sub_total} plus {tax_field} {tax} is {sub_total + tax}, "
             f"but its totalAmount is {total}."
+        )
+
+
+def _check_balance_sheet(where: str, record: Record) -> None:
+    """Assets equal liabilities plus equity, and net assets are assets less liabilities."""
+    assets, liabilities, equity = (
+        _number(where, f"{name}'s value", (record.get(name) or {}).get("value", 0))
+        for name in ("assets", "liabilities", "equity")
+    )
+    net = _number(where, "netAssets", record.get("netAssets"))
+    if assets != liabilities + equity:
+        raise RecordsInvalid(
+            f"{where} does not balance: assets {assets} but liabilities {liabilities} plus "
+            f"equity {equity} make {liabilities + equity} (a difference of "
+            f"{assets - liabilities - equity})."
+        )
+    if net != assets - liabilities:
+        raise RecordsInvalid(
+            f"{where}: netAssets is {net}, but assets {assets} less liabilities {liabilities} "
+            f"is {assets - liabilities}."
         )
 
 

@@ -16,6 +16,7 @@ opens a private copy in a temporary folder, never the book it was given.
 
 from __future__ import annotations
 
+import calendar
 import ctypes
 import json
 import os
@@ -79,6 +80,11 @@ _invoice_credit_note = _c("gncInvoiceGetIsCreditNote", ctypes.c_int, _P)
 _invoice_lot = _c("gncInvoiceGetPostedLot", _P, _P)
 _invoice_owner = _c("gncInvoiceGetOwner", _P, _P)
 _lot_balance = _c("gnc_lot_get_balance", _Numeric, _P)
+_lot_splits = _c("gnc_lot_get_split_list", ctypes.POINTER(_GList), _P)
+_split_value = _c("xaccSplitGetValue", _Numeric, _P)
+_split_parent = _c("xaccSplitGetParent", _P, _P)
+_txn_type = _c("xaccTransGetTxnType", ctypes.c_char, _P)
+_balance_as_of = _c("xaccAccountGetBalanceAsOfDate", _Numeric, _P, ctypes.c_int64)
 _end_owner = _c("gncOwnerGetEndOwner", _P, _P)
 _owner_type = _c("gncOwnerGetType", ctypes.c_int, _P)
 _owner_guid = _c("gncOwnerGetGUID", ctypes.POINTER(ctypes.c_ubyte * 16), _P)
@@ -242,7 +248,46 @@ def _invoice(invoice: Any) -> dict[str, Any]:
         "subtotal": _numeric(_invoice_subtotal(pointer)),
         # Raw lot balance, debit positive: what is still owed, before GnuCash's document sign.
         "lot_balance": _numeric(_lot_balance(lot)) if lot else None,
+        # Every split in the document's lot: its transaction, raw value and type (I, P, L).
+        "lot_splits": _splits_of_lot(lot) if lot else [],
     }
+
+
+def _splits_of_lot(lot: int) -> list[dict[str, str]]:
+    found = []
+    node = _lot_splits(lot)
+    while node:
+        split = node.contents.data
+        txn = _split_parent(split)
+        found.append(
+            {
+                "txn": _guid_of(txn),
+                "value": _numeric(_split_value(split)),
+                "type": _txn_type(txn).decode(),
+            }
+        )
+        node = node.contents.next
+    return found
+
+
+def _month_end_balances(root: Any, transactions: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """ "YYYY-MM" -> account GUID -> the engine's balance at the month's last second, for every
+    month from the first transaction's to the last's."""
+    if not transactions:
+        return {}
+    days = sorted(t["posted"][:7] for t in transactions)
+    year, month = int(days[0][:4]), int(days[0][5:7])
+    last = (int(days[-1][:4]), int(days[-1][5:7]))
+    found: dict[str, dict[str, str]] = {}
+    accounts = root.get_descendants()
+    while (year, month) <= last:
+        following = (year + 1, 1) if month == 12 else (year, month + 1)
+        end = int(calendar.timegm((*following, 1, 0, 0, 0))) - 1
+        found[f"{year:04d}-{month:02d}"] = {
+            a.GetGUID().to_string(): _numeric(_balance_as_of(_pointer(a), end)) for a in accounts
+        }
+        year, month = following
+    return found
 
 
 def _transaction(txn: Any) -> dict[str, Any]:
@@ -290,6 +335,7 @@ def describe(book_path: Path) -> dict[str, Any]:
             tax_tables = _business(book, core.GNC_ID_TAXTABLE, TaxTable, _tax_table)
             transactions = _transactions(book, {a["guid"] for a in accounts})
             invoices = _business(book, core.GNC_ID_INVOICE, Invoice, _invoice)
+            month_ends = _month_end_balances(root, transactions)
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
@@ -306,6 +352,7 @@ def describe(book_path: Path) -> dict[str, Any]:
         "vendors": vendors,
         "tax_tables": tax_tables,
         "transactions": transactions,
+        "month_end_balances": month_ends,
     }
 
 

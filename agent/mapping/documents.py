@@ -21,6 +21,7 @@ from agent.mapping.document_totals import (
     currency_places,
     document_amounts,
 )
+from agent.mapping.payments import allocations_of
 from agent.sources.base import Record
 from agent.sources.gnucash.records import Book, Document, TaxTable
 from agent.validation import check_reference
@@ -142,6 +143,10 @@ def _map_document(document: Document, context: _Context, owner_name: str) -> Rec
         extra["billingId"] = document.billing_id
     if document.job_guid:
         extra["jobId"] = document.job_guid
+    if document.posted is not None and not document.voided:
+        allocations = allocations_of(document)
+        if allocations:
+            record["paymentAllocations"] = allocations
     if document.posted is not None:
         extra["postingTransactionId"] = document.post_txn_guid
     if extra:

@@ -27,6 +27,7 @@ from agent.sources.gnucash.records import (
     DocumentEntry,
     LotSplit,
     OwnerKind,
+    OwnerLot,
     Split,
     TaxTable,
     Transaction,
@@ -157,6 +158,8 @@ class BookParts:
     jobs: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # guid -> (type, owner)
     lot_splits: Mapping[str, list[LotSplit]] = field(default_factory=dict)  # lot GUID -> splits
     postings: Mapping[str, Posting] = field(default_factory=dict)  # transaction GUID -> posting
+    # lot GUID -> (owner type, owner GUID) for the lots GnuCash tagged with an owner (gncOwner).
+    owner_lots: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def account_label(name: str, guid: str) -> str:
@@ -236,7 +239,23 @@ def build_book(
         transactions=transactions,
         documents=_documents(parts, source),
         all_tax_tables=tuple(sorted(tax_tables, key=lambda t: t.guid)),
+        owner_lots=_owner_lots(parts),
     )
+
+
+def _owner_lots(parts: BookParts) -> tuple[OwnerLot, ...]:
+    """The owners' payment lots that still hold splits (a job's lot belongs to the job's owner)."""
+    found = []
+    for lot, (kind, owner) in parts.owner_lots.items():
+        splits = parts.lot_splits.get(lot)
+        if not splits:
+            continue
+        if kind == "job" and owner in parts.jobs:
+            kind, owner = parts.jobs[owner]
+        found.append(
+            OwnerLot(guid=lot, owner_guid=owner, splits=tuple(sorted(splits, key=_lot_split_order)))
+        )
+    return tuple(sorted(found, key=lambda lot: lot.guid))
 
 
 _OWNER_KINDS: dict[str, OwnerKind] = {k: k for k in ("customer", "vendor", "employee")}

@@ -193,6 +193,16 @@ class Document:
 
 
 @dataclass(frozen=True)
+class OwnerLot:
+    """A payment lot GnuCash tagged with an owner: a payment (or its rest) not yet allocated to
+    any document. Lots whose splits all moved to documents are empty and left out."""
+
+    guid: str
+    owner_guid: str  # a job's lot already resolved to the job's owner
+    splits: tuple[LotSplit, ...]
+
+
+@dataclass(frozen=True)
 class Book:
     """A parsed snapshot of one book."""
 
@@ -213,3 +223,5 @@ class Book:
     documents: tuple[Document, ...] = ()
     # Every tax table, GnuCash's invisible per-document copies included: documents point at those.
     all_tax_tables: tuple[TaxTable, ...] = ()
+    # Read with the documents: owners' payment lots that still hold (unallocated) payments.
+    owner_lots: tuple[OwnerLot, ...] = ()

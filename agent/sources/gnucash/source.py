@@ -12,6 +12,8 @@ from agent.mapping.company import map_company
 from agent.mapping.customers import map_customers
 from agent.mapping.documents import map_bills, map_invoices
 from agent.mapping.journal_entries import map_journal_entries
+from agent.mapping.payments import map_bill_payments, map_payments
+from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
 from agent.mapping.suppliers import map_suppliers
 from agent.mapping.tax_rates import map_tax_rates
 from agent.sources.base import Record
@@ -20,21 +22,27 @@ from agent.sources.gnucash.records import Book
 from agent.version import __version__
 
 MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
+    "balanceSheet": map_balance_sheet,
     "bankAccounts": map_bank_accounts,
+    "billPayments": map_bill_payments,
     "bills": map_bills,
     "chartOfAccounts": map_accounts,
     "company": map_company,
     "customers": map_customers,
     "invoices": map_invoices,
     "journalEntries": map_journal_entries,
+    "payments": map_payments,
+    "profitAndLoss": map_profit_and_loss,
     "suppliers": map_suppliers,
     "taxRates": map_tax_rates,
 }
 
 # Only these need the book's transactions kept in memory; the rest read balances alone.
-NEEDS_TRANSACTIONS = frozenset({"journalEntries"})
+NEEDS_TRANSACTIONS = frozenset(
+    {"journalEntries", "payments", "billPayments", "balanceSheet", "profitAndLoss"}
+)
 # And only these need the business documents with their lots.
-NEEDS_DOCUMENTS = frozenset({"invoices", "bills"})
+NEEDS_DOCUMENTS = frozenset({"invoices", "bills", "payments", "billPayments"})
 
 
 class GnuCashSource:

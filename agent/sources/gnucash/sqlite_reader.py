@@ -163,12 +163,22 @@ def commodities_of(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
 
 _DOCUMENT_TABLES = frozenset({"invoices", "entries", "slots", "lots"})
 
-# Every split in a posted document's lot: the posting itself, payments and lot links.
+# The lots GnuCash tagged with an owner (payment lots): lot GUID, owner type code, owner GUID.
+_OWNER_LOTS = """
+SELECT l.guid,
+       (SELECT int64_val FROM slots WHERE obj_guid = f.guid_val AND name = 'gncOwner/owner-type'),
+       (SELECT guid_val FROM slots WHERE obj_guid = f.guid_val AND name = 'gncOwner/owner-guid')
+FROM lots AS l JOIN slots AS f ON f.obj_guid = l.guid AND f.name = 'gncOwner'
+"""
+
+# Every split in a posted document's lot (the posting itself, payments and lot links), and in
+# an owner's payment lot (payments not yet allocated).
 _LOT_SPLITS = """
 SELECT s.lot_guid, s.value_num, s.value_denom, t.guid, t.post_date,
        (SELECT string_val FROM slots WHERE obj_guid = t.guid AND name = 'trans-txn-type')
 FROM splits AS s JOIN transactions AS t ON s.tx_guid = t.guid
 WHERE s.lot_guid IN (SELECT post_lot FROM invoices WHERE post_lot IS NOT NULL)
+   OR s.lot_guid IN (SELECT obj_guid FROM slots WHERE name = 'gncOwner')
 """
 
 _POSTINGS = """
@@ -253,8 +263,14 @@ def _with_documents(
         )
         for txn, due, voided in db.execute(_POSTINGS)
     }
+    owner_lots = {
+        lot: (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), _text(owner))
+        for lot, owner_type, owner in db.execute(_OWNER_LOTS)
+        if owner
+    }
     return replace(
         parts,
+        owner_lots=owner_lots,
         documents=documents,
         entries=[_entry(row, source) for row in db.execute(_ENTRIES)],
         jobs=jobs,

@@ -22,6 +22,7 @@ from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import (
+    OWNER_TYPE_CODES,
     BookParts,
     Posting,
     RawAccount,
@@ -135,6 +136,7 @@ class _Collector:
         self.jobs: dict[str, tuple[str, str]] = {}
         self.lot_splits: dict[str, list[LotSplit]] = {}
         self.postings: dict[str, Posting] = {}
+        self.owner_lots: dict[str, tuple[str, str]] = {}
         self.transactions: list[Transaction] = []
         self.book_guid: str | None = None
         self.business: dict[str, str] = {}
@@ -155,6 +157,8 @@ class _Collector:
             if account.account_type == "ROOT":
                 self.roots.append(account.guid)
             self.accounts.append(account)
+            if self.want_documents:
+                self._owner_lots(record)
         elif record.tag == TRANSACTION:
             self._transaction(record)
         elif record.tag == CUSTOMER:
@@ -178,6 +182,16 @@ class _Collector:
             space, mnemonic = _commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
                 self.currencies.add(mnemonic)
+
+    def _owner_lots(self, account: Element) -> None:
+        """Remember the account's lots that GnuCash tagged with an owner (payment lots)."""
+        lots = account.find(_q("act", "lots"))
+        for lot in lots.findall(_q("gnc", "lot")) if lots is not None else ():
+            owner = _frame_slots(lot.find(_q("lot", "slots")), "gncOwner")
+            if owner.get("owner-guid"):
+                code = owner.get("owner-type", "")
+                kind = OWNER_TYPE_CODES.get(int(code), code) if code.isdigit() else code
+                self.owner_lots[_text(lot, _q("lot", "id"))] = (kind, owner["owner-guid"])
 
     def _transaction(self, record: Element) -> None:
         guid = _text(record, _q("trn", "id"))
@@ -285,6 +299,7 @@ class _Collector:
             jobs=self.jobs,
             lot_splits=self.lot_splits,
             postings=self.postings,
+            owner_lots=self.owner_lots,
         )
 
 
@@ -550,6 +565,12 @@ def _typed_slots(element: Element | None) -> dict[str, Element]:
         if key is not None and value is not None:
             found[key.text or ""] = value
     return found
+
+
+def _frame_slots(slots: Element | None, key: str) -> dict[str, str]:
+    """The texts of the slots in the frame ``key`` among ``slots`` (a ``<...:slots>``)."""
+    frame = _typed_slots(slots).get(key)
+    return {k: _slot_text(v) for k, v in _typed_slots(frame).items()} if frame is not None else {}
 
 
 def _slot_text(value: Element | None) -> str:
