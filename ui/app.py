@@ -6,15 +6,21 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from agent.config import Link
 from ui.bridge import AgentBridge
 from ui.icons import app_icon
+from ui.notifications import Notifier
 from ui.ports import ConnectorFacade
+from ui.reauth_dialog import ReauthorizeDialog
+from ui.settings import UiSettings, apply_log_level, load_ui_settings
+from ui.settings_dialog import SettingsDialog
 from ui.single_instance import SingleInstance
 from ui.status_window import StatusWindow
 from ui.tasks import TaskRunner
 from ui.tray import ConnectorTray
+from ui.wizard import FirstRunWizard
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +38,38 @@ class TrayApp:
     def __init__(self, app: QApplication, connector: ConnectorFacade) -> None:
         self.app = app
         self.connector = connector
+        self.settings: UiSettings = load_ui_settings(connector.paths.config_dir)
+        apply_log_level(self.settings.log_level)
         self.tasks = TaskRunner()
         self.bridge = AgentBridge(connector)
         self.window = StatusWindow(connector, self.bridge, self.tasks)
+        self.window.reauthorization_requested.connect(self.open_reauthorization)
+        self.window.settings_requested.connect(self.open_settings)
+        self.window.add_company_requested.connect(self.open_wizard)
         self.tray: ConnectorTray | None = None
+        self.notifier: Notifier | None = None
+        # Open dialogs, one of each kind: asking again raises the open one.
+        self.wizard: FirstRunWizard | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.reauthorize_dialogs: dict[str, ReauthorizeDialog] = {}
         self._quitting = False
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = ConnectorTray(connector, self.bridge, self.tasks)
             self.tray.status_window_requested.connect(self.window.bring_forward)
-            # Until the re-authorization dialog exists, the window says what to run.
-            self.tray.reauthorization_requested.connect(self.on_tray_reauthorization_requested)
+            self.tray.reauthorization_requested.connect(self.open_reauthorization)
+            self.tray.settings_requested.connect(self.open_settings)
+            self.tray.add_company_requested.connect(self.open_wizard)
             self.tray.quit_confirmed.connect(self.quit)
+            self.notifier = Notifier(
+                connector, self.bridge, self.tray.showMessage, lambda: self.settings.notifications
+            )
+            self.tray.messageClicked.connect(self.notifier.on_tray_message_clicked)
+            self.notifier.reauthorization_requested.connect(self.open_reauthorization)
             self.tray.show()
             self.tray.seed_last_success()
+            log.info("The tray icon is in the notification area")
         else:
+            log.warning("No notification area (system tray): showing the status window instead")
             self.window.show_notice(NO_TRAY_NOTICE)
             self.window.quit_button.show()
             self.window.quit_button.clicked.connect(self.quit)
@@ -56,10 +80,11 @@ class TrayApp:
         self.tasks.run(self.connector.start, lambda _: self._refresh(), self.on_start_failed)
 
     def on_start_failed(self, title: str, message: str) -> None:
-        # Not linked yet is a normal first run: the icon says so; anything else is shown.
         log.info("The agent did not start: %s: %s", title, message)
         if not self.connector.status().links:
-            self._refresh()  # the not-linked icon and window already say what to do
+            # Not linked yet is a normal first run: the wizard takes it from here.
+            self._refresh()
+            self.open_wizard()
             return
         if self.tray is not None:
             self.tray.showMessage(title, message, QSystemTrayIcon.MessageIcon.Warning)
@@ -67,12 +92,66 @@ class TrayApp:
             self.window.show_notice(f"{NO_TRAY_NOTICE}\n\n{title}: {message}")
         self._refresh()
 
-    def on_tray_reauthorization_requested(self, connection_id: str) -> None:
-        self.window.show_notice(
-            "The cloud no longer accepts this PC's connection. Ask for a new link URL and run "
-            "`connector link LINK_URL --book BOOK` to re-authorize it."
-        )
-        self.window.bring_forward()
+    # Windows -------------------------------------------------------------------------------
+
+    def open_wizard(self) -> None:
+        if self.wizard is None:
+            self.wizard = FirstRunWizard(self.connector, self.tasks)
+            self.wizard.linked.connect(self.on_wizard_linked)
+            self.wizard.finished.connect(self.on_wizard_finished)
+        _raise(self.wizard)
+
+    def on_wizard_linked(self, _link: Link) -> None:
+        self._start_or_refresh()
+
+    def on_wizard_finished(self, _result: int) -> None:
+        if self.wizard is not None:
+            self.wizard.deleteLater()
+            self.wizard = None
+
+    def open_reauthorization(self, connection_id: str) -> None:
+        dialog = self.reauthorize_dialogs.get(connection_id)
+        if dialog is None:
+            link = next(
+                (li for li in self.connector.status().links if li.connection_id == connection_id),
+                None,
+            )
+            if link is None:
+                return  # unlinked meanwhile: nothing left to re-authorize
+            dialog = ReauthorizeDialog(self.connector, self.tasks, link)
+            dialog.relinked.connect(lambda _cid: self._start_or_refresh())
+            dialog.finished.connect(lambda _r, cid=connection_id: self._forget_reauth(cid))
+            self.reauthorize_dialogs[connection_id] = dialog
+        _raise(dialog)
+
+    def _forget_reauth(self, connection_id: str) -> None:
+        dialog = self.reauthorize_dialogs.pop(connection_id, None)
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def open_settings(self) -> None:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.connector, self.tasks)
+            self.settings_dialog.saved.connect(self.on_settings_saved)
+            self.settings_dialog.finished.connect(self.on_settings_finished)
+        _raise(self.settings_dialog)
+
+    def on_settings_saved(self, settings: UiSettings) -> None:
+        self.settings = settings
+
+    def on_settings_finished(self, _result: int) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+            self.settings_dialog = None
+        self._refresh()
+
+    def _start_or_refresh(self) -> None:
+        # A re-linked connection is served again by the running agent itself; the first link
+        # of a first run has no running agent yet.
+        if self.connector.status().running:
+            self._refresh()
+        else:
+            self.start_agent()
 
     def quit(self) -> None:
         """Stop the agent gracefully (off the GUI thread: it waits for the running phase)."""
@@ -123,6 +202,12 @@ def main(argv: list[str] | None = None, connector: ConnectorFacade | None = None
         return app.exec()
     finally:
         instance.close()
+
+
+def _raise(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()
 
 
 if __name__ == "__main__":

@@ -1,36 +1,47 @@
 """The status window: per company, where its book is and how it is doing; the cloud's data status
-table; the datasets seen since the app started. Closing it only hides it."""
+table; the datasets this PC ran recently, each with its full timeline, and a progress bar for the
+one running now. Closing it only hides it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from agent.clock import utc_now
 from agent.events import DatasetChanged, Event
-from agent.facade import AgentStatus, LinkStatus
+from agent.facade import AgentStatus, DatasetRecord, LinkStatus
 from agent.states import ERROR_STATES, DatasetStatus
 from ui.bridge import AgentBridge
 from ui.icons import app_icon
 from ui.model import LINK_STATE_TEXT, STATE_TEXT, overall_state, pause_text
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner
+from ui.timeline import duration_text, moment_text, progress, running, steps, total_duration
 
 DATA_STATUS_COLUMNS = ("Data type", "Status", "Last successful sync", "Latest sync id", "")
-RECENT_COLUMNS = ("Company", "Data type", "Status", "Time", "Dataset", "Error")
-RECENT_LIMIT = 50  # a session's worth; the full history lives in the agent's state.db
+DATASET_COLUMNS = ("Data type / step", "Status", "Started", "Took", "Dataset", "Error")
+RECENT_LIMIT = 20  # per company; the full history lives in the agent's state.db
+# While a dataset runs, its running step's duration and the bar move on between events.
+TICK_MS = 5_000
 
 _GREEN, _RED, _BLUE, _GREY = "#2e7d32", "#c62828", "#1565c0", "#757575"
 
@@ -47,18 +58,27 @@ def badge_colour(status: str | None) -> str:
 
 
 class StatusWindow(QWidget):
+    reauthorization_requested = Signal(str)  # connection id
+    settings_requested = Signal()
+    add_company_requested = Signal()
+
     def __init__(
         self,
         connector: ConnectorFacade,
         bridge: AgentBridge,
         tasks: TaskRunner,
         parent: QWidget | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__(parent)
         self._connector = connector
         self._tasks = tasks
+        self._clock = clock
         self._cloud: dict[str, dict[str, Any]] = {}
         self._names: dict[str, str] = {}
+        self._expanded: set[str] = set()  # dataset ids the user opened, kept across refreshes
+        self._collapsed: set[str] = set()  # running ones the user closed
         self.setWindowTitle("Connector")
         self.setWindowIcon(app_icon())
         self.resize(760, 560)
@@ -70,27 +90,36 @@ class StatusWindow(QWidget):
         self.headline = QLabel()
         self.headline.setStyleSheet("font-weight: bold;")
         self._companies = QVBoxLayout()
-        self.recent = QTableWidget(0, len(RECENT_COLUMNS))
-        self.recent.setHorizontalHeaderLabels(RECENT_COLUMNS)
-        self.recent.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.recent.horizontalHeader().setStretchLastSection(True)
+        companies = QWidget()
+        companies.setLayout(self._companies)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(companies)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.on_refresh_button_clicked)
         self.quit_button = QPushButton("Quit Connector")  # only without a tray to quit from
         self.quit_button.hide()
+        # Also here, not only in the tray menu: without a tray host this window is all there is.
+        self.add_company_button = QPushButton("Add a company…")
+        self.add_company_button.clicked.connect(self.add_company_requested.emit)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.settings_requested.emit)
 
         buttons = QHBoxLayout()
+        buttons.addWidget(self.add_company_button)
+        buttons.addWidget(self.settings_button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
         buttons.addWidget(self.quit_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.notice)
         layout.addWidget(self.headline)
-        layout.addLayout(self._companies)
-        layout.addWidget(QLabel("Recent datasets (since Connector started)"))
-        layout.addWidget(self.recent, 1)
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
 
+        self._tick = QTimer(self)
+        self._tick.setInterval(TICK_MS)
+        self._tick.timeout.connect(self.on_tick_timeout)
         bridge.event_received.connect(self.on_bridge_event_received)
         bridge.dataset_changed.connect(self.on_bridge_dataset_changed)
         self.refresh()
@@ -117,13 +146,26 @@ class StatusWindow(QWidget):
         while self._companies.count():
             item = self._companies.takeAt(0)
             if item is not None and (widget := item.widget()) is not None:
+                widget.hide()
+                widget.setParent(None)  # gone from findChildren now, not at the next loop turn
                 widget.deleteLater()
         if not status.links:
             self._companies.addWidget(
-                QLabel("No company is linked yet. Run `connector link LINK_URL --book BOOK`.")
+                QLabel(
+                    "No company is linked yet. Choose Add a company… in the tray menu, or run "
+                    "`connector link LINK_URL --book BOOK`."
+                )
             )
+        any_running = False
         for link in status.links:
-            self._companies.addWidget(self._company_box(link))
+            records = self._connector.recent_datasets(link.connection_id, RECENT_LIMIT)
+            any_running = any_running or running(records) is not None
+            self._companies.addWidget(self._company_box(link, records))
+        self._companies.addStretch(1)
+        if any_running and not self._tick.isActive():
+            self._tick.start()
+        elif not any_running:
+            self._tick.stop()
 
     def _headline(self, status: AgentStatus) -> str:
         text = STATE_TEXT[overall_state(status)]
@@ -131,7 +173,7 @@ class StatusWindow(QWidget):
             text = f"{text}. {pause}"
         return text
 
-    def _company_box(self, link: LinkStatus) -> QGroupBox:
+    def _company_box(self, link: LinkStatus, records: tuple[DatasetRecord, ...]) -> QGroupBox:
         box = QGroupBox(link.company_name)
         box.setObjectName(f"company-{link.connection_id}")
         form = QFormLayout(box)
@@ -146,8 +188,83 @@ class StatusWindow(QWidget):
             error = QLabel(link.last_error)
             error.setWordWrap(True)
             form.addRow("Last error:", error)
+        if link.state == "needs_reauthorization":
+            again = QPushButton(f"Re-authorize {link.company_name}…")
+            again.setObjectName(f"reauthorize-{link.connection_id}")
+            again.clicked.connect(
+                lambda _checked=False, cid=link.connection_id: self.reauthorization_requested.emit(
+                    cid
+                )
+            )
+            form.addRow(again)
         form.addRow(self._data_status_table(link.connection_id))
+        current = running(records)
+        if current is not None and (done := progress(current)) is not None:
+            bar = QProgressBar()
+            bar.setObjectName(f"progress-{link.connection_id}")
+            bar.setValue(done)
+            bar.setFormat(f"{current.data_type}: {current.status} (%p%)")
+            form.addRow("Running:", bar)
+        form.addRow(QLabel("Recent datasets on this PC (open one for its timeline):"))
+        form.addRow(self._datasets_tree(link.connection_id, records))
         return box
+
+    # Recent datasets and their timelines ---------------------------------------------------
+
+    def _datasets_tree(self, connection_id: str, records: tuple[DatasetRecord, ...]) -> QWidget:
+        if not records:
+            return QLabel("No dataset has run on this PC yet.")
+        now = self._clock()
+        tree = QTreeWidget()
+        tree.setObjectName(f"datasets-{connection_id}")
+        tree.setHeaderLabels(DATASET_COLUMNS)
+        tree.setMinimumHeight(160)
+        for record in records:
+            timeline = steps(record, now)
+            total = total_duration(timeline)
+            top = QTreeWidgetItem(
+                [
+                    record.data_type,
+                    str(record.status),
+                    moment_text(timeline[0].at if timeline else record.updated),
+                    duration_text(total) + ("" if record.finished else " so far"),
+                    record.dataset_id,
+                    record.error or "",
+                ]
+            )
+            top.setForeground(1, QBrush(QColor(badge_colour(record.status))))
+            top.setData(0, Qt.ItemDataRole.UserRole, record.dataset_id)
+            for step in timeline:
+                took = duration_text(step.duration) + (" so far" if step.running else "")
+                child = QTreeWidgetItem(
+                    ["", str(step.status), moment_text(step.at), took, "", step.error_message or ""]
+                )
+                child.setForeground(1, QBrush(QColor(badge_colour(step.status))))
+                if step.error_message:
+                    child.setToolTip(5, step.error_message)
+                top.addChild(child)
+            tree.addTopLevelItem(top)
+            opened = record.dataset_id in self._expanded
+            if not record.finished and record.dataset_id not in self._collapsed:
+                opened = True  # the running one shows where it is without a click
+            top.setExpanded(opened)
+        for column in range(len(DATASET_COLUMNS) - 1):
+            tree.resizeColumnToContents(column)
+        tree.itemExpanded.connect(self.on_datasets_item_expanded)
+        tree.itemCollapsed.connect(self.on_datasets_item_collapsed)
+        return tree
+
+    @Slot(QTreeWidgetItem)
+    def on_datasets_item_expanded(self, item: QTreeWidgetItem) -> None:
+        dataset_id = str(item.data(0, Qt.ItemDataRole.UserRole))
+        self._expanded.add(dataset_id)
+        self._collapsed.discard(dataset_id)
+
+    @Slot(QTreeWidgetItem)
+    def on_datasets_item_collapsed(self, item: QTreeWidgetItem) -> None:
+        dataset_id = str(item.data(0, Qt.ItemDataRole.UserRole))
+        self._expanded.discard(dataset_id)
+        self._collapsed.add(dataset_id)
 
     # The cloud's data status table ---------------------------------------------------------
 
@@ -197,24 +314,14 @@ class StatusWindow(QWidget):
 
     @Slot(object)
     def on_bridge_dataset_changed(self, event: DatasetChanged) -> None:
-        self.recent.insertRow(0)
-        values = (
-            self._names.get(event.connection_id, event.connection_id),
-            event.data_type,
-            str(event.status),
-            event.at.astimezone().strftime("%H:%M:%S"),
-            event.dataset_id,
-            event.error_message or "",
-        )
-        for column, value in enumerate(values):
-            item = QTableWidgetItem(value)
-            if column == 2:
-                item.setForeground(QBrush(QColor(badge_colour(event.status))))
-            self.recent.setItem(0, column, item)
-        while self.recent.rowCount() > RECENT_LIMIT:
-            self.recent.removeRow(self.recent.rowCount() - 1)
+        # event_received has refreshed the window already (the timeline comes from the facade).
         if event.status == DatasetStatus.COMPLETE and self.isVisible():
             self.fetch_cloud_status()  # the cloud's table has moved on too
+
+    @Slot()
+    def on_tick_timeout(self) -> None:
+        if self.isVisible():
+            self.refresh()
 
     @Slot()
     def on_refresh_button_clicked(self) -> None:

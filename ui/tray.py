@@ -54,6 +54,8 @@ def _ask(title: str, question: str) -> bool:
 class ConnectorTray(QSystemTrayIcon):
     status_window_requested = Signal()
     reauthorization_requested = Signal(str)  # connection id
+    settings_requested = Signal()
+    add_company_requested = Signal()
     quit_confirmed = Signal()
 
     def __init__(
@@ -179,6 +181,9 @@ class ConnectorTray(QSystemTrayIcon):
                 f"Re-authorize {link.company_name}…",
                 partial(self.reauthorization_requested.emit, link.connection_id),
             )
+        add = "Add another company…" if linked else "Link a company…"
+        self._item("add_company", add, self.add_company_requested.emit)
+        self._item("settings", "Settings…", self.settings_requested.emit)
         self._item("open_logs", "Open logs", self.on_open_logs_triggered)
         self._item("save_diagnostics", "Save diagnostics…", self.on_save_diagnostics_triggered)
         menu.addSeparator()

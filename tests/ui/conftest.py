@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -32,3 +33,11 @@ def tasks(qapp) -> Iterator[TaskRunner]:  # type: ignore[no-untyped-def]
     runner = TaskRunner()
     yield runner
     runner.wait()
+
+
+@pytest.fixture(autouse=True)
+def _root_log_level() -> Iterator[None]:
+    """The tray sets the root logger's level (the saved log level); keep it from leaking."""
+    level = logging.getLogger().level
+    yield
+    logging.getLogger().setLevel(level)

@@ -8,12 +8,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.config import Link
 from agent.events import Event
-from agent.facade import AgentStatus, LinkStatus
+from agent.facade import AgentStatus, DatasetRecord, LinkStatus, TimelineEntry
+from agent.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
 
@@ -49,9 +51,35 @@ def agent_status(*links: LinkStatus, paused_until: datetime | None = None) -> Ag
     )
 
 
+def dataset(
+    dataset_id: str = "ds-1",
+    data_type: str = "customers",
+    states: tuple[str, ...] = ("Queued", "Fetching", "Mapping"),
+    start: datetime = datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
+    step_seconds: int = 30,
+    error: str | None = None,
+) -> DatasetRecord:
+    """A dataset whose states began ``step_seconds`` apart; finished when the last is final."""
+    timeline = tuple(
+        TimelineEntry(
+            DatasetStatus(status),
+            start + timedelta(seconds=step_seconds * index),
+            error if index == len(states) - 1 else None,
+        )
+        for index, status in enumerate(states)
+    )
+    last = DatasetStatus(states[-1])
+    finished = last == DatasetStatus.COMPLETE or last.endswith("Error")
+    return DatasetRecord(dataset_id, data_type, last, finished, error, timeline[-1].at, timeline)
+
+
 @dataclass
 class FakePaths:
     log_dir: Path
+
+    @property
+    def config_dir(self) -> Path:
+        return self.log_dir.parent / "config"
 
 
 @dataclass
@@ -62,6 +90,8 @@ class FakeConnector:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     observers: list[Callable[[Event], None]] = field(default_factory=list)
     command_threads: list[str] = field(default_factory=list)
+    datasets: dict[str, tuple[DatasetRecord, ...]] = field(default_factory=dict)
+    link_error: Exception | None = None
 
     @property
     def paths(self) -> FakePaths:
@@ -77,6 +107,26 @@ class FakeConnector:
 
     def status(self) -> AgentStatus:
         return self.current
+
+    def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
+        return self.datasets.get(connection_id, ())[:limit]
+
+    def link(self, link_url: str, book_path: Path, *, insecure_file_store: bool = False) -> Link:
+        self._record("link", (link_url, book_path))
+        if self.link_error is not None:
+            raise self.link_error
+        return Link(
+            cloud_url=link_url.rpartition("/link/")[0],
+            company_id="co-1",
+            company_name="Acme Ltd",
+            connection_id="conn-1",
+            book_path=str(book_path),
+            linked_at="2026-03-02T12:00:00Z",
+        )
+
+    def set_sync_window(self, window: str | None) -> None:
+        self._record("set_sync_window", window)
+        self.current = replace(self.current, sync_window=window)
 
     def cloud_status(self) -> dict[str, dict[str, Any]]:
         self._record("cloud_status", None)

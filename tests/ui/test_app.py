@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
+from agent.events import NeedsReauthorization
+from tests.ui.fake_connector import agent_status, link
 from ui import app as app_module
 from ui.app import NO_TRAY_NOTICE, TrayApp
 
@@ -68,3 +70,46 @@ def test_a_second_main_asks_the_first_and_exits(
         assert qapp.quitOnLastWindowClosed() is False
     finally:
         first.close()
+
+
+def test_a_first_run_opens_the_wizard(qtbot, built, connector) -> None:
+    class NotLinked(Exception):
+        title, message = "Not linked", "Link a company first."
+
+    def refuse() -> None:
+        raise NotLinked
+
+    connector.current = agent_status()
+    connector.start = refuse
+    tray_app = built(True)
+    tray_app.start_agent()
+    qtbot.waitUntil(lambda: tray_app.wizard is not None, timeout=2000)
+    assert tray_app.wizard.isVisible()
+    tray_app.wizard.reject()
+    qtbot.waitUntil(lambda: tray_app.wizard is None, timeout=2000)
+
+
+def test_reauthorization_from_the_menu_or_a_notice_opens_one_dialog(
+    qtbot, built, connector
+) -> None:
+    connector.current = agent_status(link(state="needs_reauthorization"))
+    tray_app = built(True)
+    tray_app.tray.reauthorization_requested.emit("conn-1")
+    dialog = tray_app.reauthorize_dialogs["conn-1"]
+    assert dialog.isVisible()
+    with qtbot.waitSignal(tray_app.bridge.reauthorization_needed):
+        connector.publish(NeedsReauthorization("conn-1", "Acme Ltd", "revoked"))
+    tray_app.tray.messageClicked.emit()
+    assert tray_app.reauthorize_dialogs == {"conn-1": dialog}  # raised again, not a second one
+    dialog.reject()
+    assert tray_app.reauthorize_dialogs == {}
+
+
+def test_settings_open_from_the_tray_and_change_the_notifications(qtbot, built, connector) -> None:
+    tray_app = built(True)
+    tray_app.tray.settings_requested.emit()
+    dialog = tray_app.settings_dialog
+    dialog.notifications.setCurrentIndex(dialog.notifications.findData("none"))
+    dialog.on_buttons_accepted()
+    assert tray_app.settings.notifications == "none"
+    qtbot.waitUntil(lambda: tray_app.settings_dialog is None, timeout=2000)

@@ -2,12 +2,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtWidgets import QGroupBox, QLabel, QTableWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
 from agent.events import DatasetChanged
 from agent.states import DatasetStatus
-from tests.ui.fake_connector import agent_status, link
+from tests.ui.fake_connector import agent_status, dataset, link
 from ui.status_window import StatusWindow, badge_colour
+
+START = datetime(2026, 3, 2, 11, 58, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 CLOUD = {
     "a": {
@@ -67,17 +78,76 @@ def test_the_data_status_table_mirrors_the_cloud(qtbot, connector, bridge, tasks
     assert any("connection was revoked" in text for text in labels(bolt))
 
 
-def test_datasets_appear_live_newest_first(qtbot, connector, bridge, tasks) -> None:
+def tree_rows(tree: QTreeWidget) -> list[list[str]]:
+    return [
+        [tree.topLevelItem(r).text(c) for c in (0, 1, 3, 4, 5)]
+        for r in range(tree.topLevelItemCount())
+    ]
+
+
+def timeline_rows(item: QTreeWidgetItem) -> list[list[str]]:
+    return [[item.child(r).text(c) for c in (1, 3, 5)] for r in range(item.childCount())]
+
+
+def test_recent_datasets_each_with_its_timeline(qtbot, connector, bridge, tasks) -> None:
+    connector.datasets["conn-1"] = (
+        dataset("ds-2", "invoices", ("Queued", "Fetching", "Mapping"), START, 30),
+        dataset(
+            "ds-1", "customers", ("Queued", "Fetching", "FetchError"), START, 45, error="Locked"
+        ),
+    )
+    window = StatusWindow(connector, bridge, tasks, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    tree = window.findChild(QTreeWidget, "datasets-conn-1")
+    assert tree_rows(tree) == [
+        ["invoices", "Mapping", "2 min so far", "ds-2", ""],
+        ["customers", "FetchError", "1 min 30 s", "ds-1", "Locked"],
+    ]
+    running, failed = tree.topLevelItem(0), tree.topLevelItem(1)
+    assert running.isExpanded() and not failed.isExpanded()  # the running one shows its steps
+    assert timeline_rows(running) == [
+        ["Queued", "30 s", ""],
+        ["Fetching", "30 s", ""],
+        ["Mapping", "1 min so far", ""],
+    ]
+    assert timeline_rows(failed) == [
+        ["Queued", "45 s", ""],
+        ["Fetching", "45 s", ""],
+        ["FetchError", "", "Locked"],
+    ]
+    assert failed.foreground(1).color().name() == badge_colour("FetchError")
+    bar = window.findChild(QProgressBar, "progress-conn-1")
+    assert bar.value() == 38  # Mapping is step 3 of 8 on the way to Complete
+    assert "invoices: Mapping" in bar.format()
+
+
+def test_datasets_update_live_and_keep_what_the_user_opened(
+    qtbot, connector, bridge, tasks
+) -> None:
+    done = dataset("ds-1", "customers", ("Queued", "Fetching", "Complete"), START, 10)
+    connector.datasets["conn-1"] = (done,)
+    window = StatusWindow(connector, bridge, tasks, clock=lambda: NOW)
+    qtbot.addWidget(window)
+    window.bring_forward()
+    window.findChild(QTreeWidget, "datasets-conn-1").topLevelItem(0).setExpanded(True)
+    assert window.findChild(QProgressBar, "progress-conn-1") is None
+    fetching = dataset("ds-2", "invoices", ("Queued", "Fetching"), NOW, 1)
+    connector.datasets["conn-1"] = (fetching, done)
+    with qtbot.waitSignal(bridge.dataset_changed):
+        connector.publish(DatasetChanged("conn-1", "ds-2", "invoices", DatasetStatus.FETCHING, NOW))
+    qtbot.waitUntil(lambda: window.findChild(QProgressBar, "progress-conn-1") is not None)
+    tree = window.findChild(QTreeWidget, "datasets-conn-1")
+    assert [row[0] for row in tree_rows(tree)] == ["invoices", "customers"]
+    assert tree.topLevelItem(1).isExpanded()  # still open after the rebuild
+
+
+def test_a_link_needing_reauthorization_offers_the_dialog(qtbot, connector, bridge, tasks) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
     window = StatusWindow(connector, bridge, tasks)
     qtbot.addWidget(window)
-    at = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-    for status, error in ((DatasetStatus.FETCHING, None), (DatasetStatus.FETCH_ERROR, "Locked")):
-        with qtbot.waitSignal(bridge.dataset_changed):
-            connector.publish(DatasetChanged("conn-1", "ds-1", "invoices", status, at, error))
-    assert window.recent.rowCount() == 2
-    newest = [window.recent.item(0, c).text() for c in (0, 1, 2, 4, 5)]
-    assert newest == ["Acme Ltd", "invoices", "FetchError", "ds-1", "Locked"]
-    assert window.recent.item(0, 2).foreground().color().name() == badge_colour("FetchError")
+    with qtbot.waitSignal(window.reauthorization_requested) as asked:
+        window.findChild(QPushButton, "reauthorize-b").click()
+    assert asked.args == ["b"]
 
 
 def test_closing_hides_and_never_quits(qtbot, connector, bridge, tasks) -> None:
@@ -93,4 +163,4 @@ def test_not_linked_says_what_to_do(qtbot, connector, bridge, tasks) -> None:
     connector.current = agent_status()
     window = StatusWindow(connector, bridge, tasks)
     qtbot.addWidget(window)
-    assert any("connector link" in text for text in labels(window))
+    assert any("Add a company" in text for text in labels(window))

@@ -54,12 +54,15 @@ def test_the_menu_is_rebuilt_each_time_it_opens(qapp, connector, bridge, tasks) 
         "pause_1h",
         "pause_24h",
         "open_status",
+        "add_company",
+        "settings",
         "open_logs",
         "save_diagnostics",
         "about",
         "quit",
     ]
     assert action(tray, "status_line").text() == "Up to date"
+    assert action(tray, "add_company").text() == "Add another company…"
     assert not action(tray, "status_line").isEnabled()
     connector.current = agent_status(
         link("Acme Ltd", "a", state="syncing", syncing="customers"), link("Bolt Co", "b")
@@ -76,6 +79,7 @@ def test_not_linked_offers_nothing_to_sync(qapp, connector, bridge, tasks) -> No
     assert action(tray, "status_line").text() == "Not linked to a company yet"
     assert not action(tray, "sync_now").isEnabled()
     assert not action(tray, "pause_1h").isEnabled()
+    assert action(tray, "add_company").text() == "Link a company…"
 
 
 def test_paused_offers_resume_instead_of_pause(qapp, connector, bridge, tasks) -> None:
@@ -204,6 +208,15 @@ def test_quit_when_idle_does_not_ask(qapp, connector, bridge, tasks) -> None:
     items(tray)
     action(tray, "quit").trigger()
     assert quits == [True] and asked.asked == []
+
+
+def test_settings_and_add_company_ask_for_their_windows(qtbot, connector, bridge, tasks) -> None:
+    tray = make_tray(connector, bridge, tasks)
+    items(tray)
+    with qtbot.waitSignal(tray.settings_requested):
+        action(tray, "settings").trigger()
+    with qtbot.waitSignal(tray.add_company_requested):
+        action(tray, "add_company").trigger()
 
 
 def test_logs_and_diagnostics(
