@@ -325,6 +325,7 @@ def write_book(
     """Write a book of exactly ``splits`` splits at ``path`` (replaced if it exists)."""
     started = time.perf_counter()
     generator = _Generator(splits, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     summary = BookSummary(
         path=path,
@@ -428,7 +429,7 @@ def _write_sqlite(path: Path, gen: _Generator, summary: BookSummary) -> None:
             "'currency', '')",
             (gen.usd_guid,),
         )
-        account_rows = [
+        account_rows: list[tuple[object, ...]] = [
             (gen.root_guid, "Root Account", "ROOT", None, 0, 0, None, "", "", 0, 0),
             (gen.template_root_guid, "Template Root", "ROOT", None, 0, 0, None, "", "", 0, 0),
         ]
@@ -513,9 +514,11 @@ _USD = "<cmdty:space>CURRENCY</cmdty:space>\n    <cmdty:id>USD</cmdty:id>"
 
 
 def _write_xml_gzip(path: Path, gen: _Generator, summary: BookSummary) -> None:
-    # GnuCash compresses with zlib's default level (6); so do we.
+    # GnuCash compresses with zlib's default level (6); so do we. No name and no time in the
+    # gzip header, so that the same seed gives the same bytes.
     with (
-        gzip.open(path, "wb", compresslevel=6) as raw,
+        path.open("wb") as file,
+        gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=file, mtime=0) as raw,
         io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out,
     ):
         namespaces = "".join(
