@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent import doctor
+from agent.config import ConfigError
 from agent.errors import ConnectorError
 from agent.facade import AgentStatus, Connector
 from agent.logs import setup_logging
@@ -85,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     connector = Connector()
-    setup_logging(connector.paths.log_dir, verbose=args.verbose)
+    try:
+        level = connector.config().log_level
+    except ConfigError:
+        level = "INFO"  # the command itself reports the broken config
+    setup_logging(connector.paths.log_dir, verbose=args.verbose, level=level)
     if args.command is None or (args.command == "run" and not args.headless):
         return _tray(connector)
     try:

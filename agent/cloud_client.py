@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from agent.clock import Clock, to_iso, utc_now
+from agent.config import SYSTEM_PROXY
 from agent.errors import (
     AuthorizationLost,
     CloudUnavailable,
@@ -27,7 +28,7 @@ from agent.errors import (
     LinkRefused,
     UploadRefused,
 )
-from agent.network import require_secure, tls_context
+from agent.network import proxy_options, require_secure, tls_context
 from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
@@ -87,6 +88,7 @@ class CloudClient:
         timeout: float = 30.0,
         clock: Clock = utc_now,
         ca_bundle: str | None = None,
+        proxy: str | None = SYSTEM_PROXY,
     ) -> None:
         require_secure(cloud_url)
         self.cloud_url = cloud_url.rstrip("/")
@@ -98,6 +100,7 @@ class CloudClient:
             timeout=timeout,
             transport=transport,
             verify=tls_context(ca_bundle),
+            **proxy_options(proxy),
         )
 
     def close(self) -> None:

@@ -22,6 +22,8 @@ SCHEMA_VERSION = 1
 APP_NAME = "Connector"
 
 CredentialStoreKind = Literal["keyring", "file"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SYSTEM_PROXY = "system"  # the proxy the environment names (HTTPS_PROXY, NO_PROXY)
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class AgentConfig:
     paused_until: str | None = None  # ISO 8601; "9999-12-31T23:59:59.999999Z" = until resumed
     sync_window: str | None = None  # e.g. "19:00-07:00", the PC's local time
     ca_bundle: str | None = None  # extra certificates to trust (corporate TLS inspection)
+    log_level: str = "INFO"  # one of LOG_LEVELS: how much the log file keeps
+    # "system": the environment's proxy settings; a URL: always that proxy; None: no proxy.
+    proxy: str | None = SYSTEM_PROXY
     schema_version: int = SCHEMA_VERSION
 
     def without_link(self, connection_id: str) -> AgentConfig:
@@ -109,6 +114,8 @@ def load_config(paths: Paths) -> AgentConfig:
         paused_until=raw.get("paused_until"),
         sync_window=raw.get("sync_window"),
         ca_bundle=raw.get("ca_bundle"),
+        log_level=level if (level := raw.get("log_level")) in LOG_LEVELS else "INFO",
+        proxy=raw.get("proxy", SYSTEM_PROXY),
     )
 
 

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from agent.config import SYSTEM_PROXY
 from agent.errors import ConnectorError
-from agent.network import tls_context
+from agent.network import proxy_options, tls_context
 from agent.redaction import redact
 
 Hop = Literal[
@@ -66,6 +67,7 @@ def probe(
     *,
     ca_bundle: str | None = None,
     timeout: float = PROBE_TIMEOUT_SECONDS,
+    proxy: str | None = SYSTEM_PROXY,
 ) -> Reachability:
     """``GET {cloud_url}/health``: the cloud answers 204 when it is up."""
     url = cloud_url.rstrip("/") + "/health"
@@ -80,7 +82,7 @@ def probe(
             "the setting.",
         )
     try:
-        with httpx.Client(verify=verify, timeout=timeout) as client:
+        with httpx.Client(verify=verify, timeout=timeout, **proxy_options(proxy)) as client:
             response = client.get(url)
     except httpx.TransportError as exc:
         return classify(exc, cloud_url)

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from agent.backoff import ErrorStreak
 from agent.clock import Clock, from_iso, to_iso, utc_now
 from agent.cloud_client import CloudClient, split_link_url
 from agent.config import (
+    LOG_LEVELS,
     AgentConfig,
     ConfigError,
     CredentialStoreKind,
@@ -44,9 +45,11 @@ from agent.events import (
     Warning,
 )
 from agent.link_worker import LinkResult, LinkWorker
+from agent.network import check_proxy
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
+from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.states import DatasetStatus
@@ -97,6 +100,20 @@ class AgentStatus:
     pause_reason: str | None
     sync_window: str | None
     credentials_in_plain_file: bool
+    log_level: str = "INFO"
+    proxy: str | None = "system"  # None: no proxy; "system": the environment's; or a URL
+
+
+@dataclass(frozen=True)
+class BookPreview:
+    """What a book holds, so a person can tell it is the right company's before linking."""
+
+    book_path: Path
+    company_name: str  # File > Properties > Business; the file's name when that is empty
+    last_transaction: date | None  # the latest posted date; None for a book without any
+    accounts: int
+    customers: int
+    invoices: int  # customer invoices, credit notes left out
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,8 @@ class Connector:
             pause_reason=gate.reason,
             sync_window=config.sync_window,
             credentials_in_plain_file=config.credential_store == "file",
+            log_level=config.log_level,
+            proxy=config.proxy,
         )
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
@@ -188,6 +207,33 @@ class Connector:
 
     # Linking -------------------------------------------------------------------------------
 
+    def preview_book(self, book_path: Path) -> BookPreview:
+        """Read the book (a snapshot, never the file itself) and say what it holds; no link
+        code is spent. Raises :class:`~agent.errors.BookUnreadable` for a wrong file."""
+        book_file = book_path.expanduser().resolve()
+        workdir = self.paths.staging_dir / "preview"
+        workdir.mkdir(parents=True, exist_ok=True)
+        book = read_book(
+            book_file,
+            workdir,
+            transactions=True,
+            documents=True,
+        )
+        posted = [transaction.posted for transaction in book.transactions]
+        name = book.company.name.strip() if book.company else ""
+        return BookPreview(
+            book_path=book_file,
+            company_name=name or book_file.stem,
+            last_transaction=max(posted).date() if posted else None,
+            accounts=len(book.accounts),
+            customers=len(book.customers),
+            invoices=sum(
+                1
+                for document in book.documents
+                if document.owner_kind == "customer" and not document.credit_note
+            ),
+        )
+
     def link(self, link_url: str, book_path: Path, *, insecure_file_store: bool = False) -> Link:
         """Link this PC's book to a company in the cloud, spending the link code in the URL.
 
@@ -203,7 +249,7 @@ class Connector:
         book = book_path.expanduser().resolve()
         source = GnuCashSource(book, self.paths.staging_dir / "link-check")
         source.fetch("chartOfAccounts")  # reads the book once: refuse a wrong file up front
-        with CloudClient(cloud_url, ca_bundle=config.ca_bundle) as client:
+        with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
             grant = client.link(code, source.readable_data_types())
         TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
         link = Link(
@@ -280,6 +326,21 @@ class Connector:
             window = str(SyncWindow.parse(window))
         save_config(self.paths, replace(self.config(), sync_window=window))
         self._gate_changed()
+
+    def set_log_level(self, level: str) -> None:
+        """How much the log keeps (DEBUG, INFO, WARNING, ERROR); applies at once in this
+        process, and from the next start in any other."""
+        if level not in LOG_LEVELS:
+            raise ConfigError(
+                f"Unknown log level {level!r}; choose one of {', '.join(LOG_LEVELS)}."
+            )
+        save_config(self.paths, replace(self.config(), log_level=level))
+        logging.getLogger().setLevel(level)
+
+    def set_proxy(self, proxy: str | None) -> None:
+        """None: connect directly; "system": the environment's proxy settings; or a proxy URL
+        such as ``http://proxy.example:3128``. Used from the next connection each link makes."""
+        save_config(self.paths, replace(self.config(), proxy=check_proxy(proxy)))
 
     def _gate_changed(self) -> None:
         """Tell the cloud at once (it stops handing out work), then wake the links."""
@@ -365,7 +426,8 @@ class Connector:
             self.paths,
             wake_all=self._nudge,
             network_ready=lambda: any(
-                probe(link.cloud_url, ca_bundle=config.ca_bundle).ok for link in config.links
+                probe(link.cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy).ok
+                for link in config.links
             ),
             clock=self._clock,
         )
@@ -454,7 +516,13 @@ class Connector:
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
         keeper = TokenKeeper(link.connection_id, store, clock=self._clock)
-        return CloudClient(link.cloud_url, keeper, clock=self._clock, ca_bundle=config.ca_bundle)
+        return CloudClient(
+            link.cloud_url,
+            keeper,
+            clock=self._clock,
+            ca_bundle=config.ca_bundle,
+            proxy=config.proxy,
+        )
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from agent import redaction
+from agent.config import LOG_LEVELS
 
 LOG_FILE_NAME = "connector.log"
 
@@ -15,8 +16,12 @@ LOG_FILE_NAME = "connector.log"
 _LOG_NAME = re.compile(re.escape(LOG_FILE_NAME) + r"(\.\d+)?")
 
 
-def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
-    """Send agent logs to ``log_dir/connector.log`` (rotated) and to stderr; return the file."""
+def setup_logging(log_dir: Path, *, verbose: bool = False, level: str = "INFO") -> Path:
+    """Send agent logs to ``log_dir/connector.log`` (rotated) and to stderr; return the file.
+
+    ``level`` is the saved setting (DEBUG, INFO, WARNING, ERROR); ``verbose`` means DEBUG."""
+    if verbose or level not in LOG_LEVELS:
+        level = "DEBUG" if verbose else "INFO"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / LOG_FILE_NAME
     file_handler = logging.handlers.RotatingFileHandler(
@@ -29,7 +34,7 @@ def setup_logging(log_dir: Path, *, verbose: bool = False) -> Path:
     console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     console.setLevel(logging.DEBUG if verbose else logging.INFO)
     root = logging.getLogger()
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.setLevel(level)
     root.addHandler(file_handler)
     root.addHandler(console)
     # Both handlers, so a token never reaches the file or the screen.

@@ -4,6 +4,7 @@ behind its facade; without a tray host the status window stands in and says why.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
@@ -14,7 +15,7 @@ from ui.icons import app_icon
 from ui.notifications import Notifier
 from ui.ports import ConnectorFacade
 from ui.reauth_dialog import ReauthorizeDialog
-from ui.settings import UiSettings, apply_log_level, load_ui_settings
+from ui.settings import UiSettings, load_ui_settings
 from ui.settings_dialog import SettingsDialog
 from ui.single_instance import SingleInstance
 from ui.status_window import StatusWindow
@@ -30,6 +31,9 @@ NO_TRAY_NOTICE = (
     "to bring the window back."
 )
 STOP_TIMEOUT_MS = 60_000
+# Set to 1 to let the single-instance socket drive the windows (the end-to-end test does); see
+# :meth:`TrayApp.run_test_command`. A normal launch leaves it unset and ignores such commands.
+TEST_COMMANDS_ENV = "CONNECTOR_TEST_COMMANDS"
 
 
 class TrayApp:
@@ -39,7 +43,6 @@ class TrayApp:
         self.app = app
         self.connector = connector
         self.settings: UiSettings = load_ui_settings(connector.paths.config_dir)
-        apply_log_level(self.settings.log_level)
         self.tasks = TaskRunner()
         self.bridge = AgentBridge(connector)
         self.window = StatusWindow(connector, self.bridge, self.tasks)
@@ -168,6 +171,38 @@ class TrayApp:
             self.tray.hide()
         self.app.quit()
 
+    # Test hook -----------------------------------------------------------------------------
+
+    def run_test_command(self, line: str) -> None:
+        """Drive the real windows as a person would, for the end-to-end test under Xvfb:
+
+        - ``wizard <link_url> <book>``: open the wizard, fill in the link and the book, and go
+          on to the verify page (which reads the book; no link code is spent);
+        - ``close-wizard``: cancel the wizard;
+        - ``reauthorize <connection_id> <link_url>``: open the re-authorization dialog, paste
+          the link and press Re-authorize.
+
+        Only wired when ``CONNECTOR_TEST_COMMANDS=1``. The link code is never logged."""
+        name, *args = line.split()
+        log.info("test command: %s", name)
+        if name == "wizard" and len(args) == 2:
+            self.open_wizard()
+            assert self.wizard is not None
+            self.wizard.link_page.input.url.setText(args[0])
+            self.wizard.next()
+            self.wizard.book_page.path.setText(args[1])
+            self.wizard.next()
+        elif name == "close-wizard" and self.wizard is not None:
+            self.wizard.reject()
+        elif name == "reauthorize" and len(args) == 2:
+            self.open_reauthorization(args[0])
+            dialog = self.reauthorize_dialogs.get(args[0])
+            if dialog is not None:
+                dialog.input.url.setText(args[1])
+                dialog.relink_button.click()
+        else:
+            log.warning("Unknown test command %r", name)
+
     def _refresh(self) -> None:
         if self.tray is not None:
             self.tray.refresh()
@@ -197,6 +232,11 @@ def main(argv: list[str] | None = None, connector: ConnectorFacade | None = None
         connector = Connector()
     tray_app = TrayApp(app, connector)
     instance.show_requested.connect(tray_app.window.bring_forward)
+    if os.environ.get(TEST_COMMANDS_ENV) == "1":
+        log.warning(
+            "Test commands are on (%s=1): the local socket drives the windows", TEST_COMMANDS_ENV
+        )
+        instance.command_received.connect(tray_app.run_test_command)
     tray_app.start_agent()
     try:
         return app.exec()

@@ -8,6 +8,7 @@ that (an outage is told once per connection until it ends) and gates it by the u
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -17,6 +18,8 @@ from agent.events import BookAccessRefused, CloudReconnected, CloudUnreachable, 
 from ui.bridge import AgentBridge
 from ui.ports import ConnectorFacade
 from ui.settings import NotificationLevel
+
+log = logging.getLogger(__name__)
 
 Icon = QSystemTrayIcon.MessageIcon
 Show = Callable[[str, str, QSystemTrayIcon.MessageIcon], None]  # title, text, icon
@@ -63,6 +66,7 @@ class Notifier(QObject):
 
     def _tell(self, title: str, text: str, icon: Icon, *, opens: str | None = None) -> None:
         self._click_opens = opens
+        log.info("notified: %s", title)
         self._show(title, text, icon)
 
     @Slot(object)

@@ -1,6 +1,7 @@
-"""The tray's own settings (notifications, log level, start at login), in ``tray.json`` beside
-the agent's config. The agent never reads them, so they stay out of its schema; the file is
-written atomically, like the agent's, so a crash leaves the old or the new settings whole."""
+"""The tray's own settings (notifications, start at login), in ``tray.json`` beside the agent's
+config (the log level and the proxy are the agent's, set through the facade). The agent never
+reads them, so they stay out of its schema; the file is written atomically, like the agent's,
+so a crash leaves the old or the new settings whole."""
 
 from __future__ import annotations
 
@@ -24,13 +25,11 @@ NOTIFICATION_TEXT: dict[NotificationLevel, str] = {
     "errors": "Only problems I must act on",
     "none": "None",
 }
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True)
 class UiSettings:
     notifications: NotificationLevel = "all"
-    log_level: str = "INFO"
     start_at_login: bool = False
     schema_version: int = SCHEMA_VERSION
 
@@ -56,8 +55,6 @@ def load_ui_settings(config_dir: Path) -> UiSettings:
         return settings
     if raw.get("notifications") in NOTIFICATION_LEVELS:
         settings = replace(settings, notifications=raw["notifications"])
-    if raw.get("log_level") in LOG_LEVELS:
-        settings = replace(settings, log_level=raw["log_level"])
     if isinstance(raw.get("start_at_login"), bool):
         settings = replace(settings, start_at_login=raw["start_at_login"])
     return settings
@@ -67,8 +64,3 @@ def save_ui_settings(config_dir: Path, settings: UiSettings) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     body = json.dumps(asdict(settings), indent=2, sort_keys=True)
     write_atomically(settings_path(config_dir), body)
-
-
-def apply_log_level(level: str) -> None:
-    """The agent runs in the tray's process, so the root logger is the agent's too."""
-    logging.getLogger().setLevel(level if level in LOG_LEVELS else "INFO")

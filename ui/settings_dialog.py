@@ -1,6 +1,6 @@
-"""Settings: start at login, the sync window, notifications and the log level. The sync window
-is the agent's (through the facade, off the GUI thread); the rest are the tray's own, saved in
-``tray.json``."""
+"""Settings: start at login, the sync window, the proxy, notifications and the log level. The sync
+window, the proxy and the log level are the agent's (through the facade, off the GUI thread); the
+rest are the tray's own, saved in ``tray.json``."""
 
 from __future__ import annotations
 
@@ -16,19 +16,19 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from agent.config import LOG_LEVELS, SYSTEM_PROXY
 from ui import autostart
 from ui.ports import ConnectorFacade
 from ui.settings import (
-    LOG_LEVELS,
     NOTIFICATION_LEVELS,
     NOTIFICATION_TEXT,
     UiSettings,
-    apply_log_level,
     load_ui_settings,
     save_ui_settings,
 )
@@ -36,6 +36,12 @@ from ui.tasks import TaskRunner
 
 SetStartAtLogin = Callable[[bool], None]
 TIME_FORMAT = "HH:mm"
+# The proxy choices: the system's settings, none, or the address typed beside them.
+PROXY_CHOICES = (
+    ("system", "Use this computer's proxy settings"),
+    ("none", "No proxy: connect directly"),
+    ("url", "Use this proxy:"),
+)
 
 
 def set_start_at_login(enabled: bool) -> None:
@@ -70,7 +76,10 @@ class SettingsDialog(QDialog):
         self._start_at_login = start_at_login
         self._config_dir = connector.paths.config_dir
         self.settings = load_ui_settings(self._config_dir)
-        self._window = connector.status().sync_window
+        status = connector.status()
+        self._window = status.sync_window
+        self._proxy = status.proxy
+        self._log_level = status.log_level
         self.setWindowTitle("Connector settings")
 
         self.login = QCheckBox("Start Connector when I log in")
@@ -106,7 +115,23 @@ class SettingsDialog(QDialog):
         self.log_level = QComboBox()
         self.log_level.setObjectName("log_level")
         self.log_level.addItems(list(LOG_LEVELS))
-        self.log_level.setCurrentText(self.settings.log_level)
+        self.log_level.setCurrentText(self._log_level)
+        self.proxy_mode = QComboBox()
+        self.proxy_mode.setObjectName("proxy_mode")
+        for key, text in PROXY_CHOICES:
+            self.proxy_mode.addItem(text, key)
+        self.proxy_url = QLineEdit()
+        self.proxy_url.setObjectName("proxy_url")
+        self.proxy_url.setPlaceholderText("http://proxy.example:3128")
+        mode = "system" if self._proxy == SYSTEM_PROXY else "none" if self._proxy is None else "url"
+        self.proxy_mode.setCurrentIndex(self.proxy_mode.findData(mode))
+        if mode == "url":
+            self.proxy_url.setText(self._proxy or "")
+        self.proxy_mode.currentIndexChanged.connect(self.on_proxy_mode_changed)
+        self.on_proxy_mode_changed()
+        proxy_row = QHBoxLayout()
+        proxy_row.addWidget(self.proxy_mode)
+        proxy_row.addWidget(self.proxy_url, 1)
 
         self.error = QLabel()
         self.error.setObjectName("error")
@@ -121,6 +146,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.login)
         form.addRow("Sync window:", window_row)
+        form.addRow("Proxy:", proxy_row)
         form.addRow("Notifications:", self.notifications)
         form.addRow("Log detail:", self.log_level)
         layout = QVBoxLayout(self)
@@ -133,6 +159,18 @@ class SettingsDialog(QDialog):
         self.window_from.setEnabled(on)
         self.window_to.setEnabled(on)
 
+    @Slot()
+    def on_proxy_mode_changed(self) -> None:
+        self.proxy_url.setEnabled(self.proxy_mode.currentData() == "url")
+
+    def chosen_proxy(self) -> str | None:
+        mode = self.proxy_mode.currentData()
+        if mode == "system":
+            return SYSTEM_PROXY
+        if mode == "none":
+            return None
+        return self.proxy_url.text().strip()
+
     def chosen_window(self) -> str | None:
         if not self.window_on.isChecked():
             return None
@@ -143,7 +181,6 @@ class SettingsDialog(QDialog):
         return replace(
             self.settings,
             notifications=self.notifications.currentData(),
-            log_level=self.log_level.currentText(),
             start_at_login=self.login.isChecked(),
         )
 
@@ -157,19 +194,36 @@ class SettingsDialog(QDialog):
         except OSError as error:
             self.on_failed("Could not save the settings", str(error))
             return
-        apply_log_level(chosen.log_level)
         self.settings = chosen
         self.saved.emit(chosen)
-        window = self.chosen_window()
-        if window == self._window:
+        window, proxy, level = (
+            self.chosen_window(),
+            self.chosen_proxy(),
+            self.log_level.currentText(),
+        )
+        if (window, proxy, level) == (self._window, self._proxy, self._log_level):
             self.accept()
             return
         self._tasks.run(
-            lambda: self._connector.set_sync_window(window), self.on_window_set, self.on_failed
+            lambda: self._apply_agent_settings(window, proxy, level),
+            self.on_agent_settings_applied,
+            self.on_failed,
         )
 
-    def on_window_set(self, _result: object) -> None:
+    def _apply_agent_settings(self, window: str | None, proxy: str | None, level: str) -> None:
+        """On a worker thread: only what changed, the proxy first (it is the one that can be
+        refused, and then nothing else has been changed half-way)."""
+        if proxy != self._proxy:
+            self._connector.set_proxy(proxy)
+        if level != self._log_level:
+            self._connector.set_log_level(level)
+        if window != self._window:
+            self._connector.set_sync_window(window)
+
+    def on_agent_settings_applied(self, _result: object) -> None:
         self._window = self.chosen_window()
+        self._proxy = self.chosen_proxy()
+        self._log_level = self.log_level.currentText()
         self.accept()
 
     def on_failed(self, title: str, message: str) -> None:

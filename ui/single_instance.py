@@ -1,5 +1,9 @@
 """One tray app per user: the first launch listens on a local socket; a later one asks it to show
-its status window and exits (as vorta does, with ``QLocalServer``)."""
+its status window and exits (as vorta does, with ``QLocalServer``).
+
+Each line a client writes is also handed on as :attr:`SingleInstance.command_received`. The app
+acts on those only when started with ``CONNECTOR_TEST_COMMANDS=1`` (see ``ui/app.py``): it is
+how the end-to-end test drives the real windows; a normal launch ignores them."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ def server_name(home: str | None = None) -> str:
 
 class SingleInstance(QObject):
     show_requested = Signal()
+    command_received = Signal(str)  # one line a client wrote, without its newline
 
     def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,4 +69,15 @@ class SingleInstance(QObject):
             # A connection alone means "show yourself": the second launch has nothing else to
             # say, and waiting for its bytes would only add a way to miss the request.
             socket.disconnected.connect(socket.deleteLater)
+            socket.readyRead.connect(self.on_socket_ready_read)
             self.show_requested.emit()
+
+    @Slot()
+    def on_socket_ready_read(self) -> None:
+        socket = self.sender()
+        if not isinstance(socket, QLocalSocket):
+            return
+        while socket.canReadLine():
+            line = bytes(socket.readLine().data()).decode("utf-8", "replace").strip()
+            if line and line != SHOW.decode().strip():
+                self.command_received.emit(line)

@@ -109,6 +109,7 @@ class ConnectorTray(QSystemTrayIcon):
         if state != self._state:
             self._state = state
             self.setIcon(icon_for(state))
+            log.info("icon: %s", state.value)
         self.setToolTip(self.tooltip(status, state))
         return status
 

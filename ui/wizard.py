@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent.config import Link
+from agent.facade import BookPreview
 from ui.link_input import LinkInput
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner
@@ -35,14 +36,6 @@ def _choose_book(parent: QWidget | None) -> Path | None:
         parent, "Choose your book", str(Path.home()), BOOK_FILTER
     )
     return Path(chosen) if chosen else None
-
-
-def size_text(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _label(text: str = "") -> QLabel:
@@ -99,24 +92,43 @@ class BookPage(QWizardPage):
 
 
 class VerifyPage(QWizardPage):
-    """What the book holds, so the user can tell it is the right company's. Until the facade
-    can preview a book (company name, last transaction, counts), the file itself is shown."""
+    """What the book holds (read off the GUI thread, no link code spent), so the user can tell it
+    is the right company's before anything is sent; Next waits for their confirmation."""
 
-    def __init__(self, book_page: BookPage) -> None:
+    def __init__(self, book_page: BookPage, connector: ConnectorFacade, tasks: TaskRunner) -> None:
         super().__init__()
         self._book_page = book_page
+        self._connector = connector
+        self._tasks = tasks
+        self._reading: Path | None = None  # the book whose preview is on its way
+        self.preview: BookPreview | None = None
         self.setTitle("Is this the right company's data?")
         self.setSubTitle("Check the book before Connector starts sending it to the cloud.")
+        self.reading = _label()
+        self.reading.setObjectName("verify_reading")
+        self.company_label = _label()
+        self.company_label.setObjectName("verify_company")
         self.book_label = _label()
         self.book_label.setObjectName("verify_book")
-        self.size_label = _label()
-        self.size_label.setObjectName("verify_size")
+        self.last_label = _label()
+        self.last_label.setObjectName("verify_last_transaction")
+        self.accounts_label = _label()
+        self.accounts_label.setObjectName("verify_accounts")
+        self.customers_label = _label()
+        self.customers_label.setObjectName("verify_customers")
+        self.invoices_label = _label()
+        self.invoices_label.setObjectName("verify_invoices")
         self.confirm = QCheckBox("Yes, this is the book to sync")
         self.confirm.setObjectName("confirm")
         self.confirm.toggled.connect(self.on_confirm_toggled)
         form = QFormLayout(self)
+        form.addRow(self.reading)
+        form.addRow("Company:", self.company_label)
         form.addRow("Book:", self.book_label)
-        form.addRow("File size:", self.size_label)
+        form.addRow("Last transaction:", self.last_label)
+        form.addRow("Accounts:", self.accounts_label)
+        form.addRow("Customers:", self.customers_label)
+        form.addRow("Invoices:", self.invoices_label)
         form.addRow(self.confirm)
 
     @Slot(bool)
@@ -125,12 +137,59 @@ class VerifyPage(QWizardPage):
 
     def initializePage(self) -> None:
         book = self._book_page.book()
+        self.preview = None
+        self._reading = book
         self.book_label.setText(str(book))
-        self.size_label.setText(size_text(book.stat().st_size) if book.is_file() else "missing")
+        for label in self._figures():
+            label.setText("…")
+        self.reading.setText("Reading the book…")
+        self.reading.setStyleSheet("")
         self.confirm.setChecked(False)
+        self.confirm.setEnabled(False)
+        self._tasks.run(
+            lambda: self._connector.preview_book(book),
+            lambda preview: self.on_preview_done(book, preview),
+            lambda title, message: self.on_preview_failed(book, title, message),
+        )
+
+    def _figures(self) -> tuple[QLabel, ...]:
+        return (
+            self.company_label,
+            self.last_label,
+            self.accounts_label,
+            self.customers_label,
+            self.invoices_label,
+        )
+
+    def on_preview_done(self, book: Path, preview: BookPreview) -> None:
+        if book != self._reading:
+            return  # the user went back and chose another book meanwhile
+        self.preview = preview
+        self.reading.setText("This is what Connector found in the book:")
+        self.company_label.setText(preview.company_name)
+        self.book_label.setText(str(preview.book_path))
+        self.last_label.setText(
+            preview.last_transaction.strftime("%d %B %Y")
+            if preview.last_transaction
+            else "No transactions yet"
+        )
+        self.accounts_label.setText(str(preview.accounts))
+        self.customers_label.setText(str(preview.customers))
+        self.invoices_label.setText(str(preview.invoices))
+        self.confirm.setEnabled(True)
+        self.completeChanged.emit()
+
+    def on_preview_failed(self, book: Path, title: str, message: str) -> None:
+        if book != self._reading:
+            return
+        self.reading.setText(f"{title}: {message}\n\nGo Back and choose another file.")
+        self.reading.setStyleSheet("color: #c62828;")
+        for label in self._figures():
+            label.setText("")
+        self.completeChanged.emit()
 
     def isComplete(self) -> bool:
-        return self.confirm.isChecked()
+        return self.preview is not None and self.confirm.isChecked()
 
 
 class LinkingPage(QWizardPage):
@@ -185,7 +244,7 @@ class FirstRunWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)  # the same on every platform
         self.link_page = LinkPage()
         self.book_page = BookPage(choose_book)
-        self.verify_page = VerifyPage(self.book_page)
+        self.verify_page = VerifyPage(self.book_page, connector, tasks)
         self.linking_page = LinkingPage(self)
         for page in (self.link_page, self.book_page, self.verify_page, self.linking_page):
             self.addPage(page)

@@ -1,11 +1,20 @@
 """The real tray app on a real X display with a real tray host (trayer), a real agent and the
-reference cloud on loopback: the icon docks in the tray, the first sync completes, and a
-second launch raises the status window. Screenshots go to test-artifacts/tray/."""
+reference cloud on loopback: the icon docks in the tray, the first sync completes, a second
+launch raises the status window, the wizard previews a book; revoking the connection turns the
+icon to needs-re-authorization with a notification, the re-authorization dialog re-links with a
+fresh code, and the next dataset completes with the icon back to idle. Screenshots go to
+test-artifacts/tray/.
+
+The app is started with ``CONNECTOR_TEST_COMMANDS=1``, so lines written to its single-instance
+socket drive its real windows (``TrayApp.run_test_command``); the icon's states and the
+notifications are read from its log ("icon: ...", "notified: ...")."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,12 +22,28 @@ from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.keyring_session import KeyringSession
 from tests.xdisplay import XDisplay
+from ui.single_instance import server_name
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "tray"
 
 
-def test_the_tray_icon_docks_and_the_first_sync_completes(tmp_path: Path) -> None:
+def send_command(home: Path, line: str) -> None:
+    """Write one test command to the running app's single-instance socket (QLocalServer puts
+    it in the temporary folder on Unix)."""
+    path = Path(tempfile.gettempdir()) / server_name(str(home))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.connect(str(path))
+        client.sendall(line.encode() + b"\n")
+        time.sleep(0.5)  # let the app read it before the connection closes
+
+
+def icons(text: str) -> list[str]:
+    """The icon states the app logged, in order."""
+    return [line.split("icon: ", 1)[1].strip() for line in text.splitlines() if "icon: " in line]
+
+
+def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Path) -> None:
     home = tmp_path / "agent-home"
     log = home / "logs" / "connector.log"
     with (
@@ -26,7 +51,12 @@ def test_the_tray_icon_docks_and_the_first_sync_completes(tmp_path: Path) -> Non
         KeyringSession(tmp_path / "user") as keyring,
         LocalCloud(tmp_path / "cloud") as cloud,
     ):
-        env = {**keyring.env, **display.env, "CONNECTOR_HOME": str(home)}
+        env = {
+            **keyring.env,
+            **display.env,
+            "CONNECTOR_HOME": str(home),
+            "CONNECTOR_TEST_COMMANDS": "1",
+        }
         company = new_company(cloud, "Harbor Lane")
         book = str(book_copy(tmp_path))
         linked = subprocess.run(
@@ -77,6 +107,65 @@ def test_the_tray_icon_docks_and_the_first_sync_completes(tmp_path: Path) -> Non
             )
             time.sleep(1)
             display.screenshot(ARTIFACTS / "status-window.png")
+            assert app.poll() is None, (tmp_path / "app.out").read_text()
+            assert "icon: idle" in log.read_text()
+
+            # The wizard reads a book for its verify page without spending a link code.
+            send_command(home, f"wizard {company.link_url} {book}")
+            display.wait_for(
+                lambda: any('"Set up Connector"' in line for line in display.tree()), "the wizard"
+            )
+            time.sleep(3)  # the preview is read off the GUI thread
+            display.screenshot(ARTIFACTS / "wizard.png")
+            send_command(home, "close-wizard")
+
+            # The cloud revokes this PC's connection: the icon and a notification say so.
+            with company.api() as api:
+                revoked = api.post(
+                    f"/companies/{company.company_id}/connections/{company.connection_id}/revoke"
+                )
+                assert revoked.status_code == 200, revoked.text
+            display.wait_for(
+                lambda: "icon: needs_reauthorization" in log.read_text(),
+                "the icon to ask for re-authorization",
+                timeout=60,
+            )
+            display.wait_for(
+                lambda: (
+                    "notified: Harbor Lane: Connector needs to be re-authorized" in log.read_text()
+                ),
+                "the re-authorization notification",
+            )
+            time.sleep(1)
+            display.screenshot(ARTIFACTS / "tray-needs-reauthorization.png")
+
+            # The re-authorization dialog re-links with a fresh code; the next dataset runs.
+            done = len(company.datasets("customers"))
+            send_command(
+                home, f"reauthorize {company.connection_id} {company.connection()['linkUrl']}"
+            )
+            display.wait_for(
+                lambda: company.connection()["status"] == "Linked", "the connection to be linked"
+            )
+            display.wait_for(
+                lambda: icons(log.read_text())[-1] in ("idle", "syncing"),
+                "the icon to leave needs-re-authorization after re-linking",
+            )
+            company.queue("customers")
+            display.wait_for(
+                lambda: (
+                    len(company.datasets("customers")) > done
+                    and company.datasets("customers")[-1]["status"] == "Complete"
+                ),
+                "the next dataset to complete",
+                timeout=120,
+            )
+            display.wait_for(
+                lambda: icons(log.read_text())[-1] == "idle", "the icon to be idle again"
+            )
+            assert "needs_reauthorization" in icons(log.read_text())
+            time.sleep(1)
+            display.screenshot(ARTIFACTS / "tray-after-reauthorization.png")
             assert app.poll() is None, (tmp_path / "app.out").read_text()
         finally:
             app.terminate()

@@ -8,13 +8,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from agent.config import Link
 from agent.events import Event
-from agent.facade import AgentStatus, DatasetRecord, LinkStatus, TimelineEntry
+from agent.facade import AgentStatus, BookPreview, DatasetRecord, LinkStatus, TimelineEntry
 from agent.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
@@ -92,6 +92,7 @@ class FakeConnector:
     command_threads: list[str] = field(default_factory=list)
     datasets: dict[str, tuple[DatasetRecord, ...]] = field(default_factory=dict)
     link_error: Exception | None = None
+    preview_error: Exception | None = None
 
     @property
     def paths(self) -> FakePaths:
@@ -127,6 +128,27 @@ class FakeConnector:
     def set_sync_window(self, window: str | None) -> None:
         self._record("set_sync_window", window)
         self.current = replace(self.current, sync_window=window)
+
+    def set_log_level(self, level: str) -> None:
+        self._record("set_log_level", level)
+        self.current = replace(self.current, log_level=level)
+
+    def set_proxy(self, proxy: str | None) -> None:
+        self._record("set_proxy", proxy)
+        self.current = replace(self.current, proxy=proxy)
+
+    def preview_book(self, book_path: Path) -> BookPreview:
+        self._record("preview_book", book_path)
+        if self.preview_error is not None:
+            raise self.preview_error
+        return BookPreview(
+            book_path=book_path,
+            company_name="Acme Ltd",
+            last_transaction=date(2026, 3, 31),
+            accounts=27,
+            customers=6,
+            invoices=4,
+        )
 
     def cloud_status(self) -> dict[str, dict[str, Any]]:
         self._record("cloud_status", None)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -113,3 +115,25 @@ def test_settings_open_from_the_tray_and_change_the_notifications(qtbot, built, 
     dialog.on_buttons_accepted()
     assert tray_app.settings.notifications == "none"
     qtbot.waitUntil(lambda: tray_app.settings_dialog is None, timeout=2000)
+
+
+def test_test_commands_drive_the_real_windows(qtbot, built, connector, tmp_path) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
+    tray_app = built(True)
+    book = tmp_path / "bolt.gnucash"
+    book.write_bytes(b"x")
+    tray_app.run_test_command(f"wizard https://cloud.example/link/K7QM-3TXA {book}")
+    assert tray_app.wizard is not None
+    assert tray_app.wizard.currentPage() is tray_app.wizard.verify_page
+    qtbot.waitUntil(lambda: connector.called("preview_book") == [book], timeout=2000)
+    assert not connector.called("link")  # the wizard stops at the verify page
+    tray_app.run_test_command("close-wizard")
+    qtbot.waitUntil(lambda: tray_app.wizard is None, timeout=2000)
+
+    tray_app.run_test_command("reauthorize b https://cloud.example/link/NEW")
+    qtbot.waitUntil(lambda: connector.called("link") != [], timeout=2000)
+    assert connector.called("link") == [
+        ("https://cloud.example/link/NEW", Path("/home/bob/bolt.gnucash"))
+    ]
+    qtbot.waitUntil(lambda: "b" not in tray_app.reauthorize_dialogs, timeout=2000)
+    tray_app.run_test_command("no-such-command")  # logged and ignored

@@ -59,10 +59,19 @@ def test_the_wizard_links_a_chosen_book(qtbot, connector, tasks, tmp_path: Path)
     wizard.book_page.browse.click()
     assert wizard.book_page.path.text() == str(book)
     wizard.next()
-    assert wizard.verify_page.book_label.text() == str(book)
-    assert wizard.verify_page.size_label.text() == "2.0 KB"
+    verify = wizard.verify_page
+    assert verify.reading.text() == "Reading the book…"
+    qtbot.waitUntil(lambda: verify.preview is not None, timeout=2000)
+    assert connector.called("preview_book") == [book]
+    assert connector.command_threads[-1] != "MainThread"
+    assert verify.company_label.text() == "Acme Ltd"
+    assert verify.book_label.text() == str(book)
+    assert verify.last_label.text() == "31 March 2026"
+    assert [verify.accounts_label.text(), verify.customers_label.text()] == ["27", "6"]
+    assert verify.invoices_label.text() == "4"
+    assert not connector.called("link")  # the preview spends no link code
     assert not next_button.isEnabled()  # nothing is linked before the user confirms
-    wizard.verify_page.confirm.setChecked(True)
+    verify.confirm.setChecked(True)
     with qtbot.waitSignal(wizard.linked, timeout=2000) as linked:
         wizard.next()
     assert linked.args[0].company_name == "Acme Ltd"
@@ -82,10 +91,41 @@ def test_the_wizard_says_why_linking_failed(qtbot, connector, tasks, tmp_path: P
     wizard.next()
     wizard.book_page.path.setText(str(book))
     wizard.next()
+    qtbot.waitUntil(lambda: wizard.verify_page.confirm.isEnabled(), timeout=2000)
     wizard.verify_page.confirm.setChecked(True)
     wizard.next()
     qtbot.waitUntil(lambda: "already used" in wizard.linking_page.message.text(), timeout=2000)
     assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
+
+
+class Unreadable(Exception):
+    title, message = "Cannot read the book", "It is not a GnuCash file."
+
+
+def test_the_wizard_will_not_confirm_a_book_it_cannot_read(
+    qtbot, connector, tasks, tmp_path: Path
+) -> None:
+    book = tmp_path / "letter.gnucash"
+    book.write_bytes(b"Dear Sir")
+    connector.preview_error = Unreadable()
+    wizard = FirstRunWizard(connector, tasks)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.link_page.input.url.setText("https://cloud.example/link/K7QM-3TXA")
+    wizard.next()
+    wizard.book_page.path.setText(str(book))
+    wizard.next()
+    verify = wizard.verify_page
+    qtbot.waitUntil(lambda: "not a GnuCash file" in verify.reading.text(), timeout=2000)
+    assert verify.reading.text().startswith("Cannot read the book: It is not a GnuCash file.")
+    assert not verify.confirm.isEnabled()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    # Back, another book, and the page reads again.
+    connector.preview_error = None
+    wizard.back()
+    wizard.next()
+    qtbot.waitUntil(lambda: verify.preview is not None, timeout=2000)
+    assert verify.confirm.isEnabled()
 
 
 def test_settings_are_saved_and_applied(qtbot, connector, tasks) -> None:
@@ -98,14 +138,44 @@ def test_settings_are_saved_and_applied(qtbot, connector, tasks) -> None:
     dialog.window_on.setChecked(True)
     dialog.notifications.setCurrentIndex(dialog.notifications.findData("errors"))
     dialog.log_level.setCurrentText("DEBUG")
+    assert dialog.proxy_mode.currentData() == "system" and not dialog.proxy_url.isEnabled()
+    dialog.proxy_mode.setCurrentIndex(dialog.proxy_mode.findData("url"))
+    assert dialog.proxy_url.isEnabled()
+    dialog.proxy_url.setText(" http://proxy.example:3128 ")
     with qtbot.waitSignal(dialog.finished, timeout=2000):
         dialog.on_buttons_accepted()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert logins == [True]
     assert connector.called("set_sync_window") == ["19:00-07:00"]
+    assert connector.called("set_log_level") == ["DEBUG"]
+    assert connector.called("set_proxy") == ["http://proxy.example:3128"]
+    assert connector.command_threads[-1] != "MainThread"
     assert load_ui_settings(connector.paths.config_dir) == UiSettings(
-        notifications="errors", log_level="DEBUG", start_at_login=True
+        notifications="errors", start_at_login=True
     )
+
+
+class BadProxy(Exception):
+    title, message = "That proxy address cannot be used", "Write it as http://proxy:3128."
+
+
+def test_a_refused_proxy_keeps_the_dialog_open_with_the_reason(qtbot, connector, tasks) -> None:
+    connector.current = agent_status(link())
+    dialog = SettingsDialog(connector, tasks, start_at_login=lambda _on: None)
+    qtbot.addWidget(dialog)
+    dialog.proxy_mode.setCurrentIndex(dialog.proxy_mode.findData("none"))
+    assert dialog.chosen_proxy() is None
+
+    def refuse(proxy: str | None) -> None:
+        connector._record("set_proxy", proxy)
+        raise BadProxy()
+
+    connector.set_proxy = refuse  # type: ignore[method-assign]
+    dialog.on_buttons_accepted()
+    qtbot.waitUntil(lambda: not dialog.error.isHidden(), timeout=2000)
+    assert dialog.error.text().startswith("That proxy address cannot be used")
+    assert connector.called("set_proxy") == [None]
+    assert not connector.called("set_log_level")  # nothing else changed half-way
 
 
 def test_settings_reopen_with_what_was_saved(qtbot, connector, tasks) -> None:
@@ -116,3 +186,4 @@ def test_settings_reopen_with_what_was_saved(qtbot, connector, tasks) -> None:
     assert dialog.chosen_window() == "22:30-06:15"
     dialog.on_buttons_accepted()  # nothing changed: the agent is not asked again
     assert connector.called("set_sync_window") == ["22:30-06:15"]
+    assert not connector.called("set_proxy") and not connector.called("set_log_level")

@@ -13,7 +13,7 @@ COMMAND = ("/opt/connector/bin/python", "-m", "agent.cli")
 
 def test_settings_round_trip_and_defaults(tmp_path: Path) -> None:
     assert load_ui_settings(tmp_path / "config") == UiSettings()
-    chosen = UiSettings(notifications="errors", log_level="DEBUG", start_at_login=True)
+    chosen = UiSettings(notifications="errors", start_at_login=True)
     save_ui_settings(tmp_path / "config", chosen)
     assert load_ui_settings(tmp_path / "config") == chosen
     assert [p.name for p in (tmp_path / "config").iterdir()] == ["tray.json"]  # no temp left

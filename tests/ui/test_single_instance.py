@@ -37,3 +37,25 @@ def test_a_socket_left_by_a_crash_is_taken_over(qtbot) -> None:
 def test_the_name_is_per_user_and_per_connector_home() -> None:
     assert server_name("/a") != server_name("/b")
     assert server_name("/a") == server_name("/a")
+
+
+def test_lines_a_client_writes_arrive_as_commands(qtbot) -> None:
+    from PySide6.QtNetwork import QLocalSocket
+
+    name = f"connector-test-{uuid.uuid4().hex[:8]}"
+    first = SingleInstance(name)
+    assert first.listen()
+    received: list[str] = []
+    first.command_received.connect(received.append)
+    try:
+        client = QLocalSocket()
+        client.connectToServer(name)
+        assert client.waitForConnected(1000)
+        client.write(b"show\nreauthorize conn-1 https://cloud.example/link/NEW\nclose-wizard\n")
+        client.waitForBytesWritten(1000)
+        qtbot.waitUntil(lambda: len(received) == 2, timeout=3000)
+        # "show" is what every second launch says: the connection itself already asked for it.
+        assert received == ["reauthorize conn-1 https://cloud.example/link/NEW", "close-wizard"]
+        client.disconnectFromServer()
+    finally:
+        first.close()
