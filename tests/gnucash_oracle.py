@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import ctypes
+import datetime
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from typing import Any
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-from gnucash import Query, Session, SessionOpenMode, Transaction  # noqa: E402
+from gnucash import GncNumeric, Query, Session, SessionOpenMode, Transaction  # noqa: E402
 from gnucash import gnucash_core_c as core  # noqa: E402
 from gnucash.gnucash_business import Customer, Invoice, TaxTable, Vendor  # noqa: E402
 
@@ -118,6 +119,7 @@ def _fraction(value: Any) -> str:
 
 def _account(account: Any, root_guid: str) -> dict[str, Any]:
     parent = account.get_parent()
+    commodity = account.GetCommodity()
     parent_guid = parent.GetGUID().to_string() if parent is not None else None
     return {
         "guid": account.GetGUID().to_string(),
@@ -128,7 +130,8 @@ def _account(account: Any, root_guid: str) -> dict[str, Any]:
         "description": account.GetDescription() or "",
         "hidden": bool(account.GetHidden()),
         "placeholder": bool(account.GetPlaceholder()),
-        "commodity": account.GetCommodity().get_mnemonic(),
+        # The engine makes the "Trading" and "Trading:CURRENCY" placeholders with no commodity.
+        "commodity": commodity.get_mnemonic() if commodity is not None else "",
         "balance": _fraction(account.GetBalance()),
     }
 
@@ -290,6 +293,35 @@ def _month_end_balances(root: Any, transactions: list[dict[str, Any]]) -> dict[s
     return found
 
 
+def _converted_month_ends(
+    book: Any, root: Any, accounts: list[dict[str, Any]], month_ends: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Month -> account GUID -> the month-end balance of each account in another commodity than
+    the book's currency, converted by the engine at the price nearest before the month's end
+    (``gnc_pricedb_convert_balance_nearest_before_price_t64``), as GnuCash's reports value it."""
+    table = book.get_table()
+    usd = table.lookup("CURRENCY", book.get_book_currency_name() or "USD")
+    prices = book.get_price_db()
+    by_guid = {a.GetGUID().to_string(): a for a in root.get_descendants()}
+    foreign = [a["guid"] for a in accounts if a["commodity"] not in ("", usd.get_mnemonic())]
+    found: dict[str, dict[str, str]] = {}
+    for month in month_ends:
+        year, number = int(month[:4]), int(month[5:7])
+        following = (year + 1, 1) if number == 12 else (year, number + 1)
+        end = datetime.datetime(*following, 1) - datetime.timedelta(seconds=1)
+        found[month] = {}
+        for guid in foreign:
+            balance = _balance_as_of(_pointer(by_guid[guid]), int(calendar.timegm(end.timetuple())))
+            value = prices.convert_balance_nearest_before_price_t64(
+                GncNumeric(balance.num, balance.denom),
+                by_guid[guid].GetCommodity(),
+                usd,
+                end,
+            )
+            found[month][guid] = _fraction(GncNumeric(instance=value))
+    return found
+
+
 def _transaction(txn: Any) -> dict[str, Any]:
     return {
         "guid": txn.GetGUID().to_string(),
@@ -298,6 +330,8 @@ def _transaction(txn: Any) -> dict[str, Any]:
         "description": txn.GetDescription() or "",
         "posted": txn.GetDate().isoformat(),  # UTC (see TZ above), naive
         "entered": txn.GetDateEntered().isoformat(),
+        "closing": bool(txn.GetIsClosingTxn()),  # Tools > Close Book's closing entries
+        "voided": bool(txn.GetVoidStatus()),
         "splits": [
             {
                 "guid": split.GetGUID().to_string(),
@@ -336,6 +370,7 @@ def describe(book_path: Path) -> dict[str, Any]:
             transactions = _transactions(book, {a["guid"] for a in accounts})
             invoices = _business(book, core.GNC_ID_INVOICE, Invoice, _invoice)
             month_ends = _month_end_balances(root, transactions)
+            converted = _converted_month_ends(book, root, accounts, month_ends)
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
@@ -353,6 +388,7 @@ def describe(book_path: Path) -> dict[str, Any]:
         "tax_tables": tax_tables,
         "transactions": transactions,
         "month_end_balances": month_ends,
+        "month_end_converted": converted,
     }
 
 

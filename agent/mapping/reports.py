@@ -37,17 +37,21 @@ RETAINED_EARNINGS = "Retained Earnings"
 Month = tuple[int, int]  # (year, month)
 
 
-def _monthly_changes(book: Book) -> dict[Month, dict[str, Fraction]]:
+def _monthly_changes(book: Book, closing: bool = True) -> dict[Month, dict[str, Fraction]]:
     """(year, month) -> account GUID -> the change of its balance in that month.
 
     An account in the book's currency moves by its splits' quantities; an account in another
     commodity is reported by its splits' values when the transaction is in the book's currency
-    (the cost in the report's currency), else by its quantities unconverted.
+    (the cost in the report's currency), else by its quantities unconverted. ``closing=False``
+    leaves out the closing entries of Tools > Close Book, as GnuCash's income statement does;
+    their months are still there.
     """
     commodity = {a.guid: a.commodity for a in book.accounts}
     changes: dict[Month, dict[str, Fraction]] = {}
     for txn in book.transactions:
         month = changes.setdefault((txn.posted.year, txn.posted.month), {})
+        if txn.closing and not closing:
+            continue
         for split in txn.splits:
             amount = split.quantity
             if commodity.get(split.account_guid) != book.default_currency and (
@@ -121,7 +125,8 @@ class _Tree:
 def map_profit_and_loss(book: Book) -> list[Record]:
     places = currency_places(book.default_currency)
     tree = _Tree(book.accounts, places)
-    changes = _monthly_changes(book)
+    # A month's profit is what was earned in it: closing entries only move it into equity.
+    changes = _monthly_changes(book, closing=False)
     records = []
     for year, month in _months(changes):
         moved = changes.get((year, month), {})

@@ -198,6 +198,15 @@ def build_book(
                 account_label(raw.name, raw.guid),
                 "it is not in the account tree (its parent account does not exist)",
             )
+    # Name the transaction when it was read; only the account when just balances were.
+    for txn in parts.transactions:
+        for split in txn.splits:
+            if split.account_guid not in by_guid:
+                raise garbled(
+                    source,
+                    f'the transaction "{txn.description}" ({txn.guid})',
+                    f"a split is in the account {split.account_guid}, which does not exist",
+                )
     for guid in parts.balances:
         if guid not in by_guid:
             raise garbled(source, f"a split in the account {guid}", "that account does not exist")
@@ -209,15 +218,8 @@ def build_book(
     vendors = tuple(sorted(parts.vendors, key=lambda v: (v.number, v.name, v.guid)))
     root_commodity = by_guid[root].commodity if root is not None else None
     currency, notes = _default_currency(root_commodity, accounts, parts)
+    accounts = tuple(a if a.commodity else replace(a, commodity=currency) for a in accounts)
     transactions = tuple(sorted(parts.transactions, key=_transaction_order))
-    for txn in transactions:
-        for split in txn.splits:
-            if split.account_guid not in by_guid:
-                raise garbled(
-                    source,
-                    f'the transaction "{txn.description}" ({txn.guid})',
-                    f"a split is in the account {split.account_guid}, which does not exist",
-                )
     tax_tables = [raw.table for raw in parts.tax_tables]
     return Book(
         format=book_format,
@@ -392,7 +394,10 @@ def _account(
     label = account_label(raw.name, raw.guid)
     if raw.account_type not in ACCOUNT_TYPES or raw.account_type == "ROOT":
         raise garbled(source, label, f"its type {raw.account_type!r} is not a GnuCash type")
-    if not raw.commodity:
+    # GnuCash itself makes the "Trading" and "Trading:CURRENCY" grouping placeholders of a book
+    # with trading accounts without a commodity; they hold nothing, and take the book's currency.
+    grouping = raw.account_type == "TRADING" and raw.placeholder and not balances.get(raw.guid)
+    if not raw.commodity and not grouping:
         raise garbled(source, label, "it has no currency or commodity")
     return Account(
         guid=raw.guid,
@@ -403,7 +408,7 @@ def _account(
         description=raw.description,
         hidden=raw.hidden,
         placeholder=raw.placeholder,
-        commodity=raw.commodity,
+        commodity=raw.commodity or "",
         balance=balances.get(raw.guid, Fraction(0)),
     )
 

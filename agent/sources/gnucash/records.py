@@ -129,6 +129,9 @@ class Transaction:
     posted: datetime  # aware UTC; a date-only value sits at 10:59 UTC
     entered: datetime  # aware UTC
     splits: tuple[Split, ...]
+    # One of the closing entries Tools > Close Book writes (slot ``book_closing``): it moves
+    # income and expense into equity, and GnuCash's income statement leaves it out.
+    closing: bool = False
 
 
 OwnerKind = Literal["customer", "vendor", "employee"]

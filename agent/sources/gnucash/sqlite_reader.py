@@ -74,6 +74,11 @@ WHERE t.guid NOT IN template_transactions
 ORDER BY t.post_date, t.enter_date, t.guid
 """  # noqa: S608 - constants only
 
+# Closing entries (Tools > Close Book) carry the slot ``book_closing`` = 1.
+_CLOSING_TRANSACTIONS = (
+    "SELECT obj_guid FROM slots WHERE name = 'book_closing' AND slot_type = 1 AND int64_val <> 0"
+)
+
 # The book's options are a tree of frames below the book's own slots.
 _BUSINESS_OPTIONS = """
 WITH RECURSIVE frame(guid) AS (
@@ -359,11 +364,12 @@ def _transactions(
     db: sqlite3.Connection, commodities: dict[str, tuple[str, str]], source: Path
 ) -> Iterator[Transaction]:
     """Each real transaction with its splits, built as its rows stream past."""
+    closing = {guid for (guid,) in db.execute(_CLOSING_TRANSACTIONS)}
     head: tuple[object, ...] | None = None
     splits: list[Split] = []
     for row in db.execute(_REAL_TRANSACTION_SPLITS):
         if head is not None and row[0] != head[0]:
-            yield _transaction(head, splits, commodities, source)
+            yield _transaction(head, splits, commodities, source, closing)
             splits = []
         head = row[:6]
         split_guid, account, memo, value_num, value_denom, qty_num, qty_denom = row[6:]
@@ -380,7 +386,7 @@ def _transactions(
             )
         )
     if head is not None:
-        yield _transaction(head, splits, commodities, source)
+        yield _transaction(head, splits, commodities, source, closing)
 
 
 def _transaction(
@@ -388,6 +394,7 @@ def _transaction(
     splits: list[Split],
     commodities: dict[str, tuple[str, str]],
     source: Path,
+    closing: set[str],
 ) -> Transaction:
     guid, currency, num, description, posted, entered = head
     label = f'the transaction "{_text(description)}" ({guid})'
@@ -399,6 +406,7 @@ def _transaction(
         posted=parse_timestamp(posted, book=source, record=label, field="posting date"),
         entered=parse_timestamp(entered, book=source, record=label, field="entry date"),
         splits=tuple(sorted(splits, key=split_order)),
+        closing=guid in closing,
     )
 
 

@@ -239,6 +239,7 @@ class _Collector:
                     posted=self._stamp(record, "date-posted", label, "posting date"),
                     entered=self._stamp(record, "date-entered", label, "entry date"),
                     splits=tuple(sorted(kept, key=split_order)),
+                    closing=_is_closing(record),
                 )
             )
 
@@ -556,6 +557,12 @@ def _address(element: Element | None) -> Address:
     )
 
 
+def _is_closing(record: Element) -> bool:
+    """A closing entry of Tools > Close Book: slot ``book_closing`` = 1."""
+    value = _typed_slots(record.find(_q("trn", "slots"))).get("book_closing")
+    return value is not None and _slot_text(value) not in ("", "0")
+
+
 def _typed_slots(element: Element | None) -> dict[str, Element]:
     """Top-level slots of a record, by key, as their ``<slot:value>`` elements (any type)."""
     found: dict[str, Element] = {}
@@ -643,10 +650,10 @@ def _entry(record: Element, source: Path) -> RawEntry:
             *parse_num_denom(text, book=source, record=label), book=source, record=label
         )
 
-    def flag(name: str) -> bool:
+    def flag(name: str, default: bool = False) -> bool:
         return parse_flag(
             _optional(record, _q("entry", name)),
-            default=False,
+            default=default,
             book=source,
             record=label,
             field=name,
@@ -676,7 +683,9 @@ def _entry(record: Element, source: Path) -> RawEntry:
             quantity=quantity,
             price=amount("i-price"),
             account_guid=_text(record, _q("entry", "i-acct")),
-            taxable=flag("i-taxable"),
+            # GnuCash writes i-taxable only for an invoice's line and b-taxable only for a
+            # bill's; when absent, the engine keeps gncEntryCreate's default: taxable.
+            taxable=flag("i-taxable", default=True),
             tax_included=flag("i-taxincluded"),
             tax_table_guid=_optional(record, _q("entry", "i-taxtable")) or None,
             discount=amount("i-discount"),
@@ -689,7 +698,7 @@ def _entry(record: Element, source: Path) -> RawEntry:
             quantity=quantity,
             price=amount("b-price"),
             account_guid=_text(record, _q("entry", "b-acct")),
-            taxable=flag("b-taxable"),
+            taxable=flag("b-taxable", default=True),
             tax_included=flag("b-taxincluded"),
             tax_table_guid=_optional(record, _q("entry", "b-taxtable")) or None,
         ),
