@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format books clean
+.PHONY: demo test lint format books installer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,installer]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -31,5 +31,13 @@ format: $(STAMP)
 books:
 	/usr/bin/python3 resources/sample-books/generate.py resources/sample-books
 
+# The Linux package: the PyInstaller one-folder bundle (dist/connector/), then
+# dist/connector_<version>_<arch>.deb from it. Needs dpkg-deb and binutils (strip).
+installer: $(STAMP)
+	rm -rf build/pyinstaller dist/connector
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist \
+		installer/connector.spec
+	installer/linux/build_deb.sh dist/connector dist
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -1,0 +1,92 @@
+"""One build of the frozen bundle and the .deb per test session, unpacked into a temporary root.
+
+The package is unpacked with ``dpkg-deb -x`` rather than installed with ``dpkg -i``: CI runs as
+root on a machine that later sessions reuse, and an installed package would outlive the run.
+Unpacking gives exactly the files ``dpkg -i`` would put down, which is what the tests need; the
+maintainer scripts are run by hand where a test cares about them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.system import require, require_commands
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class InstalledPackage:
+    deb: Path
+    root: Path  # the unpacked package: root/opt/connector, root/usr/...
+    build_seconds: float
+
+    @property
+    def executable(self) -> Path:
+        return self.root / "opt" / "connector" / "connector"
+
+
+def frozen_env(**extra: str) -> dict[str, str]:
+    """The environment a user's session would give the frozen app: none of the test run's
+    Python settings (the frozen app has its own Python and cannot import the tests' keyring)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTHON_KEYRING_BACKEND", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
+    }
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def installed_package(tmp_path_factory: pytest.TempPathFactory) -> InstalledPackage:
+    require_commands("dpkg", "dpkg-deb")
+    require_commands("binutils", "strip", "objdump")
+    pyinstaller = shutil.which("pyinstaller", path=str(Path(sys.executable).parent))
+    require(
+        pyinstaller is not None,
+        "pyinstaller",
+        "the bundle builder",
+        source="PyPI package (pip install -e '.[installer]')",
+    )
+    assert pyinstaller is not None
+    work = tmp_path_factory.mktemp("installer")
+    started = time.monotonic()
+    subprocess.run(
+        [
+            pyinstaller,
+            "--noconfirm",
+            "--log-level",
+            "WARN",
+            "--workpath",
+            str(work / "build"),
+            "--distpath",
+            str(work / "dist"),
+            str(ROOT / "installer" / "connector.spec"),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    built = subprocess.run(
+        [
+            str(ROOT / "installer" / "linux" / "build_deb.sh"),
+            str(work / "dist" / "connector"),
+            str(work / "dist"),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    build_seconds = time.monotonic() - started
+    deb = Path(built.stdout.strip().splitlines()[-1])
+    root = work / "root"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+    return InstalledPackage(deb, root, build_seconds)
