@@ -78,6 +78,9 @@ class AgentConfig:
     log_level: str = "INFO"  # one of LOG_LEVELS: how much the log file keeps
     # "system": the environment's proxy settings; a URL: always that proxy; None: no proxy.
     proxy: str | None = SYSTEM_PROXY
+    # How many calendar months of profit and loss and balance sheet to send, up to the month of
+    # the book's last transaction; None: every month from the first transaction.
+    report_months: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     def without_link(self, connection_id: str) -> AgentConfig:
@@ -116,7 +119,15 @@ def load_config(paths: Paths) -> AgentConfig:
         ca_bundle=raw.get("ca_bundle"),
         log_level=level if (level := raw.get("log_level")) in LOG_LEVELS else "INFO",
         proxy=raw.get("proxy", SYSTEM_PROXY),
+        report_months=_report_months(raw.get("report_months")),
     )
+
+
+def _report_months(value: object) -> int | None:
+    """A positive whole number of months, or None (all months) for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return None
 
 
 def save_config(paths: Paths, config: AgentConfig) -> None:

@@ -486,7 +486,11 @@ class Connector:
         state = self._local_state()
         streak = ErrorStreak(link.connection_id, self._bus.publish)
         sender = OutboxSender(state, client, link.connection_id, streak, self._stopping)
-        source = GnuCashSource(Path(link.book_path), self.paths.staging_dir / "snapshots")
+        source = GnuCashSource(
+            Path(link.book_path),
+            self.paths.staging_dir / "snapshots",
+            report_months=config.report_months,
+        )
         runner = DatasetRunner(
             link.connection_id,
             client,

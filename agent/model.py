@@ -16,6 +16,26 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "bankAccounts": ("id", "accountName", "accountType", "currency"),
     "invoices": ("id", "issueDate", "status", "totalAmount", "totalTaxAmount", "amountDue"),
     "bills": ("id", "issueDate", "status", "subTotal", "taxAmount", "totalAmount"),
+    "creditNotes": (
+        "id",
+        "status",
+        "subTotal",
+        "totalTaxAmount",
+        "totalAmount",
+        "totalDiscount",
+        "discountPercentage",
+        "remainingCredit",
+    ),
+    "billCreditNotes": (
+        "id",
+        "status",
+        "subTotal",
+        "totalTaxAmount",
+        "totalAmount",
+        "totalDiscount",
+        "discountPercentage",
+        "remainingCredit",
+    ),
     "payments": ("id", "date"),
     "billPayments": ("id", "date"),
     "balanceSheet": ("id", "date", "currency", "netAssets"),
@@ -37,6 +57,8 @@ REQUIRED_LINE_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     "journalEntries": {"journalLines": ("netAmount",)},
     "invoices": {"lineItems": ("quantity", "unitAmount")},
     "bills": {"lineItems": ("quantity", "unitAmount")},
+    "creditNotes": {"lineItems": ("quantity", "unitAmount")},
+    "billCreditNotes": {"lineItems": ("quantity", "unitAmount")},
     "payments": {"lines": ("amount",)},
     "billPayments": {"lines": ("amount",)},
 }
@@ -64,6 +86,12 @@ ENUMS: dict[str, dict[str, frozenset[str]]] = {
     },
     "bills": {
         "status": frozenset({"Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"}),
+    },
+    "creditNotes": {
+        "status": frozenset({"Unknown", "Draft", "Submitted", "Void", "Paid", "PartiallyPaid"}),
+    },
+    "billCreditNotes": {
+        "status": frozenset({"Unknown", "Draft", "Submitted", "Void", "Paid", "PartiallyPaid"}),
     },
     "profitAndLoss": {
         "reportBasis": frozenset({"Unknown", "Accrual", "Cash"}),

@@ -75,7 +75,8 @@ class OutboxSender:
         self._client.report(
             entry.dataset_id,
             DatasetStatus(body["status"]),
-            from_iso(body["timestamp"]),
+            # No timestamp: the state is reached as it is sent (Complete, after the pages).
+            from_iso(body["timestamp"]) if body["timestamp"] else utc_now(),
             error_message=body.get("errorMessage"),
             chunks=body.get("chunks"),
             record_count=body.get("recordCount"),

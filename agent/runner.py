@@ -203,6 +203,8 @@ class DatasetRunner:
             mode="full" if upload.full else "delta",
             deletedIds=upload.deleted,
         )
+        # Complete is reached when the last page is in, which is when the outbox sends it.
+        complete["timestamp"] = None
         if dataset.status != S.PROCESSING:  # not entered before a restart
             check_transition(dataset.status, S.PROCESSING)
             self._record(dataset, S.PROCESSING, [("transition", self._report(S.PROCESSING))])

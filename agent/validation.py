@@ -43,7 +43,12 @@ def validate(data_type: str, records: list[Record]) -> None:
 
 
 # The field holding a document's total tax, which the two models name differently.
-DOCUMENT_TAX_FIELD = {"invoices": "totalTaxAmount", "bills": "taxAmount"}
+DOCUMENT_TAX_FIELD = {
+    "invoices": "totalTaxAmount",
+    "bills": "taxAmount",
+    "creditNotes": "totalTaxAmount",
+    "billCreditNotes": "totalTaxAmount",
+}
 
 
 def check_reference(

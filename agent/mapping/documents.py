@@ -1,11 +1,14 @@
-"""GnuCash invoices and bills -> the standard ``Invoice`` (``invoices``) and ``Bill`` (``bills``).
+"""GnuCash business documents -> the standard ``Invoice`` (``invoices``), ``Bill`` (``bills``),
+``CreditNote`` (``creditNotes``) and ``BillCreditNote`` (``billCreditNotes``).
 
 GnuCash keeps customer invoices, vendor bills, credit notes and employee expense vouchers in
 one table. A posted document's figures come from the ledger: its total is the posting
 transaction's A/R (A/P) split in the document's lot, and what is still due is the sum of every
 split in that lot (the posting, payments, links to other documents). A draft has no ledger
 effect, so its figures are computed from its lines, as GnuCash does (``document_totals``).
-Credit notes and expense vouchers are not invoices or bills: they are left out here.
+Credit notes (slot ``credit-note``) are their own data types, never invoices or bills; their
+entries store the quantity negated, and their figures here are positive: the credit given, and
+what is left of it (``remainingCredit``, from the lot). Expense vouchers are left out.
 """
 
 from __future__ import annotations
@@ -31,11 +34,19 @@ PRICE_PLACES = 4  # unit prices may carry more decimals than the currency
 
 
 def map_invoices(book: Book) -> list[Record]:
-    return _map(book, "customer")
+    return _map(book, "customer", credit_notes=False)
 
 
 def map_bills(book: Book) -> list[Record]:
-    return _map(book, "vendor")
+    return _map(book, "vendor", credit_notes=False)
+
+
+def map_credit_notes(book: Book) -> list[Record]:
+    return _map(book, "customer", credit_notes=True)
+
+
+def map_bill_credit_notes(book: Book) -> list[Record]:
+    return _map(book, "vendor", credit_notes=True)
 
 
 class _Context:
@@ -55,13 +66,16 @@ class _Context:
         return table
 
 
-def _map(book: Book, kind: str) -> list[Record]:
+def _map(book: Book, kind: str, *, credit_notes: bool) -> list[Record]:
     context = _Context(book)
-    data_type = "invoices" if kind == "customer" else "bills"
+    if credit_notes:
+        data_type = "creditNotes" if kind == "customer" else "billCreditNotes"
+    else:
+        data_type = "invoices" if kind == "customer" else "bills"
     owners = context.customers if kind == "customer" else context.vendors
     records = []
     for document in book.documents:
-        if document.owner_kind != kind or document.credit_note:
+        if document.owner_kind != kind or document.credit_note != credit_notes:
             continue
         check_reference(
             data_type,
@@ -75,7 +89,9 @@ def _map(book: Book, kind: str) -> list[Record]:
 
 
 def status_of(document: Document, total: Fraction, due: Fraction) -> str:
-    """The standard status: Draft, Void, Paid, PartiallyPaid, or Submitted (Open for bills)."""
+    """The standard status: Draft, Void, Paid, PartiallyPaid, or Submitted (Open for bills).
+
+    A credit note is Paid once all its credit is used (refunded or set against documents)."""
     if document.posted is None:
         return "Draft"
     if document.voided:
@@ -83,7 +99,8 @@ def status_of(document: Document, total: Fraction, due: Fraction) -> str:
     if due <= 0:
         return "Paid"  # also a zero-total document: nothing is owed on it
     if due >= total:
-        return "Submitted" if document.owner_kind == "customer" else "Open"
+        is_bill = document.owner_kind != "customer" and not document.credit_note
+        return "Open" if is_bill else "Submitted"
     return "PartiallyPaid"
 
 
@@ -124,7 +141,11 @@ def _map_document(document: Document, context: _Context, owner_name: str) -> Rec
         "status": status,
         "note": document.notes or None,
     }
-    if is_customer:
+    if document.credit_note:
+        # Nothing is due on a credit note: what is left of it is credit still to use.
+        del record["dueDate"], record["amountDue"]
+        _credit_note_fields(record, document, amounts, places, owner_name, due, paid_on)
+    elif is_customer:
         record["invoiceNumber"] = document.number
         record["customerRef"] = {"id": document.owner_guid, "companyName": owner_name}
         record["totalTaxAmount"] = to_amount(amounts.tax, places)
@@ -152,6 +173,31 @@ def _map_document(document: Document, context: _Context, owner_name: str) -> Rec
     if extra:
         record["supplementalData"] = {"content": {"gnucash": extra}}
     return record
+
+
+def _credit_note_fields(
+    record: Record,
+    document: Document,
+    amounts: DocumentAmounts,
+    places: int,
+    owner_name: str,
+    remaining: Fraction,
+    used_up_on: datetime | None,
+) -> None:
+    """A ``CreditNote`` or ``BillCreditNote``'s own fields (its number, owner, credit left)."""
+    discount = sum((line.discount for line in amounts.lines), Fraction(0))
+    if document.owner_kind == "customer":
+        record["creditNoteNumber"] = document.number
+        record["customerRef"] = {"id": document.owner_guid, "companyName": owner_name}
+    else:
+        record["billCreditNoteNumber"] = document.number
+        record["supplierRef"] = {"id": document.owner_guid, "supplierName": owner_name}
+    record["totalTaxAmount"] = to_amount(amounts.tax, places)
+    record["totalDiscount"] = to_amount(discount, places)
+    record["discountPercentage"] = 0.0  # GnuCash discounts are per line, never per document
+    record["remainingCredit"] = to_amount(remaining, places)
+    if used_up_on is not None:
+        record["allocatedOnDate"] = to_iso(_calendar_day(used_up_on))
 
 
 def _lines(

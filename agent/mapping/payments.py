@@ -160,8 +160,9 @@ def allocations_of(document: Document) -> list[dict[str, Any]]:
     """A posted document's ``paymentAllocations``: each payment in its lot and how much of it
     applied there (read from the lot alone, so invoices and bills need no transactions)."""
     places = currency_places(document.currency)
-    # A payment's raw lot value, turned into money received (paid) by the business.
-    sign = -1 if document.owner_kind == "customer" else 1
+    # A payment's raw lot value, turned into money received (paid) by the business; on a
+    # credit note, into the credit refunded (positive) by the business (to it, for a supplier's).
+    sign = (-1 if document.owner_kind == "customer" else 1) * (-1 if document.credit_note else 1)
     found = []
     for split in _payment_splits(document.lot_splits):
         day = to_iso(_calendar_day(split.posted))

@@ -2,7 +2,9 @@
 
 One record per calendar month, ``id`` ``"YYYY-MM"``, from the month of the first transaction to
 the month of the last (docs/PROTOCOL.md, "Reports"): a month's profit and loss, or the balance
-sheet at the month's end. Lines are ``ReportLine`` trees that follow the book's account tree.
+sheet at the month's end. ``months`` (the agent's ``report_months`` setting) keeps only that many
+calendar months, up to the month of the last transaction; a balance sheet still counts everything
+before its month. Lines are ``ReportLine`` trees that follow the book's account tree.
 
 GnuCash has no cost-of-sales or other-income classification: every INCOME account is under
 ``income`` and every EXPENSE account under ``expenses``, so ``costOfSales``, ``otherIncome`` and
@@ -63,6 +65,7 @@ def _monthly_changes(book: Book, closing: bool = True) -> dict[Month, dict[str, 
 
 
 def _months(changes: dict[Month, dict[str, Fraction]]) -> list[Month]:
+    """Every calendar month from the first transaction's to the last's."""
     if not changes:
         return []
     (year, month), last = min(changes), max(changes)
@@ -122,13 +125,26 @@ class _Tree:
         return line, value
 
 
-def map_profit_and_loss(book: Book) -> list[Record]:
+def _emitted(months: list[Month], count: int | None) -> set[Month]:
+    """The last ``count`` of ``months`` (all when ``count`` is None)."""
+    if count is None:
+        return set(months)
+    if count < 1:
+        raise ValueError(f"report months must be at least 1, not {count}")
+    return set(months[-count:])
+
+
+def map_profit_and_loss(book: Book, months: int | None = None) -> list[Record]:
     places = currency_places(book.default_currency)
     tree = _Tree(book.accounts, places)
     # A month's profit is what was earned in it: closing entries only move it into equity.
     changes = _monthly_changes(book, closing=False)
     records = []
-    for year, month in _months(changes):
+    every = _months(changes)
+    emitted = _emitted(every, months)
+    for year, month in every:
+        if (year, month) not in emitted:
+            continue
         moved = changes.get((year, month), {})
         income, income_total = tree.line("Income", INCOME_TYPES, moved, -1)
         expenses, expense_total = tree.line("Expenses", EXPENSE_TYPES, moved, 1)
@@ -152,16 +168,20 @@ def map_profit_and_loss(book: Book) -> list[Record]:
     return records
 
 
-def map_balance_sheet(book: Book) -> list[Record]:
+def map_balance_sheet(book: Book, months: int | None = None) -> list[Record]:
     places = currency_places(book.default_currency)
     tree = _Tree(book.accounts, places)
     changes = _monthly_changes(book)
     types = {a.guid: a.account_type for a in book.accounts}
     balances: dict[str, Fraction] = {}
     records = []
-    for year, month in _months(changes):
+    every = _months(changes)
+    emitted = _emitted(every, months)
+    for year, month in every:
         for guid, amount in changes.get((year, month), {}).items():
             balances[guid] = balances.get(guid, Fraction(0)) + amount
+        if (year, month) not in emitted:
+            continue  # still counted: a balance sheet holds everything to its date
         assets, asset_total = tree.line("Assets", ASSET_TYPES, balances, 1)
         liabilities, liability_total = tree.line("Liabilities", LIABILITY_TYPES, balances, -1)
         equity, equity_total = tree.line("Equity", EQUITY_TYPES, balances, -1)

@@ -102,8 +102,9 @@ def test_the_book_covers_every_case(
         "INV-DRAFT",
         "CN-001",
         "B-TAX",
+        "BCN-001",
     }
-    assert docs["CN-001"]["credit_note"]
+    assert docs["CN-001"]["credit_note"] and docs["BCN-001"]["credit_note"]
     assert docs["B-TAX"]["owner_type"] == "vendor" and docs["B-TAX"]["tax"] != "0/1"
     assert {c["name"]: c["active"] for c in truth["customers"]} == {
         "Active Customer Co": True,
@@ -207,10 +208,6 @@ def test_the_taxed_bill_matches_the_engine(
 
 @requires_gnucash
 @pytest.mark.parametrize("book_format", FORMATS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="creditNotes is not a mapped data type yet: the GnuCash source has no mapper for it",
-)
 def test_the_credit_note_matches_the_engine(
     book_format: str,
     cases_books: dict[str, Path],
@@ -222,9 +219,55 @@ def test_the_credit_note_matches_the_engine(
 
     [note] = _synced(_place(cases_books, book_format, book_dir), workdir, "creditNotes")
 
+    # The engine's document figures are positive for a credit note; its A/R lot is a credit.
     assert note["id"] == doc["guid"]
-    assert note["totalAmount"] == _cents(-Fraction(doc["total"]))
+    assert note["creditNoteNumber"] == "CN-001"
+    assert note["customerRef"]["id"] == doc["owner"]
+    assert note["totalAmount"] == _cents(doc["total"]) > 0
+    assert note["totalTaxAmount"] == _cents(doc["tax"]) > 0
+    assert note["subTotal"] == _cents(doc["subtotal"])
+    assert note["remainingCredit"] == _cents(-Fraction(doc["lot_balance"]))
+    assert note["status"] == "Submitted"
+    assert [(li["quantity"], li["unitAmount"]) for li in note["lineItems"]] == [(2.0, 19.99)]
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_the_bill_credit_note_matches_the_engine(
+    book_format: str,
+    cases_books: dict[str, Path],
+    cases_truth: dict[str, dict[str, Any]],
+    book_dir: Path,
+    workdir: Path,
+) -> None:
+    doc = _engine_docs(cases_truth[book_format])["BCN-001"]
+
+    [note] = _synced(_place(cases_books, book_format, book_dir), workdir, "billCreditNotes")
+
+    # A supplier's credit note debits A/P: its raw lot balance is the credit still to use.
+    assert note["id"] == doc["guid"]
+    assert note["billCreditNoteNumber"] == "BCN-001"
+    assert note["supplierRef"]["id"] == doc["owner"]
+    assert note["totalAmount"] == _cents(doc["total"]) > 0
+    assert note["totalTaxAmount"] == _cents(doc["tax"]) > 0
+    assert note["subTotal"] == _cents(doc["subtotal"])
     assert note["remainingCredit"] == _cents(Fraction(doc["lot_balance"]))
+    assert note["status"] == "Submitted"
+    assert [li["quantity"] for li in note["lineItems"]] == [1.0]
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_invoices_and_bills_leave_credit_notes_out(
+    book_format: str, cases_books: dict[str, Path], book_dir: Path, workdir: Path
+) -> None:
+    book = _place(cases_books, book_format, book_dir)
+
+    invoices = _synced(book, workdir, "invoices")
+    bills = _synced(book, workdir, "bills")
+
+    assert "CN-001" not in {r["invoiceNumber"] for r in invoices}
+    assert [r["reference"] for r in bills] == ["B-TAX"]
 
 
 @requires_gnucash

@@ -10,7 +10,12 @@ from agent.mapping.accounts import map_accounts
 from agent.mapping.bank_accounts import map_bank_accounts
 from agent.mapping.company import map_company
 from agent.mapping.customers import map_customers
-from agent.mapping.documents import map_bills, map_invoices
+from agent.mapping.documents import (
+    map_bill_credit_notes,
+    map_bills,
+    map_credit_notes,
+    map_invoices,
+)
 from agent.mapping.journal_entries import map_journal_entries
 from agent.mapping.payments import map_bill_payments, map_payments
 from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
@@ -24,10 +29,12 @@ from agent.version import __version__
 MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
     "balanceSheet": map_balance_sheet,
     "bankAccounts": map_bank_accounts,
+    "billCreditNotes": map_bill_credit_notes,
     "billPayments": map_bill_payments,
     "bills": map_bills,
     "chartOfAccounts": map_accounts,
     "company": map_company,
+    "creditNotes": map_credit_notes,
     "customers": map_customers,
     "invoices": map_invoices,
     "journalEntries": map_journal_entries,
@@ -37,23 +44,38 @@ MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
     "taxRates": map_tax_rates,
 }
 
+# The reports, which take the number of months to emit (None: all).
+REPORT_MAPPERS: dict[str, Callable[[Book, int | None], list[Record]]] = {
+    "balanceSheet": map_balance_sheet,
+    "profitAndLoss": map_profit_and_loss,
+}
+
 # Only these need the book's transactions kept in memory; the rest read balances alone.
 NEEDS_TRANSACTIONS = frozenset(
     {"journalEntries", "payments", "billPayments", "balanceSheet", "profitAndLoss"}
 )
 # And only these need the business documents with their lots.
-NEEDS_DOCUMENTS = frozenset({"invoices", "bills", "payments", "billPayments"})
+NEEDS_DOCUMENTS = frozenset(
+    {"invoices", "bills", "creditNotes", "billCreditNotes", "payments", "billPayments"}
+)
 
 
 class GnuCashSource:
     """Reads one GnuCash book, always through a snapshot copy in ``workdir``."""
 
     def __init__(
-        self, book_path: Path, workdir: Path, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        book_path: Path,
+        workdir: Path,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        report_months: int | None = None,
     ) -> None:
         self.book_path = book_path
         self.workdir = workdir
         self._sleep = sleep  # between snapshot attempts; tests pass one that does not wait
+        # The last N calendar months of balanceSheet and profitAndLoss; None: every month.
+        self.report_months = report_months
 
     @staticmethod
     def data_types() -> list[str]:
@@ -70,7 +92,9 @@ class GnuCashSource:
             st = self.book_path.stat()
         except OSError:
             return None
-        return f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+        found = f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+        # Another number of report months maps the same book to other records.
+        return found if self.report_months is None else f"{found}:months={self.report_months}"
 
     def unsupported_reason(self, data_type: str) -> str | None:
         if data_type in MAPPERS:
@@ -90,4 +114,6 @@ class GnuCashSource:
 
     def map(self, data_type: str, fetched: object) -> list[Record]:
         assert isinstance(fetched, Book)
+        if data_type in REPORT_MAPPERS:
+            return REPORT_MAPPERS[data_type](fetched, self.report_months)
         return MAPPERS[data_type](fetched)
