@@ -27,12 +27,11 @@ from typing import Any
 os.environ["TZ"] = "UTC"
 time.tzset()
 
+from engine_books import write_both  # noqa: E402 - beside this file; after TZ is pinned
 from gnucash import (  # noqa: E402
     Account,
     GncNumeric,
     Query,
-    Session,
-    SessionOpenMode,
     Split,
     Transaction,
 )
@@ -685,57 +684,8 @@ def build_book(book: Any) -> None:
     fix_entered_dates(book)
 
 
-def touch(book: Any) -> None:
-    """Mark the book dirty so that a session saves it.
-
-    The bindings do not expose ``qof_book_mark_session_dirty``, which GnuCash's "Save As"
-    calls after swapping a book into a new session; an edit that changes and restores a name
-    has the same effect and leaves the data as it was.
-    """
-    root = book.get_root_account()
-    name = root.GetName()
-    root.BeginEdit()
-    root.SetName(name + " ")
-    root.SetName(name)
-    root.CommitEdit()
-
-
-def remove_engine_litter(outdir: Path) -> None:
-    """The engine leaves transaction logs (``<book>.<timestamp>.log``) beside each book."""
-    for name in (SQLITE_NAME, XML_NAME):
-        for log in outdir.glob(f"{name}.*.log"):
-            log.unlink()
-
-
 def generate(outdir: Path) -> None:
-    outdir.mkdir(parents=True, exist_ok=True)
-    sqlite_path = outdir / SQLITE_NAME
-    xml_path = outdir / XML_NAME
-    for old in (sqlite_path, xml_path):
-        old.unlink(missing_ok=True)
-
-    # The GUI's "compress files" preference is on by default; the bindings start with it off.
-    ctypes.CDLL("libgnc-core-utils.so").gnc_prefs_set_file_save_compressed(1)
-
-    sql_session = Session()
-    sql_session.begin(f"sqlite3://{sqlite_path.resolve()}", SessionOpenMode.SESSION_NEW_OVERWRITE)
-    try:
-        build_book(sql_session.book)
-        sql_session.save()
-        xml_session = Session()
-        xml_session.begin(f"xml://{xml_path.resolve()}", SessionOpenMode.SESSION_NEW_OVERWRITE)
-        try:
-            xml_session.swap_data(sql_session)
-            touch(xml_session.book)
-            xml_session.save()
-        finally:
-            xml_session.end()
-    finally:
-        sql_session.end()
-    remove_engine_litter(outdir)
-
-    if not xml_path.read_bytes().startswith(b"\x1f\x8b"):
-        raise SystemExit(f"{xml_path} was not written compressed")
+    write_both(outdir, SQLITE_NAME, XML_NAME, build_book)
 
 
 def main(argv: list[str]) -> int:
