@@ -31,13 +31,11 @@ format: $(STAMP)
 books:
 	/usr/bin/python3 resources/sample-books/generate.py resources/sample-books
 
-# The Linux package: the PyInstaller one-folder bundle (dist/connector/), then
+# The Linux package (installer/build_package.py): the one-folder bundle (dist/connector/), then
 # dist/connector_<version>_<arch>.deb from it. Needs dpkg-deb and binutils (strip).
 installer: $(STAMP)
-	rm -rf build/pyinstaller dist/connector
-	$(BIN)/pyinstaller --noconfirm --log-level WARN --workpath build/pyinstaller --distpath dist \
-		installer/connector.spec
-	installer/linux/build_deb.sh dist/connector dist
+	rm -rf dist/.work dist/connector
+	$(BIN)/python installer/build_package.py dist
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -23,6 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from installer.build_package import build_package  # noqa: E402
+
 LIMIT_MB = 150.0
 TRAY_LIMIT_S = 2.0
 TRAY_LINE = "tray icon is in the notification area"
@@ -30,30 +32,8 @@ TRAY_LINE = "tray icon is in the notification area"
 
 def build(work: Path) -> tuple[Path, float]:
     started = time.monotonic()
-    pyinstaller = Path(sys.executable).parent / "pyinstaller"
-    subprocess.run(
-        [
-            str(pyinstaller),
-            "--noconfirm",
-            "--log-level",
-            "WARN",
-            "--workpath",
-            str(work / "build"),
-            "--distpath",
-            str(work / "dist"),
-            str(ROOT / "installer" / "connector.spec"),
-        ],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    out = subprocess.run(
-        [str(ROOT / "installer/linux/build_deb.sh"), str(work / "dist/connector"), str(work)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return Path(out.strip().splitlines()[-1]), time.monotonic() - started
+    deb = build_package(work)
+    return deb, time.monotonic() - started
 
 
 def tree_bytes(root: Path) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from installer.build_package import build_package
 from tests.system import require, require_commands
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,34 +60,8 @@ def installed_package(tmp_path_factory: pytest.TempPathFactory) -> InstalledPack
     assert pyinstaller is not None
     work = tmp_path_factory.mktemp("installer")
     started = time.monotonic()
-    subprocess.run(
-        [
-            pyinstaller,
-            "--noconfirm",
-            "--log-level",
-            "WARN",
-            "--workpath",
-            str(work / "build"),
-            "--distpath",
-            str(work / "dist"),
-            str(ROOT / "installer" / "connector.spec"),
-        ],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    built = subprocess.run(
-        [
-            str(ROOT / "installer" / "linux" / "build_deb.sh"),
-            str(work / "dist" / "connector"),
-            str(work / "dist"),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    deb = build_package(work / "dist", Path(pyinstaller))
     build_seconds = time.monotonic() - started
-    deb = Path(built.stdout.strip().splitlines()[-1])
     root = work / "root"
     subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
     return InstalledPackage(deb, root, build_seconds)
