@@ -27,7 +27,6 @@ from installer.build_package import build_package  # noqa: E402
 
 LIMIT_MB = 150.0
 TRAY_LIMIT_S = 2.0
-TRAY_LINE = "tray icon is in the notification area"
 
 
 def build(work: Path) -> tuple[Path, float]:
@@ -76,7 +75,7 @@ def version_start(executable: Path, runs: int) -> tuple[float | None, list[float
 def tray_start(executable: Path, work: Path, runs: int) -> list[float] | None:
     if not all(shutil.which(c) for c in ("Xvfb", "trayer", "xwininfo")):
         return None
-    from tests.xdisplay import XDisplay
+    from tests.xdisplay import TRAY_FOUND, XDisplay
 
     times = []
     with XDisplay(work / "x") as display:
@@ -93,7 +92,7 @@ def tray_start(executable: Path, work: Path, runs: int) -> list[float] | None:
             )
             try:
                 deadline = started + 30
-                while not (log.is_file() and TRAY_LINE in log.read_text()):
+                while not (log.is_file() and TRAY_FOUND in log.read_text()):
                     if time.perf_counter() > deadline:
                         raise TimeoutError("the tray icon never showed")
                     time.sleep(0.01)

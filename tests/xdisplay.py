@@ -12,6 +12,9 @@ from pathlib import Path
 
 from tests.system import require_commands
 
+# What the tray app logs once its icon is shown (ui/app.py).
+TRAY_FOUND = "tray icon is in the notification area"
+
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
@@ -116,6 +119,16 @@ class XDisplay:
         """The names of the client windows docked in the tray (each icon is one)."""
         panel = self.panel_tree() or []
         return [line.split('"')[1] for line in panel[1:] if line.count('"') >= 2]
+
+    def wait_for_icon(self, log: Path, docked_before: set[str], app: str = "the app") -> None:
+        """Wait until the app's log says it found the tray host and a new icon has docked."""
+        self.wait_for(
+            lambda: log.is_file() and TRAY_FOUND in log.read_text(),
+            f"{app} to find the tray host",
+        )
+        self.wait_for(
+            lambda: set(self.embedded_names()) - docked_before, "the icon to dock in the tray"
+        )
 
     def screenshot(self, path: Path) -> None:
         require_commands("imagemagick", "import")

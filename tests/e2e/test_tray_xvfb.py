@@ -75,15 +75,7 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
             stderr=subprocess.STDOUT,
         )
         try:
-            display.wait_for(
-                lambda: (
-                    log.is_file() and "tray icon is in the notification area" in log.read_text()
-                ),
-                "the app to find the tray host",
-            )
-            display.wait_for(
-                lambda: set(display.embedded_names()) - before, "the icon to dock in the tray"
-            )
+            display.wait_for_icon(log, before)
             display.wait_for(
                 lambda: company.datasets("customers")[-1]["status"] == "Complete",
                 "the first dataset to complete",

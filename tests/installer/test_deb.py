@@ -158,15 +158,7 @@ def test_the_frozen_tray_icon_docks(installed_package: InstalledPackage, tmp_pat
             stderr=subprocess.STDOUT,
         )
         try:
-            display.wait_for(
-                lambda: (
-                    log.is_file() and "tray icon is in the notification area" in log.read_text()
-                ),
-                "the frozen app to find the tray host",
-            )
-            display.wait_for(
-                lambda: set(display.embedded_names()) - before, "the icon to dock in the tray"
-            )
+            display.wait_for_icon(log, before, app="the frozen app")
             display.wait_for(
                 lambda: company.datasets("customers")[-1]["status"] == "Complete",
                 "the first dataset to complete",
