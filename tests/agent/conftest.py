@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
+from agent.sources.base import Record
+from agent.sources.gnucash.source import GnuCashSource
+from agent.validation import validate
 from tests.conftest import SAMPLE_BOOKS
 
 
@@ -50,3 +54,16 @@ def place_sample(book_format: str, book_dir: Path, name: str = "Harbor Lane.gnuc
 def live_book(request: pytest.FixtureRequest, book_dir: Path) -> Path:
     """Each sample book in turn, as a live book in the user's folder."""
     return place_sample(request.param, book_dir)
+
+
+def synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
+    """What the agent would upload for ``data_type``: fetched, mapped and validated."""
+    source = GnuCashSource(book, workdir)
+    records = source.map(data_type, source.fetch(data_type))
+    validate(data_type, records)
+    return records
+
+
+def cents(value: Fraction | str) -> float:
+    """An exact amount (or its ``num/denom`` text) rounded to cents, as the mapping rounds."""
+    return float(round(Fraction(value), 2))

@@ -22,10 +22,8 @@ from typing import Any
 import pytest
 
 from agent.errors import BookUnreadable, DatasetFailed, RecordsInvalid
-from agent.sources.base import Record
-from agent.sources.gnucash.source import GnuCashSource
 from agent.states import DatasetStatus
-from agent.validation import validate
+from tests.agent.conftest import cents, synced
 from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, requires_gnucash, run_oracle
 
 MAKE_BOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "make_books.py"
@@ -60,17 +58,6 @@ def cases_truth(cases_books: dict[str, Path]) -> dict[str, dict[str, Any]]:
 
 def _place(cases_books: dict[str, Path], book_format: str, book_dir: Path) -> Path:
     return Path(shutil.copy2(cases_books[book_format], book_dir / "Cases.gnucash"))
-
-
-def _synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
-    source = GnuCashSource(book, workdir)
-    records = source.map(data_type, source.fetch(data_type))
-    validate(data_type, records)
-    return records
-
-
-def _cents(value: Fraction | str) -> float:
-    return float(round(Fraction(value), 2))
 
 
 def _sum(balances: dict[str, str], types: dict[str, str], wanted: set[str]) -> Fraction:
@@ -143,7 +130,7 @@ def test_invoices_match_the_engine(
     }
 
     invoices = {
-        r["id"]: r for r in _synced(_place(cases_books, book_format, book_dir), workdir, "invoices")
+        r["id"]: r for r in synced(_place(cases_books, book_format, book_dir), workdir, "invoices")
     }
 
     assert set(invoices) == set(engine)  # the credit note is not an invoice
@@ -151,9 +138,9 @@ def test_invoices_match_the_engine(
         record = invoices[guid]
         name = doc["id"]
         assert record["invoiceNumber"] == name
-        assert record["totalAmount"] == _cents(doc["total"]), name
-        assert record["totalTaxAmount"] == _cents(doc["tax"]), name
-        assert record["subTotal"] == _cents(doc["subtotal"]), name
+        assert record["totalAmount"] == cents(doc["total"]), name
+        assert record["totalTaxAmount"] == cents(doc["tax"]), name
+        assert record["subTotal"] == cents(doc["subtotal"]), name
         # A job's invoice belongs to the job's customer (the engine's end owner).
         assert record["customerRef"]["id"] == doc["owner"], name
         if not doc["posted"]:
@@ -161,7 +148,7 @@ def test_invoices_match_the_engine(
         elif posting_of[guid] in voided:
             assert (record["status"], record["amountDue"]) == ("Void", 0.0), name
         else:
-            assert record["amountDue"] == _cents(doc["lot_balance"]), name
+            assert record["amountDue"] == cents(doc["lot_balance"]), name
             expected = (
                 "Paid"
                 if doc["paid"]
@@ -195,13 +182,13 @@ def test_the_taxed_bill_matches_the_engine(
 ) -> None:
     doc = _engine_docs(cases_truth[book_format])["B-TAX"]
 
-    [bill] = _synced(_place(cases_books, book_format, book_dir), workdir, "bills")
+    [bill] = synced(_place(cases_books, book_format, book_dir), workdir, "bills")
 
     assert bill["id"] == doc["guid"]
-    assert bill["totalAmount"] == _cents(doc["total"])
-    assert bill["taxAmount"] == _cents(doc["tax"])
-    assert bill["subTotal"] == _cents(doc["subtotal"])
-    assert bill["amountDue"] == _cents(-Fraction(doc["lot_balance"]))
+    assert bill["totalAmount"] == cents(doc["total"])
+    assert bill["taxAmount"] == cents(doc["tax"])
+    assert bill["subTotal"] == cents(doc["subtotal"])
+    assert bill["amountDue"] == cents(-Fraction(doc["lot_balance"]))
     assert bill["supplierRef"]["id"] == doc["owner"]
     assert bill["status"] == "PartiallyPaid"
 
@@ -217,16 +204,16 @@ def test_the_credit_note_matches_the_engine(
 ) -> None:
     doc = _engine_docs(cases_truth[book_format])["CN-001"]
 
-    [note] = _synced(_place(cases_books, book_format, book_dir), workdir, "creditNotes")
+    [note] = synced(_place(cases_books, book_format, book_dir), workdir, "creditNotes")
 
     # The engine's document figures are positive for a credit note; its A/R lot is a credit.
     assert note["id"] == doc["guid"]
     assert note["creditNoteNumber"] == "CN-001"
     assert note["customerRef"]["id"] == doc["owner"]
-    assert note["totalAmount"] == _cents(doc["total"]) > 0
-    assert note["totalTaxAmount"] == _cents(doc["tax"]) > 0
-    assert note["subTotal"] == _cents(doc["subtotal"])
-    assert note["remainingCredit"] == _cents(-Fraction(doc["lot_balance"]))
+    assert note["totalAmount"] == cents(doc["total"]) > 0
+    assert note["totalTaxAmount"] == cents(doc["tax"]) > 0
+    assert note["subTotal"] == cents(doc["subtotal"])
+    assert note["remainingCredit"] == cents(-Fraction(doc["lot_balance"]))
     assert note["status"] == "Submitted"
     assert [(li["quantity"], li["unitAmount"]) for li in note["lineItems"]] == [(2.0, 19.99)]
 
@@ -242,16 +229,16 @@ def test_the_bill_credit_note_matches_the_engine(
 ) -> None:
     doc = _engine_docs(cases_truth[book_format])["BCN-001"]
 
-    [note] = _synced(_place(cases_books, book_format, book_dir), workdir, "billCreditNotes")
+    [note] = synced(_place(cases_books, book_format, book_dir), workdir, "billCreditNotes")
 
     # A supplier's credit note debits A/P: its raw lot balance is the credit still to use.
     assert note["id"] == doc["guid"]
     assert note["billCreditNoteNumber"] == "BCN-001"
     assert note["supplierRef"]["id"] == doc["owner"]
-    assert note["totalAmount"] == _cents(doc["total"]) > 0
-    assert note["totalTaxAmount"] == _cents(doc["tax"]) > 0
-    assert note["subTotal"] == _cents(doc["subtotal"])
-    assert note["remainingCredit"] == _cents(Fraction(doc["lot_balance"]))
+    assert note["totalAmount"] == cents(doc["total"]) > 0
+    assert note["totalTaxAmount"] == cents(doc["tax"]) > 0
+    assert note["subTotal"] == cents(doc["subtotal"])
+    assert note["remainingCredit"] == cents(Fraction(doc["lot_balance"]))
     assert note["status"] == "Submitted"
     assert [li["quantity"] for li in note["lineItems"]] == [1.0]
 
@@ -263,8 +250,8 @@ def test_invoices_and_bills_leave_credit_notes_out(
 ) -> None:
     book = _place(cases_books, book_format, book_dir)
 
-    invoices = _synced(book, workdir, "invoices")
-    bills = _synced(book, workdir, "bills")
+    invoices = synced(book, workdir, "invoices")
+    bills = synced(book, workdir, "bills")
 
     assert "CN-001" not in {r["invoiceNumber"] for r in invoices}
     assert [r["reference"] for r in bills] == ["B-TAX"]
@@ -282,8 +269,8 @@ def test_customers_archived_and_accounts_flagged(
     truth = cases_truth[book_format]
     live = _place(cases_books, book_format, book_dir)
 
-    customers = {c["id"]: c for c in _synced(live, workdir, "customers")}
-    accounts = {a["id"]: a for a in _synced(live, workdir, "chartOfAccounts")}
+    customers = {c["id"]: c for c in synced(live, workdir, "customers")}
+    accounts = {a["id"]: a for a in synced(live, workdir, "chartOfAccounts")}
 
     for customer in truth["customers"]:
         expected = "Active" if customer["active"] else "Archived"
@@ -292,7 +279,7 @@ def test_customers_archived_and_accounts_flagged(
     for account in truth["accounts"]:
         record = accounts[account["guid"]]
         # currentBalance keeps GnuCash's raw sign (debit positive), in the account's commodity.
-        assert record["currentBalance"] == _cents(account["balance"]), account["name"]
+        assert record["currentBalance"] == cents(account["balance"]), account["name"]
         if account["commodity"]:
             assert record["currency"] == account["commodity"], account["name"]
 
@@ -313,7 +300,7 @@ def test_balance_sheets_match_the_engine(
 
     sheets = {
         r["id"]: r
-        for r in _synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
+        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
     }
 
     assert set(sheets) == set(months)
@@ -327,10 +314,10 @@ def test_balance_sheets_match_the_engine(
         assets = _sum(balances, types, ASSETS)
         liabilities = -_sum(balances, types, LIABILITIES)
         equity = -_sum(balances, types, EQUITY) - _sum(balances, types, PROFIT)
-        assert sheet["assets"]["value"] == _cents(assets), month
-        assert sheet["liabilities"]["value"] == _cents(liabilities), month
-        assert sheet["equity"]["value"] == _cents(equity), month
-        assert sheet["netAssets"] == _cents(assets - liabilities), month
+        assert sheet["assets"]["value"] == cents(assets), month
+        assert sheet["liabilities"]["value"] == cents(liabilities), month
+        assert sheet["equity"]["value"] == cents(equity), month
+        assert sheet["netAssets"] == cents(assets - liabilities), month
     # After the close, Retained Earnings holds 2025's profit and is on the sheet.
     december = sheets["2025-12"]
     retained = [
@@ -359,12 +346,12 @@ def test_foreign_currency_balances_valued_at_the_engine_price(
 
     sheets = {
         r["id"]: r
-        for r in _synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
+        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
     }
 
     for month, converted in truth["month_end_converted"].items():
         balances = {**truth["month_end_balances"][month], **converted}
-        assert sheets[month]["assets"]["value"] == _cents(_sum(balances, types, ASSETS)), month
+        assert sheets[month]["assets"]["value"] == cents(_sum(balances, types, ASSETS)), month
 
 
 @requires_gnucash
@@ -382,7 +369,7 @@ def test_profit_and_loss_matches_the_engine(
 
     reports = {
         r["id"]: r
-        for r in _synced(_place(cases_books, book_format, book_dir), workdir, "profitAndLoss")
+        for r in synced(_place(cases_books, book_format, book_dir), workdir, "profitAndLoss")
     }
 
     moved: dict[str, dict[str, Fraction]] = {}
@@ -399,9 +386,9 @@ def test_profit_and_loss_matches_the_engine(
         changes = {g: str(v) for g, v in moved.get(month, {}).items()}
         income = -_sum(changes, types, {"INCOME"})
         expenses = _sum(changes, types, {"EXPENSE"})
-        assert report["income"]["value"] == _cents(income), month
-        assert report["expenses"]["value"] == _cents(expenses), month
-        assert report["netProfit"] == _cents(income - expenses), month
+        assert report["income"]["value"] == cents(income), month
+        assert report["expenses"]["value"] == cents(expenses), month
+        assert report["netProfit"] == cents(income - expenses), month
     assert reports["2025-12"]["netProfit"] == -300.0  # the paper, not the closing entries
 
 
@@ -461,7 +448,7 @@ def _fails(
 ) -> str:
     before = _hash(live)
     with pytest.raises(error) as caught:
-        _synced(live, workdir, data_type)
+        synced(live, workdir, data_type)
     assert caught.value.status is status
     assert _hash(live) == before  # the user's book is untouched
     return caught.value.message
@@ -557,9 +544,9 @@ def test_a_bill_line_without_b_taxable_in_xml_is_taxable_as_the_engine_reads_it(
     [doc] = [d for d in run_oracle(live)["invoices"] if d["id"] == "B-TAX"]
     assert doc["tax"] == "1500/100"  # the engine still taxes the line
 
-    [bill] = _synced(live, workdir, "bills")
+    [bill] = synced(live, workdir, "bills")
 
-    assert (bill["taxAmount"], bill["totalAmount"]) == (15.0, _cents(doc["total"]))
+    assert (bill["taxAmount"], bill["totalAmount"]) == (15.0, cents(doc["total"]))
 
 
 @requires_gnucash

@@ -10,23 +10,11 @@ import pytest
 
 from agent.errors import RecordsInvalid
 from agent.sources.base import Record
-from agent.sources.gnucash.source import GnuCashSource
 from agent.validation import validate
-from tests.agent.conftest import place_sample
+from tests.agent.conftest import cents, place_sample, synced
 from tests.gnucash_engine import requires_gnucash, run_oracle
 
 FORMATS = ["sqlite", "xml-gzip"]
-
-
-def _synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
-    source = GnuCashSource(book, workdir)
-    records = source.map(data_type, source.fetch(data_type))
-    validate(data_type, records)
-    return records
-
-
-def _cents(fraction: str) -> float:
-    return float(round(Fraction(fraction), 2))
 
 
 def _expected_status(doc: dict[str, Any], open_word: str) -> str:
@@ -47,15 +35,15 @@ def _check(records: list[Record], engine: list[dict[str, Any]], kind: str) -> No
     ref_field = "customerRef" if kind == "customer" else "supplierRef"
     for doc in engine:
         record = by_id[doc["guid"]]
-        assert record["totalAmount"] == _cents(doc["total"]), doc["id"]
-        assert record[tax_field] == _cents(doc["tax"]), doc["id"]
-        assert record["subTotal"] == _cents(doc["subtotal"]), doc["id"]
+        assert record["totalAmount"] == cents(doc["total"]), doc["id"]
+        assert record[tax_field] == cents(doc["tax"]), doc["id"]
+        assert record["subTotal"] == cents(doc["subtotal"]), doc["id"]
         assert record[ref_field]["id"] == doc["owner"]
         open_word = "Submitted" if kind == "customer" else "Open"
         assert record["status"] == _expected_status(doc, open_word), doc["id"]
         if doc["posted"]:
             sign = 1 if kind == "customer" else -1
-            assert record["amountDue"] == _cents(str(sign * Fraction(doc["lot_balance"])))
+            assert record["amountDue"] == cents(str(sign * Fraction(doc["lot_balance"])))
 
 
 @requires_gnucash
@@ -65,7 +53,7 @@ def test_invoices_match_the_engine(book_format: str, book_dir: Path, workdir: Pa
     engine = [d for d in run_oracle(live)["invoices"] if d["owner_type"] == "customer"]
     assert len(engine) == 4  # paid, part-paid, unpaid, draft: not vacuous
 
-    invoices = _synced(live, workdir, "invoices")
+    invoices = synced(live, workdir, "invoices")
 
     _check(invoices, engine, "customer")
     by_number = {i["invoiceNumber"]: i for i in invoices}
@@ -92,7 +80,7 @@ def test_bills_match_the_engine(book_format: str, book_dir: Path, workdir: Path)
     engine = [d for d in run_oracle(live)["invoices"] if d["owner_type"] == "vendor"]
     assert len(engine) == 1
 
-    bills = _synced(live, workdir, "bills")
+    bills = synced(live, workdir, "bills")
 
     _check(bills, engine, "vendor")
     [bill] = bills

@@ -12,24 +12,10 @@ import pytest
 
 from agent.clock import from_iso
 from agent.sources.base import Record
-from agent.sources.gnucash.source import GnuCashSource
-from agent.validation import validate
-from tests.agent.conftest import place_sample
+from tests.agent.conftest import cents, place_sample, synced
 from tests.gnucash_engine import requires_gnucash, run_oracle
 
 FORMATS = ["sqlite", "xml-gzip"]
-
-
-def _synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
-    """What the agent would upload for ``data_type``: fetched, mapped and validated."""
-    source = GnuCashSource(book, workdir)
-    records = source.map(data_type, source.fetch(data_type))
-    validate(data_type, records)
-    return records
-
-
-def _cents(fraction: str) -> float:
-    return float(round(Fraction(fraction), 2))
 
 
 @requires_gnucash
@@ -40,7 +26,7 @@ def test_company_is_the_books_business(book_format: str, book_dir: Path, workdir
     business = truth["business"]
     assert business["Company Name"] == "Harbor Lane Design Studio"  # not vacuous
 
-    [company] = _synced(live, workdir, "company")
+    [company] = synced(live, workdir, "company")
 
     address = business["Company Address"].split("\n")
     assert company == {
@@ -78,7 +64,7 @@ def test_tax_rates_are_the_users_tax_tables(
     assert len(truth["tax_tables"]) == 2
     assert len(visible) == 1
 
-    rates = _synced(live, workdir, "taxRates")
+    rates = synced(live, workdir, "taxRates")
 
     expected = []
     for table in visible:
@@ -109,7 +95,7 @@ def test_tax_rates_are_the_users_tax_tables(
 
 
 def _lines_from_engine(txn: dict[str, Any]) -> Counter[tuple[str, float, str | None]]:
-    return Counter((s["account"], _cents(s["value"]), s["memo"] or None) for s in txn["splits"])
+    return Counter((s["account"], cents(s["value"]), s["memo"] or None) for s in txn["splits"])
 
 
 def _lines(entry: Record) -> Counter[tuple[str, float, str | None]]:
@@ -130,7 +116,7 @@ def test_journal_entries_are_every_transaction(
     # 19 ledger transactions, 3 invoice and 1 bill postings, 2 receipts and 1 bill payment.
     assert len(truth["transactions"]) == 26
 
-    entries = {e["id"]: e for e in _synced(live, workdir, "journalEntries")}
+    entries = {e["id"]: e for e in synced(live, workdir, "journalEntries")}
 
     assert set(entries) == {t["guid"] for t in truth["transactions"]}
     for txn in truth["transactions"]:
@@ -159,7 +145,7 @@ def test_bank_accounts_are_bank_and_card_accounts(
     live = place_sample(book_format, book_dir)
     truth = run_oracle(live)
 
-    banks = {b["id"]: b for b in _synced(live, workdir, "bankAccounts")}
+    banks = {b["id"]: b for b in synced(live, workdir, "bankAccounts")}
 
     expected = {
         a["guid"]: {
@@ -169,7 +155,7 @@ def test_bank_accounts_are_bank_and_card_accounts(
             "nominalCode": a["code"] or None,
             "currency": a["commodity"],
             # What a card owes is a positive balance on a Credit account.
-            "balance": _cents(a["balance"]) * (1 if a["type"] == "BANK" else -1),
+            "balance": cents(a["balance"]) * (1 if a["type"] == "BANK" else -1),
             "status": "Archived" if a["hidden"] else "Active",
         }
         for a in truth["accounts"]

@@ -10,9 +10,8 @@ import pytest
 
 from agent.errors import RecordsInvalid
 from agent.sources.base import Record
-from agent.sources.gnucash.source import GnuCashSource
 from agent.validation import validate
-from tests.agent.conftest import place_sample
+from tests.agent.conftest import cents, place_sample, synced
 from tests.gnucash_engine import requires_gnucash, run_oracle
 
 FORMATS = ["sqlite", "xml-gzip"]
@@ -21,17 +20,6 @@ ASSETS = {"BANK", "CASH", "ASSET", "RECEIVABLE", "STOCK", "MUTUAL"}
 LIABILITIES = {"CREDIT", "LIABILITY", "PAYABLE"}
 EQUITY = {"EQUITY", "TRADING"}
 PROFIT = {"INCOME", "EXPENSE"}
-
-
-def _synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
-    source = GnuCashSource(book, workdir)
-    records = source.map(data_type, source.fetch(data_type))
-    validate(data_type, records)
-    return records
-
-
-def _cents(value: Fraction) -> float:
-    return float(round(value, 2))
 
 
 def _engine_payments(truth: dict[str, Any], kind: str) -> dict[str, list[tuple[str, Fraction]]]:
@@ -60,16 +48,16 @@ def _check_payments(truth: dict[str, Any], records: list[Record], kind: str) -> 
         links = sorted(
             (link["id"], link["amount"]) for line in record["lines"] for link in line["links"]
         )
-        assert links == sorted((doc, _cents(doc_sign * value)) for doc, value in allocations)
+        assert links == sorted((doc, cents(doc_sign * value)) for doc, value in allocations)
         assert sum(line["amount"] for line in record["lines"]) == pytest.approx(
-            _cents(money_sign * sum(value for _, value in allocations))
+            cents(money_sign * sum(value for _, value in allocations))
         )
         bank = [
             s
             for s in transactions[txn_guid]["splits"]
             if types[s["account"]] in ASSETS - {"RECEIVABLE"}
         ]
-        assert record["totalAmount"] == _cents(
+        assert record["totalAmount"] == cents(
             -money_sign * sum((Fraction(s["value"]) for s in bank), Fraction(0))
         )
         assert record["accountRef"]["id"] == bank[0]["account"]
@@ -84,7 +72,7 @@ def test_payments_match_the_engine(book_format: str, book_dir: Path, workdir: Pa
     live = place_sample(book_format, book_dir)
     truth = run_oracle(live)
 
-    payments = _synced(live, workdir, "payments")
+    payments = synced(live, workdir, "payments")
 
     _check_payments(truth, payments, "customer")
     assert len(payments) == 2  # invoice 000001 paid, 000002 part-paid
@@ -98,7 +86,7 @@ def test_bill_payments_match_the_engine(book_format: str, book_dir: Path, workdi
     live = place_sample(book_format, book_dir)
     truth = run_oracle(live)
 
-    bill_payments = _synced(live, workdir, "billPayments")
+    bill_payments = synced(live, workdir, "billPayments")
 
     _check_payments(truth, bill_payments, "vendor")
     [payment] = bill_payments
@@ -114,14 +102,14 @@ def test_invoices_carry_their_payment_allocations(
     live = place_sample(book_format, book_dir)
     engine = _engine_payments(run_oracle(live), "customer")
 
-    invoices = _synced(live, workdir, "invoices")
+    invoices = synced(live, workdir, "invoices")
 
     allocated = {
         (item["payment"]["id"], invoice["id"]): item["allocation"]["totalAmount"]
         for invoice in invoices
         for item in invoice.get("paymentAllocations", [])
     }
-    expected = {(txn, doc): _cents(-value) for txn, found in engine.items() for doc, value in found}
+    expected = {(txn, doc): cents(-value) for txn, found in engine.items() for doc, value in found}
     assert allocated == expected
 
 
@@ -138,7 +126,7 @@ def test_balance_sheets_match_the_engine(book_format: str, book_dir: Path, workd
     months = truth["month_end_balances"]
     assert len(months) >= 3
 
-    sheets = {r["id"]: r for r in _synced(live, workdir, "balanceSheet")}
+    sheets = {r["id"]: r for r in synced(live, workdir, "balanceSheet")}
 
     assert set(sheets) == set(months)
     for month, balances in months.items():
@@ -146,15 +134,15 @@ def test_balance_sheets_match_the_engine(book_format: str, book_dir: Path, workd
         assets = _sum(balances, types, ASSETS)
         liabilities = -_sum(balances, types, LIABILITIES)
         equity = -_sum(balances, types, EQUITY) - _sum(balances, types, PROFIT)
-        assert sheet["assets"]["value"] == _cents(assets), month
-        assert sheet["liabilities"]["value"] == _cents(liabilities), month
-        assert sheet["equity"]["value"] == _cents(equity), month
-        assert sheet["netAssets"] == _cents(assets - liabilities), month
+        assert sheet["assets"]["value"] == cents(assets), month
+        assert sheet["liabilities"]["value"] == cents(liabilities), month
+        assert sheet["equity"]["value"] == cents(equity), month
+        assert sheet["netAssets"] == cents(assets - liabilities), month
         for line in _walk(sheet["assets"]):
             if line.get("accountId"):
                 subtree = _subtree(truth["accounts"], line["accountId"])
                 expected = sum((Fraction(balances[g]) for g in subtree), Fraction(0))
-                assert line["value"] == _cents(expected), (month, line["name"])
+                assert line["value"] == cents(expected), (month, line["name"])
 
 
 @requires_gnucash
@@ -167,7 +155,7 @@ def test_profit_and_loss_matches_the_engine(
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
     months = truth["month_end_balances"]
 
-    reports = {r["id"]: r for r in _synced(live, workdir, "profitAndLoss")}
+    reports = {r["id"]: r for r in synced(live, workdir, "profitAndLoss")}
 
     assert set(reports) == set(months)
     previous: dict[str, str] = {}
@@ -177,10 +165,10 @@ def test_profit_and_loss_matches_the_engine(
         income = -_sum(moved, types, {"INCOME"})
         expenses = _sum(moved, types, {"EXPENSE"})
         report = reports[month]
-        assert report["income"]["value"] == _cents(income), month
-        assert report["expenses"]["value"] == _cents(expenses), month
-        assert report["grossProfit"] == _cents(income), month
-        assert report["netProfit"] == _cents(income - expenses), month
+        assert report["income"]["value"] == cents(income), month
+        assert report["expenses"]["value"] == cents(expenses), month
+        assert report["grossProfit"] == cents(income), month
+        assert report["netProfit"] == cents(income - expenses), month
         assert report["reportBasis"] == "Accrual"
         previous = balances
     assert any(r["netProfit"] for r in reports.values())  # not vacuous
