@@ -10,7 +10,6 @@ refresh could not cure), or a refusal specific to the call (:class:`~agent.error
 from __future__ import annotations
 
 import hashlib
-import json
 import platform
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -197,9 +196,10 @@ class CloudClient:
         ]
         return hashes
 
-    def upload_chunk(self, dataset_id: str, chunk: int, records: list[dict[str, Any]]) -> None:
-        """Upload one page of records; sending the same page again replaces it."""
-        body = json.dumps({"records": records}, separators=(",", ":")).encode()
+    def upload_chunk(self, dataset_id: str, chunk: int, page: bytes) -> None:
+        """Upload one page of records (``page``: their JSON array, as staged); sending the same
+        page again replaces it."""
+        body = b'{"records":' + page + b"}"
         self._send(
             "PUT",
             f"/datasets/{dataset_id}/chunks/{chunk}",

@@ -49,7 +49,7 @@ from agent.network import check_proxy
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
-from agent.sources.gnucash.reader import read_book
+from agent.sources.gnucash.reader import open_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.states import DatasetStatus
@@ -213,18 +213,14 @@ class Connector:
         book_file = book_path.expanduser().resolve()
         workdir = self.paths.staging_dir / "preview"
         workdir.mkdir(parents=True, exist_ok=True)
-        book = read_book(
-            book_file,
-            workdir,
-            transactions=True,
-            documents=True,
-        )
-        posted = [transaction.posted for transaction in book.transactions]
+        with open_book(book_file, workdir) as reading:
+            book = reading.book
+            latest = book.transactions.latest_posted()
         name = book.company.name.strip() if book.company else ""
         return BookPreview(
             book_path=book_file,
             company_name=name or book_file.stem,
-            last_transaction=max(posted).date() if posted else None,
+            last_transaction=latest.date() if latest else None,
             accounts=len(book.accounts),
             customers=len(book.customers),
             invoices=sum(

@@ -103,6 +103,8 @@ class LinkWorker:
         except ConnectorError as error:  # e.g. the credential vanished from the keyring
             log.error("%s: %s", self.connection_id, error.message)
             self._publish(LinkStopped(self.connection_id, error.message))
+        finally:
+            self._runner.idle()  # the kept snapshot of the book goes with the worker
         return self.result
 
     def _serve(self) -> None:
@@ -122,6 +124,7 @@ class LinkWorker:
                 gate = self._gate()
                 self._heartbeat(gate)
                 if not gate.open:
+                    self._runner.idle()
                     self._wait_for_gate(gate)
                     last_activity = self._monotonic()  # a closed gate is not idleness
                     continue
@@ -139,7 +142,9 @@ class LinkWorker:
                         return
                 assignment = self._client.poll(wait)
                 self._streak.succeeded()
-                if assignment is not None:
+                if assignment is None:
+                    self._runner.idle()
+                else:
                     log.info(
                         "%s: got %s %s",
                         self.connection_id,

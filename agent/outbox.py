@@ -7,7 +7,6 @@ Reports and pages are idempotent on the cloud's side, so sending one twice is ha
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from pathlib import Path
@@ -69,8 +68,8 @@ class OutboxSender:
     def _send(self, entry: OutboxEntry) -> None:
         body = entry.body
         if entry.kind == "chunk":
-            records = json.loads(Path(body["file"]).read_text(encoding="utf-8"))
-            self._client.upload_chunk(entry.dataset_id, body["chunk"], records)
+            page = Path(body["file"]).read_bytes()  # a JSON array of records
+            self._client.upload_chunk(entry.dataset_id, body["chunk"], page)
             return
         self._client.report(
             entry.dataset_id,

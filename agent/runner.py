@@ -14,11 +14,10 @@ resumes at the next start.
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,16 @@ from agent.errors import (
     CloudUnavailable,
     DatasetFailed,
     DataTypeNotSupported,
+    RecordsInvalid,
 )
 from agent.events import BookAccessRefused, DatasetChanged, Event
 from agent.lease import LeaseKeeper
 from agent.outbox import Interrupted, OutboxSender
-from agent.record_hash import record_hash
+from agent.record_spool import RecordSpool
 from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
-from agent.states import DatasetStatus, check_transition
-from agent.validation import validate
+from agent.states import DatasetStatus, can_transition, check_transition
+from agent.validation import RecordChecker
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,10 @@ class DatasetRunner:
         assert run is not None
         return self.resume(run)
 
+    def idle(self) -> None:
+        """No dataset is waiting: let the source drop what it kept for the next one."""
+        self._source.release()
+
     def resume(self, run: Run) -> Outcome:
         """Carry a run on from wherever it stopped (a new run starts at Queued)."""
         with LeaseKeeper(self._client, run.dataset_id, run.lease_seconds):
@@ -113,6 +117,7 @@ class DatasetRunner:
     def _run(self, run: Run) -> Outcome:
         dataset = _Progress(run)
         data_type = run.data_type
+        spool: RecordSpool | None = None
         try:
             if run.staged:
                 return Outcome(run.dataset_id, data_type, dataset.status)  # only sending is left
@@ -127,27 +132,35 @@ class DatasetRunner:
             self._enter(dataset, S.FETCHING)
             fetched = None if unchanged else self._source.fetch(data_type)
             self._enter(dataset, S.MAPPING)
-            records = [] if unchanged else self._source.map(data_type, fetched)
+            folder = self._staging_dir / dataset.id
+            folder.mkdir(parents=True, exist_ok=True)
+            spool = RecordSpool(folder / "records.db")
+            invalid = None if unchanged else self._map(data_type, fetched, spool)
             self._enter(dataset, S.VALIDATING)
-            validate(data_type, records)
-            upload = _Upload([], []) if unchanged else self._changes(dataset, records)
-            self._finish_with_upload(dataset, upload)
+            if invalid is not None:
+                raise invalid
+            duplicate = spool.duplicate_id()
+            if duplicate is not None:
+                raise RecordsInvalid(
+                    f"{data_type} record {duplicate!r} appears twice: ids must be unique."
+                )
+            upload = _Upload(0, []) if unchanged else self._changes(dataset, spool)
+            self._finish_with_upload(dataset, spool, upload)
             log.info(
                 "%s %s: Complete; %s",
                 data_type,
                 run.dataset_id,
-                "the book is unchanged, nothing sent" if unchanged else upload.describe(records),
+                "the book is unchanged, nothing sent" if unchanged else upload.describe(spool),
             )
-            return Outcome(run.dataset_id, data_type, S.COMPLETE, uploaded=len(upload.records))
+            return Outcome(run.dataset_id, data_type, S.COMPLETE, uploaded=upload.count)
         except DatasetFailed as failure:
-            level = logging.INFO if failure.status == S.NOT_SUPPORTED else logging.WARNING
-            log.log(
-                level, "%s %s: %s: %s", data_type, run.dataset_id, failure.status, failure.message
-            )
-            self._end(dataset, failure.status, failure.message)
+            status = _failure_status(dataset.status, failure.status)
+            level = logging.INFO if status == S.NOT_SUPPORTED else logging.WARNING
+            log.log(level, "%s %s: %s: %s", data_type, run.dataset_id, status, failure.message)
+            self._end(dataset, status, failure.message)
             if isinstance(failure, BookAccessDenied):
                 self._publish(BookAccessRefused(self._connection_id, failure.message))
-            return Outcome(run.dataset_id, data_type, failure.status, failure.message)
+            return Outcome(run.dataset_id, data_type, status, failure.message)
         except (Interrupted, AuthorizationLost):
             raise  # the run stays unfinished: it resumes at the next start (or after re-linking)
         except Exception:
@@ -161,6 +174,27 @@ class DatasetRunner:
             )
             self._end(dataset, S.INTERNAL_ERROR, message)
             return Outcome(run.dataset_id, data_type, S.INTERNAL_ERROR, message)
+        finally:
+            if spool is not None:
+                spool.close()
+
+    def _map(self, data_type: str, fetched: object, spool: RecordSpool) -> RecordsInvalid | None:
+        """Map into the spool, checking each record as it passes. A record that breaks a rule
+        stops the mapping; it is returned to be reported in the Validating phase."""
+        checker = RecordChecker(data_type)
+
+        def checked(records: Iterable[Record]) -> Iterator[Record]:
+            for record in records:
+                if self._stopping():
+                    raise Interrupted
+                checker.check(record)
+                yield record
+
+        try:
+            spool.add(checked(self._source.map(data_type, fetched)))
+        except RecordsInvalid as invalid:  # a rule broken, or a reference that does not resolve
+            return invalid
+        return None
 
     def _enter(self, dataset: _Progress, status: DatasetStatus) -> None:
         """Enter the next phase, unless this run entered it before a restart."""
@@ -172,34 +206,31 @@ class DatasetRunner:
         self._record(dataset, status, [("transition", self._report(status))])
         self._sender.drain()
 
-    def _changes(self, dataset: _Progress, records: list[Record]) -> _Upload:
+    def _changes(self, dataset: _Progress, spool: RecordSpool) -> _Upload:
         """What the cloud lacks: records it holds differently or not at all, and the ids it
         holds that the book no longer has. Without the cloud's baseline, everything."""
         try:
-            held = self._client.baseline(dataset.id)
+            spool.hold(self._client.baseline(dataset.id).items())
         except CloudUnavailable as error:
             log.info("%s: no baseline from the cloud (%s); sending all", dataset.id, error.message)
-            return _Upload(records, [], full=True)
-        ids = {record["id"] for record in records}
-        changed = [r for r in records if held.get(r["id"]) != record_hash(r)]
-        return _Upload(changed, sorted(set(held) - ids))
+            return _Upload(spool.count, [], full=True)
+        return _Upload(spool.changed_count(), spool.deleted_ids())
 
-    def _finish_with_upload(self, dataset: _Progress, upload: _Upload) -> None:
-        """Stage the records, then queue Processing, every page and Complete in one commit."""
+    def _finish_with_upload(self, dataset: _Progress, spool: RecordSpool, upload: _Upload) -> None:
+        """Stage the pages, then queue Processing, every page and Complete in one commit."""
         if self._stopping():
             raise Interrupted
         folder = self._staging_dir / dataset.id
-        folder.mkdir(parents=True, exist_ok=True)
         pages: list[tuple[str, dict[str, Any]]] = []
-        records = upload.records
-        for number, start in enumerate(range(0, len(records), self._chunk_size)):
+        bodies = spool.pages(self._chunk_size, changed_only=not upload.full)
+        for number, page_records in enumerate(bodies):
             page = folder / f"page-{number:05d}.json"
-            write_atomically(page, json.dumps(records[start : start + self._chunk_size]))
+            write_atomically(page, "[" + ",".join(page_records) + "]")
             pages.append(("chunk", {"chunk": number, "file": str(page)}))
         complete = self._report(
             S.COMPLETE,
             chunks=len(pages),
-            recordCount=len(records),
+            recordCount=upload.count,
             mode="full" if upload.full else "delta",
             deletedIds=upload.deleted,
         )
@@ -256,14 +287,31 @@ class DatasetRunner:
 
 @dataclass(frozen=True)
 class _Upload:
-    records: list[Record]  # to send
+    count: int  # records to send
     deleted: list[str]  # ids the cloud holds that the book no longer has (delta only)
     full: bool = False  # replace everything the cloud holds (no baseline to diff against)
 
-    def describe(self, read: list[Record]) -> str:
+    def describe(self, spool: RecordSpool) -> str:
         if self.full:
-            return f"{len(self.records)} records sent"
-        return f"{len(self.records)} of {len(read)} records changed, {len(self.deleted)} deleted"
+            return f"{self.count} records sent"
+        return f"{self.count} of {spool.count} records changed, {len(self.deleted)} deleted"
+
+
+def _failure_status(current: DatasetStatus, wanted: DatasetStatus) -> DatasetStatus:
+    """A failure's own state when the state machine allows it from where the dataset is;
+    otherwise the error of the phase it happened in (a damaged transaction met while its
+    entries are mapped is a MapError: it was found in Mapping)."""
+    if can_transition(current, wanted):
+        return wanted
+    return _PHASE_ERRORS.get(current, S.INTERNAL_ERROR)
+
+
+_PHASE_ERRORS = {
+    S.FETCHING: S.FETCH_ERROR,
+    S.MAPPING: S.MAP_ERROR,
+    S.VALIDATING: S.VALIDATION_ERROR,
+    S.PROCESSING: S.PROCESSING_ERROR,
+}
 
 
 class _Progress:

@@ -137,3 +137,7 @@ def check_transition(current: DatasetStatus, requested: DatasetStatus) -> None:
     """Raise :class:`IllegalTransition` unless ``current -> requested`` is a legal move."""
     if requested not in LEGAL_TRANSITIONS[current]:
         raise IllegalTransition(current, requested)
+
+
+def can_transition(current: DatasetStatus, requested: DatasetStatus) -> bool:
+    return requested in LEGAL_TRANSITIONS[current]

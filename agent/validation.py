@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterable
 from decimal import Decimal, InvalidOperation
 
 from agent.errors import RecordsInvalid
@@ -10,36 +10,62 @@ from agent.model import ENUMS, REQUIRED_FIELDS, REQUIRED_LINE_FIELDS
 from agent.sources.base import Record
 
 
-def validate(data_type: str, records: list[Record]) -> None:
+def validate(data_type: str, records: Iterable[Record]) -> None:
     """Raise :class:`RecordsInvalid` naming the first record and field that break a rule."""
+    checker = RecordChecker(data_type)
     seen: set[str] = set()
-    required = REQUIRED_FIELDS.get(data_type, ("id",))
-    line_fields = REQUIRED_LINE_FIELDS.get(data_type, {})
-    enums = ENUMS.get(data_type, {})
-    for position, record in enumerate(records):
+    for record in records:
+        checker.check(record)
+        if record["id"] in seen:
+            raise RecordsInvalid(f"{checker.where(record)} appears twice: ids must be unique.")
+        seen.add(record["id"])
+
+
+class RecordChecker:
+    """The rules for one data type, checked a record at a time as the records stream past.
+
+    Whether ids are unique needs every record at once: the caller checks that (the runner does
+    with SQL on its spool, :func:`validate` with a set).
+    """
+
+    def __init__(self, data_type: str) -> None:
+        self.data_type = data_type
+        self._required = REQUIRED_FIELDS.get(data_type, ("id",))
+        self._line_fields = REQUIRED_LINE_FIELDS.get(data_type, {})
+        self._enums = ENUMS.get(data_type, {})
+        self._position = 0
+
+    def where(self, record: Record) -> str:
+        """How a message names the record: its id, else its position."""
         record_id = record.get("id")
-        where = f"{data_type} record {record_id!r}" if record_id else f"{data_type} #{position + 1}"
-        for name in required:
+        return (
+            f"{self.data_type} record {record_id!r}"
+            if record_id
+            else (f"{self.data_type} #{self._position}")
+        )
+
+    def check(self, record: Record) -> None:
+        self._position += 1
+        where = self.where(record)
+        for name in self._required:
             if record.get(name) in (None, ""):
                 raise RecordsInvalid(f"{where} has no {name}.")
+        record_id = record.get("id")
         if not isinstance(record_id, str):
             raise RecordsInvalid(f"{where}: its id must be text, not {type(record_id).__name__}.")
-        if record_id in seen:
-            raise RecordsInvalid(f"{where} appears twice: ids must be unique.")
-        seen.add(record_id)
-        for name, allowed in enums.items():
+        for name, allowed in self._enums.items():
             value = record.get(name)
             if value is not None and value not in allowed:
                 choices = ", ".join(sorted(allowed))
                 raise RecordsInvalid(f"{where}: {name} '{value}' is not one of {choices}.")
-        for list_name, names in line_fields.items():
+        for list_name, names in self._line_fields.items():
             _check_lines(where, record, list_name, names)
-        if data_type == "journalEntries":
+        if self.data_type == "journalEntries":
             _check_balanced(where, record)
-        if data_type == "balanceSheet":
+        if self.data_type == "balanceSheet":
             _check_balance_sheet(where, record)
-        if data_type in DOCUMENT_TAX_FIELD:
-            _check_document_sums(where, record, DOCUMENT_TAX_FIELD[data_type])
+        if self.data_type in DOCUMENT_TAX_FIELD:
+            _check_document_sums(where, record, DOCUMENT_TAX_FIELD[self.data_type])
 
 
 # The field holding a document's total tax, which the two models name differently.

@@ -6,6 +6,7 @@ transaction's currency, debit positive) is exactly the standard ``netAmount``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from agent.clock import to_iso
@@ -14,9 +15,10 @@ from agent.sources.base import Record
 from agent.sources.gnucash.records import Book, Transaction
 
 
-def map_journal_entries(book: Book) -> list[Record]:
+def map_journal_entries(book: Book) -> Iterator[Record]:
+    """One entry per transaction, as the book's ledger streams them."""
     names = {account.guid: account.name for account in book.accounts}
-    return [_map_entry(txn, names) for txn in book.transactions]
+    return (_map_entry(txn, names) for txn in book.transactions)
 
 
 def _map_entry(txn: Transaction, names: dict[str, str]) -> Record:

@@ -82,10 +82,8 @@ def _map(book: Book, kind: str) -> list[Record]:
     owners = _owner_names(book, kind)
     accounts = {a.guid: a for a in book.accounts}
     records = []
-    for txn in book.transactions:
-        payment = payments.get(txn.guid)
-        if payment is None:
-            continue
+    for txn in book.transactions.select(payments):
+        payment = payments[txn.guid]
         check_reference(
             data_type,
             txn.guid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 Record = dict[str, Any]
@@ -28,6 +29,12 @@ class Source(Protocol):
         """Read what ``data_type`` needs from the package (the Fetching phase)."""
         ...
 
-    def map(self, data_type: str, fetched: object) -> list[Record]:
-        """Convert what ``fetch`` returned into standard records (the Mapping phase)."""
+    def map(self, data_type: str, fetched: object) -> Iterable[Record]:
+        """Convert what ``fetch`` returned into standard records (the Mapping phase); they
+        may be produced as they are consumed, so that a large book never sits in memory."""
+        ...
+
+    def release(self) -> None:
+        """Let go of anything kept between datasets (a snapshot of the book); nothing is
+        waiting for now."""
         ...

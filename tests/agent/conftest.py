@@ -59,7 +59,10 @@ def live_book(request: pytest.FixtureRequest, book_dir: Path) -> Path:
 def synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
     """What the agent would upload for ``data_type``: fetched, mapped and validated."""
     source = GnuCashSource(book, workdir)
-    records = source.map(data_type, source.fetch(data_type))
+    try:
+        records = list(source.map(data_type, source.fetch(data_type)))
+    finally:
+        source.release()
     validate(data_type, records)
     return records
 

@@ -23,7 +23,7 @@ def _contents(book: Book) -> dict[str, object]:
         "notes": book.notes,
         "company": book.company,
         "tax_tables": book.tax_tables,
-        "transactions": book.transactions,
+        "transactions": tuple(book.transactions),
     }
 
 
@@ -42,7 +42,7 @@ def test_sqlite_and_xml_books_read_the_same(book_dir: Path, workdir: Path) -> No
     assert len(from_sqlite.accounts) == 27
     assert len(from_sqlite.customers) == 6
     assert len(from_sqlite.vendors) == 3
-    assert from_sqlite.transactions == ()  # not asked for
+    assert tuple(from_sqlite.transactions) == ()  # not asked for
 
 
 def test_sqlite_and_xml_transactions_read_the_same(book_dir: Path, workdir: Path) -> None:

@@ -56,10 +56,14 @@ class ScriptedCloud:
 class RecordingRunner:
     def __init__(self) -> None:
         self.ran: list[str] = []
+        self.idled: list[int] = []
 
     def run(self, assignment: Assignment) -> Outcome:
         self.ran.append(assignment.dataset_id)
         return Outcome(assignment.dataset_id, assignment.data_type, DatasetStatus.COMPLETE)
+
+    def idle(self) -> None:
+        self.idled.append(len(self.ran))  # how many datasets had run when it went idle
 
 
 class CountingWake(threading.Event):
@@ -111,6 +115,9 @@ def test_no_wait_after_a_dataset_then_an_idle_exit(tmp_path: Path) -> None:
     worker, cloud, runner, wake, _events = _worker(tmp_path, [_dataset(1), _dataset(2), None])
     worker.run()
     assert runner.ran == ["d1", "d2"]
+    # The source let go of its snapshot on the empty poll (not between the two datasets, which
+    # share it), and again as the worker stopped.
+    assert runner.idled == [2, 2]
     assert wake.waited == []  # never slept between datasets
     assert cloud.waits == [5.0, 5.0, 5.0]  # capped by the idle limit (the server allows 20)
     assert cloud.heartbeats == [None]  # told the cloud once who we are; not on every poll

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 from agent.backoff import ErrorStreak
 from agent.cloud_client import CloudClient
 from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.errors import RecordUnmappable
+from agent.errors import BookUnreadable, RecordsInvalid, RecordUnmappable
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.sources.base import Record, Source
@@ -125,8 +125,47 @@ class _Source:
     def fetch(self, data_type: str) -> object:
         return object()
 
-    def map(self, data_type: str, fetched: object) -> list[Record]:
+    def map(self, data_type: str, fetched: object) -> Iterable[Record]:
         raise self.failure
+
+    def release(self) -> None:
+        pass
+
+
+class _Streaming(_Source):
+    """Maps one good customer, then meets the failure while streaming the next."""
+
+    def map(self, data_type: str, fetched: object) -> Iterable[Record]:
+        yield {"id": "c1", "customerName": "Ada", "status": "Active"}
+        raise self.failure
+
+
+def test_a_damaged_record_met_while_streaming_is_a_map_error(linked: Linked) -> None:
+    """The book's ledger streams during Mapping: a transaction it cannot read there is named
+    as the reader names it, in the phase it was found (FetchError is no longer possible)."""
+    damage = BookUnreadable('The book b.gnucash has the transaction "Stamps" (f00) ...')
+    outcome = linked.runner(_Streaming(damage)).run(_next_of(linked, "customers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert outcome.status == DatasetStatus.MAP_ERROR
+    assert dataset["errorMessage"] == damage.message
+    assert [s["status"] for s in dataset["statusHistory"]] == [
+        "Queued",
+        "Fetching",
+        "Mapping",
+        "MapError",
+    ]
+
+
+def test_a_rule_broken_while_streaming_is_a_validation_error(linked: Linked) -> None:
+    broken = RecordsInvalid("customers record 'c2': its customerRef 'x' is not a record")
+    outcome = linked.runner(_Streaming(broken)).run(_next_of(linked, "customers"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert dataset["errorMessage"] == broken.message
+    assert [s["status"] for s in dataset["statusHistory"]][-3:] == [
+        "Mapping",
+        "Validating",
+        "ValidationError",
+    ]
 
 
 def test_an_unmappable_record_is_a_map_error(linked: Linked) -> None:
@@ -153,9 +192,9 @@ def test_a_bug_is_an_internal_error_whose_id_finds_the_traceback(
 
 def test_invalid_records_are_a_validation_error_naming_the_record(linked: Linked) -> None:
     class Duplicates(_Source):
-        def map(self, data_type: str, fetched: object) -> list[Record]:
+        def map(self, data_type: str, fetched: object) -> Iterable[Record]:
             twin = {"id": "c1", "customerName": "Twin", "status": "Active"}
-            return [twin, dict(twin)]
+            return [twin, {"id": "c0", "customerName": "Other", "status": "Active"}, dict(twin)]
 
     outcome = linked.runner(Duplicates(Exception())).run(_next_of(linked, "customers"))
     dataset = linked.dataset(outcome.dataset_id)

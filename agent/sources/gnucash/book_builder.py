@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from agent.sources.gnucash.records import (
+    EMPTY_LEDGER,
     Account,
     Book,
     BookFormat,
@@ -25,12 +26,12 @@ from agent.sources.gnucash.records import (
     DiscountType,
     Document,
     DocumentEntry,
+    Ledger,
     LotSplit,
     OwnerKind,
     OwnerLot,
     Split,
     TaxTable,
-    Transaction,
     Vendor,
 )
 from agent.sources.gnucash.values import garbled
@@ -151,7 +152,7 @@ class BookParts:
     book_guid: str | None = None
     business: Mapping[str, str] = field(default_factory=dict)  # "Company Name" -> value
     tax_tables: Iterable[RawTaxTable] = ()
-    transactions: Iterable[Transaction] = ()  # empty unless the caller asked for them
+    ledger: Ledger = EMPTY_LEDGER  # empty unless the caller asked for the transactions
     # The rest stay empty unless the caller asked for documents.
     documents: Iterable[RawDocument] = ()
     entries: Iterable[RawEntry] = ()
@@ -198,15 +199,6 @@ def build_book(
                 account_label(raw.name, raw.guid),
                 "it is not in the account tree (its parent account does not exist)",
             )
-    # Name the transaction when it was read; only the account when just balances were.
-    for txn in parts.transactions:
-        for split in txn.splits:
-            if split.account_guid not in by_guid:
-                raise garbled(
-                    source,
-                    f'the transaction "{txn.description}" ({txn.guid})',
-                    f"a split is in the account {split.account_guid}, which does not exist",
-                )
     for guid in parts.balances:
         if guid not in by_guid:
             raise garbled(source, f"a split in the account {guid}", "that account does not exist")
@@ -219,7 +211,6 @@ def build_book(
     root_commodity = by_guid[root].commodity if root is not None else None
     currency, notes = _default_currency(root_commodity, accounts, parts)
     accounts = tuple(a if a.commodity else replace(a, commodity=currency) for a in accounts)
-    transactions = tuple(sorted(parts.transactions, key=_transaction_order))
     tax_tables = [raw.table for raw in parts.tax_tables]
     return Book(
         format=book_format,
@@ -238,7 +229,7 @@ def build_book(
                 key=lambda t: (t.name, t.guid),
             )
         ),
-        transactions=transactions,
+        transactions=parts.ledger,
         documents=_documents(parts, source),
         all_tax_tables=tuple(sorted(tax_tables, key=lambda t: t.guid)),
         owner_lots=_owner_lots(parts),
@@ -342,11 +333,6 @@ def _company(parts: BookParts) -> Company | None:
 def split_order(split: Split) -> tuple[object, ...]:
     """Debits before credits, as a journal lists them; neither format keeps the user's order."""
     return (split.value < 0, split.guid)
-
-
-def _transaction_order(txn: Transaction) -> tuple[object, ...]:
-    """Posting order, as a register shows it; the GUID makes the order total."""
-    return (txn.posted, txn.entered, txn.guid)
 
 
 def _find_root(

@@ -4,12 +4,79 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from types import TracebackType
 
-from agent.sources.gnucash.records import Book
-from agent.sources.gnucash.snapshot import take_snapshot
+from agent.sources.gnucash.records import Book, MemoryLedger
+from agent.sources.gnucash.snapshot import Snapshot, take_snapshot
 from agent.sources.gnucash.sqlite_reader import read_sqlite_snapshot
 from agent.sources.gnucash.xml_reader import read_xml_snapshot
+
+
+class BookReading:
+    """One snapshot of a book, parsed; its ledger streams from files that :meth:`close` deletes.
+
+    Several data types can be read from one reading, so that a sync reads the book once and
+    every data type sees the same moment of it.
+    """
+
+    def __init__(self, snapshot: Snapshot, *, transactions: bool, documents: bool) -> None:
+        self.snapshot = snapshot
+        self.transactions = transactions
+        self.documents = documents
+        self._spool = snapshot.copy.with_name(snapshot.copy.name + ".ledger")
+        try:
+            if snapshot.format == "sqlite":
+                book = read_sqlite_snapshot(
+                    snapshot, transactions=transactions, documents=documents
+                )
+            else:
+                ledger = self._spool if transactions else None
+                book = read_xml_snapshot(snapshot, ledger=ledger, documents=documents)
+        except BaseException:
+            self.close()
+            raise
+        self.book: Book = book
+
+    def covers(self, *, transactions: bool, documents: bool) -> bool:
+        """Whether this reading holds what a data type needs."""
+        return (self.transactions or not transactions) and (self.documents or not documents)
+
+    def close(self) -> None:
+        self.snapshot.copy.unlink(missing_ok=True)
+        self._spool.unlink(missing_ok=True)
+
+    def __enter__(self) -> BookReading:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_book(
+    path: Path,
+    workdir: Path,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    transactions: bool = True,
+    documents: bool = True,
+) -> BookReading:
+    """Snapshot the book at ``path`` into ``workdir`` (a folder Connector owns) and parse it.
+
+    The book itself is never written, locked or touched: only its private copy is read. The
+    format is told from the file's first bytes, whatever its name. Raises
+    :class:`agent.errors.BookUnreadable` with a message a person can act on. The caller closes
+    the reading, which deletes the copy.
+    """
+    return BookReading(
+        take_snapshot(path, workdir, sleep=sleep), transactions=transactions, documents=documents
+    )
 
 
 def read_book(
@@ -20,18 +87,16 @@ def read_book(
     transactions: bool = False,
     documents: bool = False,
 ) -> Book:
-    """Read the book at ``path`` without writing to it, locking it or touching its folder.
+    """Read the whole book into memory and delete the copy (see :func:`open_book`).
 
-    ``workdir`` is a folder Connector owns; the snapshot copy lives there only while it is
-    parsed. The format is told from the file's first bytes, whatever its name. Raises
-    :class:`agent.errors.BookUnreadable` with a message a person can act on. The book's
-    transactions are only kept when ``transactions`` is true, its invoices and bills (with
-    their lots) when ``documents`` is: most data types need neither.
+    The transactions are only kept when ``transactions`` is true, its invoices and bills (with
+    their lots) when ``documents`` is: most uses need neither, and a large book's transactions
+    take hundreds of megabytes; syncing streams them instead.
     """
-    snapshot = take_snapshot(path, workdir, sleep=sleep)
-    try:
-        if snapshot.format == "sqlite":
-            return read_sqlite_snapshot(snapshot, transactions=transactions, documents=documents)
-        return read_xml_snapshot(snapshot, transactions=transactions, documents=documents)
-    finally:
-        snapshot.copy.unlink(missing_ok=True)
+    with open_book(
+        path, workdir, sleep=sleep, transactions=transactions, documents=documents
+    ) as reading:
+        book = reading.book
+        if transactions:
+            book = replace(book, transactions=MemoryLedger(tuple(book.transactions)))
+        return book

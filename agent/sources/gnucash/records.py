@@ -7,10 +7,11 @@ model is written once and never knows which format a book was in. Amounts stay e
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, Protocol
 
 BookFormat = Literal["sqlite", "xml-gzip", "xml"]
 
@@ -134,6 +135,51 @@ class Transaction:
     closing: bool = False
 
 
+class Ledger(Protocol):
+    """The book's real transactions (never scheduled-transaction templates), as a stream.
+
+    A book of a million splits holds about 400,000 transactions, about 700 MB as Python
+    objects; the data types that need them each walk them once. So a ledger hands them out one
+    at a time, in ledger order (posting date, entry date, GUID), from a file: the SQLite
+    snapshot itself, or the spool an XML book's one parse wrote.
+    """
+
+    def __iter__(self) -> Iterator[Transaction]:
+        """Every transaction in ledger order; each call starts a new pass."""
+        ...
+
+    def select(self, guids: Collection[str]) -> Iterator[Transaction]:
+        """Only the transactions with these GUIDs (unknown ones are skipped), in ledger order."""
+        ...
+
+    def latest_posted(self) -> datetime | None:
+        """The posting date of the newest transaction; None for a book without any."""
+        ...
+
+
+@dataclass(frozen=True)
+class MemoryLedger:
+    """A ledger already in memory: a book read whole (``read_book``), and tests."""
+
+    transactions: tuple[Transaction, ...] = ()
+
+    def __iter__(self) -> Iterator[Transaction]:
+        return iter(self.transactions)
+
+    def __len__(self) -> int:
+        return len(self.transactions)
+
+    def select(self, guids: Collection[str]) -> Iterator[Transaction]:
+        wanted = set(guids)
+        return (txn for txn in self.transactions if txn.guid in wanted)
+
+    def latest_posted(self) -> datetime | None:
+        return max((txn.posted for txn in self.transactions), default=None)
+
+
+EMPTY_LEDGER = MemoryLedger()
+
+
 OwnerKind = Literal["customer", "vendor", "employee"]
 DiscountType = Literal["PERCENT", "VALUE"]
 DiscountHow = Literal["PRETAX", "SAMETIME", "POSTTAX"]
@@ -219,9 +265,8 @@ class Book:
     notes: tuple[str, ...] = field(default=())
     company: Company | None = None  # None only for a book without a book record
     tax_tables: tuple[TaxTable, ...] = ()
-    # Read only when asked for (``read_book(..., transactions=True)``): a large book holds
-    # millions of splits, which no other data type needs in memory.
-    transactions: tuple[Transaction, ...] = ()
+    # Empty unless asked for (``transactions=True``); streamed, never all in memory.
+    transactions: Ledger = EMPTY_LEDGER
     # Read only when asked for (``read_book(..., documents=True)``), like transactions.
     documents: tuple[Document, ...] = ()
     # Every tax table, GnuCash's invisible per-document copies included: documents point at those.

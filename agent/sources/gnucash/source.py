@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from agent.mapping.accounts import map_accounts
@@ -22,11 +23,11 @@ from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
 from agent.mapping.suppliers import map_suppliers
 from agent.mapping.tax_rates import map_tax_rates
 from agent.sources.base import Record
-from agent.sources.gnucash.reader import read_book
+from agent.sources.gnucash.reader import BookReading, open_book
 from agent.sources.gnucash.records import Book
 from agent.version import __version__
 
-MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
+MAPPERS: dict[str, Callable[[Book], Iterable[Record]]] = {
     "balanceSheet": map_balance_sheet,
     "bankAccounts": map_bank_accounts,
     "billCreditNotes": map_bill_credit_notes,
@@ -45,7 +46,7 @@ MAPPERS: dict[str, Callable[[Book], list[Record]]] = {
 }
 
 # The reports, which take the number of months to emit (None: all).
-REPORT_MAPPERS: dict[str, Callable[[Book, int | None], list[Record]]] = {
+REPORT_MAPPERS: dict[str, Callable[[Book, int | None], Iterable[Record]]] = {
     "balanceSheet": map_balance_sheet,
     "profitAndLoss": map_profit_and_loss,
 }
@@ -61,7 +62,12 @@ NEEDS_DOCUMENTS = frozenset(
 
 
 class GnuCashSource:
-    """Reads one GnuCash book, always through a snapshot copy in ``workdir``."""
+    """Reads one GnuCash book, always through a snapshot copy in ``workdir``.
+
+    One reading serves every data type of a sync: it is kept until the book's file changes or
+    :meth:`release` is called (the agent does when no dataset is waiting), so a sync of many
+    data types parses the book once, and every type sees the same moment of it.
+    """
 
     def __init__(
         self,
@@ -76,6 +82,8 @@ class GnuCashSource:
         self._sleep = sleep  # between snapshot attempts; tests pass one that does not wait
         # The last N calendar months of balanceSheet and profitAndLoss; None: every month.
         self.report_months = report_months
+        self._reading: BookReading | None = None
+        self._reading_of: os.stat_result | None = None  # the file as it was when read
 
     @staticmethod
     def data_types() -> list[str]:
@@ -103,17 +111,47 @@ class GnuCashSource:
         return f"This connector cannot read {data_type} from GnuCash yet; it reads {readable}."
 
     def fetch(self, data_type: str) -> Book:
+        transactions = data_type in NEEDS_TRANSACTIONS
+        documents = data_type in NEEDS_DOCUMENTS
+        seen = _stat(self.book_path)
+        reading = self._reading
+        if (
+            reading is not None
+            and seen is not None
+            and _same_file(seen, self._reading_of)
+            and reading.covers(transactions=transactions, documents=documents)
+        ):
+            return reading.book
+        self.release()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        return read_book(
-            self.book_path,
-            self.workdir,
-            sleep=self._sleep,
-            transactions=data_type in NEEDS_TRANSACTIONS,
-            documents=data_type in NEEDS_DOCUMENTS,
-        )
+        # Everything at once: the next data type of the sync most likely needs the rest.
+        self._reading = open_book(self.book_path, self.workdir, sleep=self._sleep)
+        self._reading_of = seen
+        return self._reading.book
 
-    def map(self, data_type: str, fetched: object) -> list[Record]:
+    def map(self, data_type: str, fetched: object) -> Iterable[Record]:
         assert isinstance(fetched, Book)
         if data_type in REPORT_MAPPERS:
             return REPORT_MAPPERS[data_type](fetched, self.report_months)
         return MAPPERS[data_type](fetched)
+
+    def release(self) -> None:
+        """Delete the kept snapshot: the next fetch reads the book afresh."""
+        if self._reading is not None:
+            self._reading.close()
+        self._reading = self._reading_of = None
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def _same_file(now: os.stat_result, then: os.stat_result | None) -> bool:
+    return then is not None and (now.st_size, now.st_mtime_ns, now.st_ino) == (
+        then.st_size,
+        then.st_mtime_ns,
+        then.st_ino,
+    )

@@ -27,7 +27,6 @@ from agent.sources.gnucash.book_builder import (
     account_label,
     build_book,
     discount_terms,
-    split_order,
 )
 from agent.sources.gnucash.records import (
     Address,
@@ -35,49 +34,30 @@ from agent.sources.gnucash.records import (
     Customer,
     DocumentEntry,
     LotSplit,
-    Split,
     TaxTable,
     TaxTableEntry,
-    Transaction,
     Vendor,
 )
 from agent.sources.gnucash.snapshot import Snapshot
+from agent.sources.gnucash.sqlite_ledger import TEMPLATE_TRANSACTIONS, SqliteLedger, text
 from agent.sources.gnucash.values import garbled, parse_timestamp, rational
 
 _GNUCASH_TABLES = frozenset({"books", "accounts", "commodities", "transactions", "splits"})
 
-# Transactions of scheduled-transaction templates are stored beside real ones; they sit in the
-# accounts below the template root, and are no part of the user's ledger.
-_TEMPLATE_TRANSACTIONS = """
-WITH RECURSIVE template(guid) AS (
-    SELECT root_template_guid FROM books WHERE root_template_guid IS NOT NULL
-    UNION
-    SELECT a.guid FROM accounts AS a JOIN template AS t ON a.parent_guid = t.guid
-), template_transactions(guid) AS (
-    SELECT s.tx_guid FROM splits AS s JOIN template AS t ON s.account_guid = t.guid
-)
-"""
-
-_REAL_TRANSACTION_CURRENCIES = f"""{_TEMPLATE_TRANSACTIONS}
+_REAL_TRANSACTION_CURRENCIES = f"""{TEMPLATE_TRANSACTIONS}
 SELECT currency_guid, COUNT(*) FROM transactions
 WHERE guid NOT IN template_transactions
 GROUP BY currency_guid
 """  # noqa: S608 - constants only
 
-# One row per split, a transaction's splits together, so that transactions can be built one at a
-# time while SQLite streams the rows (it sorts on its side, not in Python's memory).
-_REAL_TRANSACTION_SPLITS = f"""{_TEMPLATE_TRANSACTIONS}
-SELECT t.guid, t.currency_guid, t.num, t.description, t.post_date, t.enter_date,
-       s.guid, s.account_guid, s.memo, s.value_num, s.value_denom, s.quantity_num, s.quantity_denom
-FROM transactions AS t LEFT JOIN splits AS s ON s.tx_guid = t.guid
-WHERE t.guid NOT IN template_transactions
-ORDER BY t.post_date, t.enter_date, t.guid
-"""  # noqa: S608 - constants only
-
-# Closing entries (Tools > Close Book) carry the slot ``book_closing`` = 1.
-_CLOSING_TRANSACTIONS = (
-    "SELECT obj_guid FROM slots WHERE name = 'book_closing' AND slot_type = 1 AND int64_val <> 0"
-)
+# The first split in an account the book lacks, or with an impossible amount, named by its
+# transaction: run only once the balances showed there is one.
+_FIRST_BAD_SPLIT = """
+SELECT t.guid, t.description, s.account_guid, s.value_num, s.value_denom
+FROM splits AS s JOIN transactions AS t ON s.tx_guid = t.guid
+WHERE s.account_guid NOT IN (SELECT guid FROM accounts) OR s.value_denom <= 0
+LIMIT 1
+"""
 
 # The book's options are a tree of frames below the book's own slots.
 _BUSINESS_OPTIONS = """
@@ -100,13 +80,16 @@ _ADDRESS_FIELDS = ("name", "addr1", "addr2", "addr3", "addr4", "phone", "fax", "
 def read_sqlite_snapshot(
     snapshot: Snapshot, *, transactions: bool = False, documents: bool = False
 ) -> Book:
-    """Parse an SQLite book's snapshot into a :class:`Book` (with transactions, documents if
-    asked)."""
+    """Parse an SQLite book's snapshot into a :class:`Book` (with documents if asked).
+
+    With ``transactions``, the book's ledger streams them from the snapshot, which must then
+    stay in place until the book is no longer used.
+    """
     source = snapshot.source
     uri = f"{snapshot.copy.resolve().as_uri()}?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
-            parts = _read_parts(db, source, transactions=transactions)
+            parts = _read_parts(db, source)
             if documents:
                 parts = _with_documents(db, parts, commodities_of(db), source)
     except sqlite3.Error as e:
@@ -115,6 +98,8 @@ def read_sqlite_snapshot(
             f"writes ({e}). Open it in GnuCash and save it again, or choose the .gnucash file "
             "you open in GnuCash."
         ) from None
+    if transactions:
+        parts = replace(parts, ledger=SqliteLedger(snapshot.copy, source))
     return build_book(
         parts,
         source=source,
@@ -124,7 +109,7 @@ def read_sqlite_snapshot(
     )
 
 
-def _read_parts(db: sqlite3.Connection, source: Path, *, transactions: bool) -> BookParts:
+def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     missing = sorted(_GNUCASH_TABLES - tables)
     if missing:
@@ -153,7 +138,6 @@ def _read_parts(db: sqlite3.Connection, source: Path, *, transactions: bool) -> 
         book_guid=book_guid,
         business=_business(db, tables),
         tax_tables=list(_tax_tables(db, tables, source)),
-        transactions=list(_transactions(db, commodities, source)) if transactions else (),
     )
 
 
@@ -224,17 +208,17 @@ def _with_documents(
         "billing_id, post_txn, post_lot, post_acc FROM invoices"
     ):
         guid, number, opened, posted, notes, currency, owner_type, owner, billing_id = row[:9]
-        label = f'the document "{_text(number)}" ({guid})'
+        label = f'the document "{text(number)}" ({guid})'
         documents.append(
             RawDocument(
                 guid=guid,
-                number=_text(number),
+                number=text(number),
                 owner_type=OWNER_TYPE_CODES.get(owner_type, str(owner_type)),
-                owner_guid=_text(owner),
+                owner_guid=text(owner),
                 currency=_currency(currency, commodities, source, label),
                 opened=parse_timestamp(opened, book=source, record=label, field="opening date"),
-                notes=_text(notes),
-                billing_id=_text(billing_id),
+                notes=text(notes),
+                billing_id=text(billing_id),
                 credit_note=guid in credit_notes,
                 posted=parse_timestamp(posted, book=source, record=label, field="posting date")
                 if posted
@@ -247,7 +231,7 @@ def _with_documents(
     jobs: dict[str, tuple[str, str]] = {}
     if "jobs" in tables:
         for guid, owner_type, owner in db.execute("SELECT guid, owner_type, owner_guid FROM jobs"):
-            jobs[guid] = (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), _text(owner))
+            jobs[guid] = (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), text(owner))
     lot_splits: dict[str, list[LotSplit]] = {}
     for lot, num, denom, txn, posted, txn_type in db.execute(_LOT_SPLITS):
         label = f"a split of the transaction {txn}"
@@ -256,7 +240,7 @@ def _with_documents(
                 value=rational(num, denom, book=source, record=label),
                 txn_guid=txn,
                 posted=parse_timestamp(posted, book=source, record=label, field="posting date"),
-                txn_type=_text(txn_type),
+                txn_type=text(txn_type),
             )
         )
     postings = {
@@ -269,7 +253,7 @@ def _with_documents(
         for txn, due, voided in db.execute(_POSTINGS)
     }
     owner_lots = {
-        lot: (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), _text(owner))
+        lot: (OWNER_TYPE_CODES.get(owner_type, str(owner_type)), text(owner))
         for lot, owner_type, owner in db.execute(_OWNER_LOTS)
         if owner
     }
@@ -288,19 +272,19 @@ def _entry(row: tuple[Any, ...], source: Path) -> RawEntry:
     guid, date, entered, description, qty_num, qty_denom, invoice, bill = row[:8]
     i_acct, i_num, i_denom, d_num, d_denom, d_type, d_how, i_taxable, i_incl, i_table = row[8:18]
     b_acct, b_num, b_denom, b_taxable, b_incl, b_table = row[18:]
-    label = f'the document line "{_text(description)}" ({guid})'
+    label = f'the document line "{text(description)}" ({guid})'
     quantity = rational(qty_num or 0, qty_denom or 1, book=source, record=label)
     kind, how = discount_terms(d_type, d_how, source=source, label=label)
     return RawEntry(
-        document_guid=_text(invoice or bill),
+        document_guid=text(invoice or bill),
         date=parse_timestamp(date, book=source, record=label, field="date"),
         entered=parse_timestamp(entered or date, book=source, record=label, field="entry date"),
         customer_side=DocumentEntry(
             guid=guid,
-            description=_text(description),
+            description=text(description),
             quantity=quantity,
             price=rational(i_num or 0, i_denom or 1, book=source, record=label),
-            account_guid=_text(i_acct),
+            account_guid=text(i_acct),
             taxable=bool(i_taxable),
             tax_included=bool(i_incl),
             tax_table_guid=i_table or None,
@@ -310,10 +294,10 @@ def _entry(row: tuple[Any, ...], source: Path) -> RawEntry:
         ),
         vendor_side=DocumentEntry(
             guid=guid,
-            description=_text(description),
+            description=text(description),
             quantity=quantity,
             price=rational(b_num or 0, b_denom or 1, book=source, record=label),
-            account_guid=_text(b_acct),
+            account_guid=text(b_acct),
             taxable=bool(b_taxable),
             tax_included=bool(b_incl),
             tax_table_guid=b_table or None,
@@ -326,7 +310,7 @@ def _business(db: sqlite3.Connection, tables: set[str]) -> dict[str, str]:
     if "slots" not in tables:
         return {}
     prefix = "options/Business/"
-    return {name[len(prefix) :]: _text(value) for name, value in db.execute(_BUSINESS_OPTIONS)}
+    return {name[len(prefix) :]: text(value) for name, value in db.execute(_BUSINESS_OPTIONS)}
 
 
 def _tax_tables(db: sqlite3.Connection, tables: set[str], source: Path) -> Iterator[RawTaxTable]:
@@ -341,7 +325,7 @@ def _tax_tables(db: sqlite3.Connection, tables: set[str], source: Path) -> Itera
             raise garbled(source, label, f"its type {kind!r} is neither a percent nor a value")
         entries.setdefault(table, []).append(
             TaxTableEntry(
-                account_guid=_text(account),
+                account_guid=text(account),
                 amount=rational(num, denom, book=source, record=label),
                 kind="PERCENT" if _TAX_AMOUNT_TYPES[kind] == "PERCENT" else "VALUE",
             )
@@ -352,66 +336,12 @@ def _tax_tables(db: sqlite3.Connection, tables: set[str], source: Path) -> Itera
         yield RawTaxTable(
             table=TaxTable(
                 guid=guid,
-                name=_text(name),
+                name=text(name),
                 entries=tuple(entries.get(guid, ())),
                 parent_guid=parent or None,
             ),
             invisible=bool(invisible),
         )
-
-
-def _transactions(
-    db: sqlite3.Connection, commodities: dict[str, tuple[str, str]], source: Path
-) -> Iterator[Transaction]:
-    """Each real transaction with its splits, built as its rows stream past."""
-    closing = {guid for (guid,) in db.execute(_CLOSING_TRANSACTIONS)}
-    head: tuple[object, ...] | None = None
-    splits: list[Split] = []
-    for row in db.execute(_REAL_TRANSACTION_SPLITS):
-        if head is not None and row[0] != head[0]:
-            yield _transaction(head, splits, commodities, source, closing)
-            splits = []
-        head = row[:6]
-        split_guid, account, memo, value_num, value_denom, qty_num, qty_denom = row[6:]
-        if split_guid is None:
-            continue  # a transaction without splits (LEFT JOIN)
-        label = f'a split of the transaction "{_text(row[3])}" ({row[0]})'
-        splits.append(
-            Split(
-                guid=split_guid,
-                account_guid=_text(account),
-                memo=_text(memo),
-                value=rational(value_num, value_denom, book=source, record=label),
-                quantity=rational(qty_num, qty_denom, book=source, record=label),
-            )
-        )
-    if head is not None:
-        yield _transaction(head, splits, commodities, source, closing)
-
-
-def _transaction(
-    head: tuple[object, ...],
-    splits: list[Split],
-    commodities: dict[str, tuple[str, str]],
-    source: Path,
-    closing: set[str],
-) -> Transaction:
-    guid, currency, num, description, posted, entered = head
-    label = f'the transaction "{_text(description)}" ({guid})'
-    return Transaction(
-        guid=_text(guid),
-        currency=_currency(currency, commodities, source, label),
-        num=_text(num),
-        description=_text(description),
-        posted=parse_timestamp(posted, book=source, record=label, field="posting date"),
-        entered=parse_timestamp(entered, book=source, record=label, field="entry date"),
-        splits=tuple(sorted(splits, key=split_order)),
-        closing=guid in closing,
-    )
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
 
 
 def _accounts(
@@ -431,11 +361,11 @@ def _accounts(
             commodity = commodities[cmdty][1]
         yield RawAccount(
             guid=guid,
-            name=_text(name),
-            account_type=_text(account_type),
+            name=text(name),
+            account_type=text(account_type),
             parent_guid=parent or None,
-            code=_text(code),
-            description=_text(description),
+            code=text(code),
+            description=text(description),
             hidden=bool(hidden),
             placeholder=bool(placeholder),
             commodity=commodity,
@@ -443,28 +373,46 @@ def _accounts(
 
 
 def _balances(db: sqlite3.Connection, names: dict[str, str], source: Path) -> dict[str, Fraction]:
+    """Account GUID -> the sum of its splits' quantities; also where every split is checked
+    before the ledger is streamed: each in an account of the book, each value possible."""
     try:
         rows = db.execute(
-            "SELECT account_guid, quantity_denom, SUM(quantity_num) FROM splits "
-            "GROUP BY account_guid, quantity_denom"
+            "SELECT account_guid, quantity_denom, SUM(quantity_num), MIN(value_denom) "
+            "FROM splits GROUP BY account_guid, quantity_denom"
         ).fetchall()
     except sqlite3.OperationalError as e:
         if "overflow" not in str(e):
             raise
         # SQLite's SUM stops at 64 bits; Python's integers do not.
-        totals: dict[tuple[str, int], int] = {}
-        for account, denom, num in db.execute(
-            "SELECT account_guid, quantity_denom, quantity_num FROM splits"
+        totals: dict[tuple[str, int], tuple[int, int]] = {}
+        for account, denom, num, value_denom in db.execute(
+            "SELECT account_guid, quantity_denom, quantity_num, value_denom FROM splits"
         ):
-            totals[(account, denom)] = totals.get((account, denom), 0) + num
-        rows = [(account, denom, num) for (account, denom), num in totals.items()]
+            total, lowest = totals.get((account, denom), (0, value_denom))
+            totals[(account, denom)] = (total + num, min(lowest, value_denom))
+        rows = [(account, denom, num, low) for (account, denom), (num, low) in totals.items()]
+    if any(account not in names or value_denom <= 0 for account, _, _, value_denom in rows):
+        _raise_bad_split(db, source)
     balances: dict[str, Fraction] = {}
-    for account, denom, num in rows:
-        record = f"a split in {account_label(names.get(account, '?'), account)}"
+    for account, denom, num, _ in rows:
+        record = f"a split in {account_label(names[account], account)}"
         balances[account] = balances.get(account, Fraction(0)) + rational(
             num, denom, book=source, record=record
         )
     return balances
+
+
+def _raise_bad_split(db: sqlite3.Connection, source: Path) -> None:
+    row = db.execute(_FIRST_BAD_SPLIT).fetchone()
+    if row is None:
+        return
+    guid, description, account, value_num, value_denom = row
+    label = f'the transaction "{text(description)}" ({guid})'
+    if value_denom <= 0:
+        raise garbled(
+            source, label, f"the amount {value_num}/{value_denom} has no valid denominator"
+        )
+    raise garbled(source, label, f"a split is in the account {account}, which does not exist")
 
 
 def _transaction_currencies(
@@ -494,9 +442,9 @@ def _customers(
         label = f'the customer "{name}" (ID {number})'
         yield Customer(
             guid=guid,
-            number=_text(number),
-            name=_text(name),
-            notes=_text(notes),
+            number=text(number),
+            name=text(name),
+            notes=text(notes),
             active=bool(active),
             currency=_currency(currency, commodities, source, label),
             billing=_address(addresses[:8]),
@@ -518,9 +466,9 @@ def _vendors(
         label = f'the vendor "{name}" (ID {number})'
         yield Vendor(
             guid=guid,
-            number=_text(number),
-            name=_text(name),
-            notes=_text(notes),
+            number=text(number),
+            name=text(name),
+            notes=text(notes),
             active=bool(active),
             currency=_currency(currency, commodities, source, label),
             address=_address(address),
@@ -541,7 +489,7 @@ def _currency(
 
 
 def _address(values: list[object]) -> Address:
-    name, *lines, phone, fax, email = (_text(v) for v in values)
+    name, *lines, phone, fax, email = (text(v) for v in values)
     return Address(
         name=name,
         lines=tuple(line for line in lines if line),

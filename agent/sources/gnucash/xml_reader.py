@@ -32,18 +32,17 @@ from agent.sources.gnucash.book_builder import (
     account_label,
     build_book,
     discount_terms,
-    split_order,
 )
+from agent.sources.gnucash.ledger_spool import LedgerSpool, SpooledSplit
 from agent.sources.gnucash.records import (
+    EMPTY_LEDGER,
     Address,
     Book,
     Customer,
     DocumentEntry,
     LotSplit,
-    Split,
     TaxTable,
     TaxTableEntry,
-    Transaction,
     Vendor,
 )
 from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
@@ -89,10 +88,13 @@ _CONTAINERS = frozenset({BOOK, ROOT_TAG})
 
 
 def read_xml_snapshot(
-    snapshot: Snapshot, *, transactions: bool = False, documents: bool = False
+    snapshot: Snapshot, *, ledger: Path | None = None, documents: bool = False
 ) -> Book:
-    """Parse an XML book's snapshot into a :class:`Book` (with transactions, documents if
-    asked)."""
+    """Parse an XML book's snapshot into a :class:`Book` (with documents if asked).
+
+    With ``ledger``, a path in Connector's folder, the transactions are spooled there for the
+    book's ledger (which then needs the file until the book is no longer used).
+    """
     source = snapshot.source
     with ExitStack() as stack:
         stream: io.BufferedIOBase
@@ -101,7 +103,7 @@ def read_xml_snapshot(
         else:
             stream = stack.enter_context(snapshot.copy.open("rb"))
         try:
-            parts = _read_parts(stream, source, transactions=transactions, documents=documents)
+            parts = _read_parts(stream, source, ledger=ledger, documents=documents)
         except ParseError as e:
             raise BookUnreadable(
                 f"The book {source} is damaged: it is not well-formed XML ({e}). Open it in "
@@ -126,9 +128,9 @@ def read_xml_snapshot(
 class _Collector:
     """What the stream leaves behind: the few things a Book needs."""
 
-    def __init__(self, source: Path, *, transactions: bool, documents: bool = False) -> None:
+    def __init__(self, source: Path, *, spool: LedgerSpool | None, documents: bool) -> None:
         self.source = source
-        self.want_transactions = transactions
+        self.spool = spool
         self.want_documents = documents
         # Business records are few and small: they are kept whole until the book is built.
         self.documents: list[RawDocument] = []
@@ -137,7 +139,8 @@ class _Collector:
         self.lot_splits: dict[str, list[LotSplit]] = {}
         self.postings: dict[str, Posting] = {}
         self.owner_lots: dict[str, tuple[str, str]] = {}
-        self.transactions: list[Transaction] = []
+        # account GUID -> the first transaction with a split there, to name in an error.
+        self.first_use: dict[str, str] = {}
         self.book_guid: str | None = None
         self.business: dict[str, str] = {}
         self.tax_tables: list[RawTaxTable] = []
@@ -202,7 +205,7 @@ class _Collector:
         currency_code = _commodity(currency)[1]
         self.transaction_currencies[currency_code] += 1
         splits = record.find(_q("trn", "splits"))
-        kept: list[Split] = []
+        kept: list[SpooledSplit] = []
         in_lots: list[tuple[str, Element]] = []
         for split in splits if splits is not None else ():
             lot = _optional(split, _q("split", "lot"))
@@ -212,35 +215,30 @@ class _Collector:
             num, denom = parse_num_denom(
                 _optional(split, _q("split", "quantity")), book=self.source, record=label
             )
-            by_denom = self.sums.setdefault(account, {})
+            by_denom = self.sums.get(account)
+            if by_denom is None:
+                by_denom = self.sums[account] = {}
+                self.first_use[account] = label
             by_denom[denom] = by_denom.get(denom, 0) + num
-            if self.want_transactions:
-                value = parse_num_denom(
+            if self.spool is not None:
+                value_num, value_denom = parse_num_denom(
                     _optional(split, _q("split", "value")), book=self.source, record=label
                 )
-                kept.append(
-                    Split(
-                        guid=_text(split, _q("split", "id")),
-                        account_guid=account,
-                        memo=_text(split, _q("split", "memo")),
-                        value=rational(*value, book=self.source, record=label),
-                        quantity=rational(num, denom, book=self.source, record=label),
-                    )
-                )
+                split_guid = _text(split, _q("split", "id"))
+                memo = _text(split, _q("split", "memo"))
+                kept.append((split_guid, account, memo, value_num, value_denom, num, denom))
         if in_lots:
             self._lot_splits(record, guid, label, in_lots)
-        if self.want_transactions:
-            self.transactions.append(
-                Transaction(
-                    guid=guid,
-                    currency=currency_code,
-                    num=_text(record, _q("trn", "num")),
-                    description=_text(record, _q("trn", "description")),
-                    posted=self._stamp(record, "date-posted", label, "posting date"),
-                    entered=self._stamp(record, "date-entered", label, "entry date"),
-                    splits=tuple(sorted(kept, key=split_order)),
-                    closing=_is_closing(record),
-                )
+        if self.spool is not None:
+            self.spool.add(
+                guid=guid,
+                currency=currency_code,
+                num=_text(record, _q("trn", "num")),
+                description=_text(record, _q("trn", "description")),
+                posted=self._stamp(record, "date-posted", label, "posting date"),
+                entered=self._stamp(record, "date-entered", label, "entry date"),
+                closing=_is_closing(record),
+                splits=kept,
             )
 
     def _lot_splits(
@@ -279,6 +277,11 @@ class _Collector:
     def parts(self) -> BookParts:
         if len(self.roots) > 1:
             raise garbled(self.source, "an account tree", "it has more than one root account")
+        known = {account.guid for account in self.accounts}
+        for account, label in self.first_use.items():
+            if account not in known:
+                problem = f"a split is in the account {account}, which does not exist"
+                raise garbled(self.source, label, problem)
         return BookParts(
             accounts=self.accounts,
             root_guid=self.roots[0] if self.roots else None,
@@ -294,7 +297,7 @@ class _Collector:
             book_guid=self.book_guid,
             business=self.business,
             tax_tables=self.tax_tables,
-            transactions=self.transactions,
+            ledger=self.spool.finish() if self.spool is not None else EMPTY_LEDGER,
             documents=self.documents,
             entries=self.entries,
             jobs=self.jobs,
@@ -305,12 +308,18 @@ class _Collector:
 
 
 def _read_parts(
-    stream: io.BufferedIOBase, source: Path, *, transactions: bool, documents: bool
+    stream: io.BufferedIOBase, source: Path, *, ledger: Path | None, documents: bool
 ) -> BookParts:
-    collector = _Collector(source, transactions=transactions, documents=documents)
-    for record in _records(stream, source):
-        collector.take(record)
-    return collector.parts()
+    spool = LedgerSpool(ledger) if ledger is not None else None
+    collector = _Collector(source, spool=spool, documents=documents)
+    try:
+        for record in _records(stream, source):
+            collector.take(record)
+        return collector.parts()
+    except BaseException:
+        if spool is not None:
+            spool.discard()
+        raise
 
 
 def _records(stream: io.BufferedIOBase, source: Path) -> Iterator[Element]:

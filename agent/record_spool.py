@@ -1,0 +1,96 @@
+"""One dataset's mapped records on disk, so that a book of any size maps in flat memory.
+
+The Mapping phase writes each record here as the source produces it, in its canonical JSON with
+its hash (:mod:`agent.record_hash`); the cloud's baseline (what it already holds) is loaded
+beside them; the pages to upload, the records that changed, and the ids the book no longer has
+are then read back with SQL, never all held in Python at once. A scratch file: it lives in the
+dataset's staging folder until the pages are written, and is rebuilt from the book if lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from agent.record_hash import canonical_json
+
+_BATCH = 2000
+
+
+class RecordSpool:
+    def __init__(self, path: Path) -> None:
+        path.unlink(missing_ok=True)  # what a run interrupted earlier left is rebuilt
+        self.path = path
+        self._db = sqlite3.connect(path)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute(
+            "CREATE TABLE mapped (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, hash TEXT NOT NULL, "
+            "body TEXT NOT NULL)"
+        )
+        self._db.execute("CREATE TABLE held (id TEXT PRIMARY KEY, hash TEXT NOT NULL)")
+        self.count = 0
+
+    def add(self, records: Iterable[dict[str, Any]]) -> None:
+        """Append records in their canonical form; call as often as needed."""
+        rows = (_row(record) for record in records)
+        while batch := list(islice(rows, _BATCH)):
+            with self._db:
+                self._db.executemany("INSERT INTO mapped (id, hash, body) VALUES (?, ?, ?)", batch)
+            self.count += len(batch)
+
+    def duplicate_id(self) -> str | None:
+        """The first id that more than one record carries, if any."""
+        row = self._db.execute(
+            "SELECT id FROM mapped GROUP BY id HAVING COUNT(*) > 1 ORDER BY MIN(seq) LIMIT 1"
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def hold(self, baseline: Iterable[tuple[str, str]]) -> None:
+        """Load what the cloud holds (id, record hash), so only the differences are sent."""
+        pairs = iter(baseline)
+        while batch := list(islice(pairs, _BATCH)):
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO held (id, hash) VALUES (?, ?)", batch)
+        with self._db:
+            self._db.execute("CREATE INDEX IF NOT EXISTS mapped_id ON mapped (id)")
+
+    def pages(self, size: int, *, changed_only: bool) -> Iterator[list[str]]:
+        """The records to send, in mapping order, as lists of JSON texts of up to ``size``."""
+        query = "SELECT body FROM mapped ORDER BY seq"
+        if changed_only:
+            query = (
+                "SELECT m.body FROM mapped AS m LEFT JOIN held AS h ON h.id = m.id "
+                "WHERE h.hash IS NULL OR h.hash <> m.hash ORDER BY m.seq"
+            )
+        cursor = self._db.execute(query)
+        while rows := cursor.fetchmany(size):
+            yield [body for (body,) in rows]
+
+    def changed_count(self) -> int:
+        """How many mapped records the cloud holds differently or not at all."""
+        (count,) = self._db.execute(
+            "SELECT COUNT(*) FROM mapped AS m LEFT JOIN held AS h ON h.id = m.id "
+            "WHERE h.hash IS NULL OR h.hash <> m.hash"
+        ).fetchone()
+        return int(count)
+
+    def deleted_ids(self) -> list[str]:
+        """The ids the cloud holds that no mapped record carries any more."""
+        rows = self._db.execute(
+            "SELECT id FROM held WHERE id NOT IN (SELECT id FROM mapped) ORDER BY id"
+        )
+        return [record_id for (record_id,) in rows]
+
+    def close(self) -> None:
+        self._db.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _row(record: dict[str, Any]) -> tuple[object, str, str]:
+    body = canonical_json(record)
+    return record.get("id"), hashlib.sha256(body.encode()).hexdigest(), body
