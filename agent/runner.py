@@ -124,12 +124,13 @@ class DatasetRunner:
             reason = self._source.unsupported_reason(data_type)
             if reason is not None:
                 raise DataTypeNotSupported(reason)
+            self._enter(dataset, S.FETCHING)
+            # Taken before the read, from the same snapshot or an older one: never newer.
             fingerprint = self._source.fingerprint()
             self._state.note_fingerprint(run.dataset_id, fingerprint)
             unchanged = fingerprint is not None and fingerprint == self._state.synced_fingerprint(
                 self._connection_id, data_type
             )
-            self._enter(dataset, S.FETCHING)
             fetched = None if unchanged else self._source.fetch(data_type)
             self._enter(dataset, S.MAPPING)
             folder = self._staging_dir / dataset.id

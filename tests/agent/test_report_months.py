@@ -14,6 +14,7 @@ from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
 from agent.sources.gnucash.records import Account, Book, Split, Transaction
 from agent.sources.gnucash.source import GnuCashSource
 from agent.validation import validate
+from tests.agent.conftest import place_sample
 
 BANK, SALES, EQUITY = "bank", "sales", "equity"
 
@@ -118,8 +119,7 @@ def test_the_source_passes_its_setting_to_the_reports(tmp_path: Path) -> None:
 
 
 def test_the_setting_changes_the_fingerprint(tmp_path: Path) -> None:
-    book = tmp_path / "Book.gnucash"
-    book.write_bytes(b"SQLite format 3\0")
+    book = place_sample("sqlite", tmp_path)
     everything = GnuCashSource(book, tmp_path / "work").fingerprint()
     twelve = GnuCashSource(book, tmp_path / "work", report_months=12).fingerprint()
 

@@ -15,7 +15,8 @@ from agent.sources.gnucash.xml_reader import read_xml_snapshot
 
 
 class BookReading:
-    """One snapshot of a book, parsed; its ledger streams from files that :meth:`close` deletes.
+    """One snapshot of a book, parsed when first asked; its ledger streams from files that
+    :meth:`close` deletes.
 
     Several data types can be read from one reading, so that a sync reads the book once and
     every data type sees the same moment of it.
@@ -23,25 +24,24 @@ class BookReading:
 
     def __init__(self, snapshot: Snapshot, *, transactions: bool, documents: bool) -> None:
         self.snapshot = snapshot
-        self.transactions = transactions
-        self.documents = documents
+        self._transactions = transactions
+        self._documents = documents
         self._spool = snapshot.copy.with_name(snapshot.copy.name + ".ledger")
-        try:
+        self._book: Book | None = None
+
+    @property
+    def book(self) -> Book:
+        """The parsed snapshot; raises :class:`agent.errors.BookUnreadable` for a bad book."""
+        if self._book is None:
+            snapshot = self.snapshot
             if snapshot.format == "sqlite":
-                book = read_sqlite_snapshot(
-                    snapshot, transactions=transactions, documents=documents
+                self._book = read_sqlite_snapshot(
+                    snapshot, transactions=self._transactions, documents=self._documents
                 )
             else:
-                ledger = self._spool if transactions else None
-                book = read_xml_snapshot(snapshot, ledger=ledger, documents=documents)
-        except BaseException:
-            self.close()
-            raise
-        self.book: Book = book
-
-    def covers(self, *, transactions: bool, documents: bool) -> bool:
-        """Whether this reading holds what a data type needs."""
-        return (self.transactions or not transactions) and (self.documents or not documents)
+                ledger = self._spool if self._transactions else None
+                self._book = read_xml_snapshot(snapshot, ledger=ledger, documents=self._documents)
+        return self._book
 
     def close(self) -> None:
         self.snapshot.copy.unlink(missing_ok=True)
@@ -67,7 +67,7 @@ def open_book(
     transactions: bool = True,
     documents: bool = True,
 ) -> BookReading:
-    """Snapshot the book at ``path`` into ``workdir`` (a folder Connector owns) and parse it.
+    """Snapshot the book at ``path`` into ``workdir`` (a folder Connector owns) to parse.
 
     The book itself is never written, locked or touched: only its private copy is read. The
     format is told from the file's first bytes, whatever its name. Raises

@@ -23,6 +23,7 @@ from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
 from agent.mapping.suppliers import map_suppliers
 from agent.mapping.tax_rates import map_tax_rates
 from agent.sources.base import Record
+from agent.sources.gnucash.fingerprint import content_digest
 from agent.sources.gnucash.reader import BookReading, open_book
 from agent.sources.gnucash.records import Book
 from agent.version import __version__
@@ -51,15 +52,6 @@ REPORT_MAPPERS: dict[str, Callable[[Book, int | None], Iterable[Record]]] = {
     "profitAndLoss": map_profit_and_loss,
 }
 
-# Only these need the book's transactions kept in memory; the rest read balances alone.
-NEEDS_TRANSACTIONS = frozenset(
-    {"journalEntries", "payments", "billPayments", "balanceSheet", "profitAndLoss"}
-)
-# And only these need the business documents with their lots.
-NEEDS_DOCUMENTS = frozenset(
-    {"invoices", "bills", "creditNotes", "billCreditNotes", "payments", "billPayments"}
-)
-
 
 class GnuCashSource:
     """Reads one GnuCash book, always through a snapshot copy in ``workdir``.
@@ -84,6 +76,8 @@ class GnuCashSource:
         self.report_months = report_months
         self._reading: BookReading | None = None
         self._reading_of: os.stat_result | None = None  # the file as it was when read
+        # The file's size, modification time and inode when last digested, and the digest.
+        self._digested: tuple[tuple[int, int, int], str] | None = None
 
     @staticmethod
     def data_types() -> list[str]:
@@ -94,13 +88,23 @@ class GnuCashSource:
         return self.data_types()
 
     def fingerprint(self) -> str | None:
-        """The book's size and modification time, and this version (a newer Connector may map
-        the same book differently). GnuCash rewrites the file on every save or commit."""
-        try:
-            st = self.book_path.stat()
-        except OSError:
+        """What the book holds (:func:`content_digest`), and this version (a newer Connector
+        may map the same book differently). Opening a book in GnuCash, or saving it without a
+        change, leaves it the same; any change to its data does not.
+
+        While the file's size and modification time stay as they were, the digest is not
+        computed again; otherwise a new snapshot is taken, which the next fetch then parses,
+        so the digest always describes the data that is read (or older data: never newer).
+        """
+        seen = _stat(self.book_path)
+        if seen is None:
             return None
-        found = f"{__version__}:{st.st_size}:{st.st_mtime_ns}"
+        if self._digested is not None and _file_key(seen) == self._digested[0]:
+            digest = self._digested[1]
+        else:
+            digest = content_digest(self._reading_of_now(seen).snapshot)
+            self._digested = (_file_key(seen), digest)
+        found = f"{__version__}:{digest}"
         # Another number of report months maps the same book to other records.
         return found if self.report_months is None else f"{found}:months={self.report_months}"
 
@@ -111,23 +115,8 @@ class GnuCashSource:
         return f"This connector cannot read {data_type} from GnuCash yet; it reads {readable}."
 
     def fetch(self, data_type: str) -> Book:
-        transactions = data_type in NEEDS_TRANSACTIONS
-        documents = data_type in NEEDS_DOCUMENTS
-        seen = _stat(self.book_path)
-        reading = self._reading
-        if (
-            reading is not None
-            and seen is not None
-            and _same_file(seen, self._reading_of)
-            and reading.covers(transactions=transactions, documents=documents)
-        ):
-            return reading.book
-        self.release()
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        # Everything at once: the next data type of the sync most likely needs the rest.
-        self._reading = open_book(self.book_path, self.workdir, sleep=self._sleep)
-        self._reading_of = seen
-        return self._reading.book
+        # A book that vanished gets a new snapshot attempt, which says so in its words.
+        return self._reading_of_now(_stat(self.book_path)).book
 
     def map(self, data_type: str, fetched: object) -> Iterable[Record]:
         assert isinstance(fetched, Book)
@@ -141,6 +130,22 @@ class GnuCashSource:
             self._reading.close()
         self._reading = self._reading_of = None
 
+    def _reading_of_now(self, seen: os.stat_result | None) -> BookReading:
+        """The kept reading while the file is as it was when it was taken, else a new one."""
+        if (
+            self._reading is not None
+            and seen is not None
+            and self._reading_of is not None
+            and _file_key(seen) == _file_key(self._reading_of)
+        ):
+            return self._reading
+        self.release()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        # Everything at once: the next data type of the sync most likely needs the rest.
+        self._reading = open_book(self.book_path, self.workdir, sleep=self._sleep)
+        self._reading_of = seen
+        return self._reading
+
 
 def _stat(path: Path) -> os.stat_result | None:
     try:
@@ -149,9 +154,6 @@ def _stat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _same_file(now: os.stat_result, then: os.stat_result | None) -> bool:
-    return then is not None and (now.st_size, now.st_mtime_ns, now.st_ino) == (
-        then.st_size,
-        then.st_mtime_ns,
-        then.st_ino,
-    )
+def _file_key(found: os.stat_result) -> tuple[int, int, int]:
+    """What changes whenever GnuCash writes the file (it replaces an XML book on save)."""
+    return (found.st_size, found.st_mtime_ns, found.st_ino)
