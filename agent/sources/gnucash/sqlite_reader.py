@@ -29,6 +29,7 @@ from agent.sources.gnucash.book_builder import (
     discount_terms,
     split_order,
 )
+from agent.sources.gnucash.prices import sqlite_prices, sqlite_trading_accounts
 from agent.sources.gnucash.records import (
     Address,
     Book,
@@ -107,6 +108,11 @@ def read_sqlite_snapshot(
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
             parts = _read_parts(db, source, transactions=transactions)
+            parts = replace(
+                parts,
+                prices=sqlite_prices(db, commodities_of(db), source),
+                trading_accounts=sqlite_trading_accounts(db),
+            )
             if documents:
                 parts = _with_documents(db, parts, commodities_of(db), source)
     except sqlite3.Error as e:

@@ -34,12 +34,14 @@ from agent.sources.gnucash.book_builder import (
     discount_terms,
     split_order,
 )
+from agent.sources.gnucash.prices import PRICEDB_TAG, xml_prices, xml_trading_accounts
 from agent.sources.gnucash.records import (
     Address,
     Book,
     Customer,
     DocumentEntry,
     LotSplit,
+    Price,
     Split,
     TaxTable,
     TaxTableEntry,
@@ -150,6 +152,8 @@ class _Collector:
         self.vendors: list[Vendor] = []
         self.transaction_currencies: Counter[str] = Counter()
         self.currencies: set[str] = set()
+        self.prices: list[Price] = []
+        self.trading_accounts = False
 
     def take(self, record: Element) -> None:
         if record.tag == ACCOUNT:
@@ -178,6 +182,9 @@ class _Collector:
             self.book_guid = (record.text or "").strip() or None
         elif record.tag == BOOK_SLOTS:
             self.business = _slots(_frame(record, ("options", "Business")))
+            self.trading_accounts = xml_trading_accounts(record)
+        elif record.tag == PRICEDB_TAG:
+            self.prices.extend(xml_prices(record, self.source))
         elif record.tag == COMMODITY:
             space, mnemonic = _commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
@@ -301,6 +308,8 @@ class _Collector:
             lot_splits=self.lot_splits,
             postings=self.postings,
             owner_lots=self.owner_lots,
+            prices=self.prices,
+            trading_accounts=self.trading_accounts,
         )
 
 
