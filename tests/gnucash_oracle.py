@@ -326,6 +326,26 @@ def _converted_month_ends(
     return found
 
 
+def _month_end_rates(book: Any, accounts: list[dict[str, Any]], months: list[str]) -> Any:
+    """Month -> commodity -> what one unit is worth in the book's currency at noon of the
+    month's last day by the engine's ``gnc_pricedb_get_nearest_price``: the rate GnuCash's
+    reports (price source ``pricedb-nearest``) use for a period ending that day."""
+    table = book.get_table()
+    usd = table.lookup("CURRENCY", book.get_book_currency_name() or "USD")
+    prices = book.get_price_db()
+    names = {a["commodity"] for a in accounts} - {"", usd.get_mnemonic()}
+    found: dict[str, dict[str, str]] = {}
+    for month in months:
+        year, number = int(month[:4]), int(month[5:7])
+        noon = datetime.datetime(year, number, calendar.monthrange(year, number)[1], 12)
+        found[month] = {}
+        for name in sorted(names):
+            rate = prices.get_nearest_price(table.lookup("CURRENCY", name), usd, noon)
+            numeric = rate if isinstance(rate, GncNumeric) else GncNumeric(instance=rate)
+            found[month][name] = _fraction(numeric)
+    return found
+
+
 def _transaction(txn: Any) -> dict[str, Any]:
     return {
         "guid": txn.GetGUID().to_string(),
@@ -375,6 +395,7 @@ def describe(book_path: Path) -> dict[str, Any]:
             invoices = _business(book, core.GNC_ID_INVOICE, Invoice, _invoice)
             month_ends = _month_end_balances(root, transactions)
             converted = _converted_month_ends(book, root, accounts, month_ends)
+            rates = _month_end_rates(book, accounts, sorted(month_ends))
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
@@ -393,6 +414,7 @@ def describe(book_path: Path) -> dict[str, Any]:
         "transactions": transactions,
         "month_end_balances": month_ends,
         "month_end_converted": converted,
+        "month_end_rates": rates,
     }
 
 

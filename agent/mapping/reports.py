@@ -247,7 +247,9 @@ def map_balance_sheet(book: Book, months: int | None = None) -> list[Record]:
         liabilities, liability_total = tree.line(
             "Liabilities", LIABILITY_TYPES, balances, -1, valuer
         )
-        equity, equity_total = tree.line("Equity", EQUITY_TYPES, balances, -1, valuer)
+        # A book with nothing to value keeps any trading account under equity, as it always did.
+        equity_types = EQUITY_TYPES if foreign else EQUITY_TYPES | TRADING_TYPES
+        equity, equity_total = tree.line("Equity", equity_types, balances, -1, valuer)
         # Income (credit, negative raw) minus expenses (debit) to date.
         retained = -valuer.value(tree.collect(INCOME_TYPES | EXPENSE_TYPES, balances))
         equity_total += retained

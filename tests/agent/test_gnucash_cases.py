@@ -363,7 +363,7 @@ def test_foreign_currency_balances_valued_at_the_engine_price(
         assert sheets[month]["assets"]["value"] == cents(_sum(balances, types, ASSETS)), month
     euro = {a["name"]: a["guid"] for a in truth["accounts"]}["Euro Account"]
     assert truth["month_end_converted"]["2026-01"][euro] == "100004/100"
-    assert truth["month_end_converted"]["2026-02"][euro] == "101200/100"
+    assert truth["month_end_converted"]["2026-02"][euro] == "100100/100"  # 910 EUR left
 
 
 @requires_gnucash
@@ -470,9 +470,11 @@ def test_profit_and_loss_matches_the_engine(
     book_dir: Path,
     workdir: Path,
 ) -> None:
-    """Month by month, as GnuCash's Income Statement shows it: closing entries excluded."""
+    """Month by month, as GnuCash's Income Statement shows it: closing entries excluded, the
+    euro expense at the engine's price nearest the month's end."""
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
+    commodity = {a["guid"]: a["commodity"] for a in truth["accounts"]}
 
     reports = {
         r["id"]: r
@@ -490,13 +492,18 @@ def test_profit_and_loss_matches_the_engine(
             )
     assert set(reports) == set(truth["month_end_balances"])
     for month, report in reports.items():
-        changes = {g: str(v) for g, v in moved.get(month, {}).items()}
+        rates = {c: Fraction(r) for c, r in truth["month_end_rates"][month].items()}
+        changes = {
+            g: str(v * rates.get(commodity[g], Fraction(1)))
+            for g, v in moved.get(month, {}).items()
+        }
         income = -_sum(changes, types, {"INCOME"})
         expenses = _sum(changes, types, {"EXPENSE"})
         assert report["income"]["value"] == cents(income), month
         assert report["expenses"]["value"] == cents(expenses), month
         assert report["netProfit"] == cents(income - expenses), month
     assert reports["2025-12"]["netProfit"] == -300.0  # the paper, not the closing entries
+    assert reports["2026-02"]["expenses"]["value"] == 23.34  # stamps, and 10 EUR x 1.10
 
 
 def _walk(line: dict[str, Any]) -> list[dict[str, Any]]:
