@@ -297,8 +297,9 @@ def _converted_month_ends(
     book: Any, root: Any, accounts: list[dict[str, Any]], month_ends: dict[str, dict[str, str]]
 ) -> dict[str, dict[str, str]]:
     """Month -> account GUID -> the month-end balance of each account in another commodity than
-    the book's currency, converted by the engine at the price nearest before the month's end
-    (``gnc_pricedb_convert_balance_nearest_before_price_t64``), as GnuCash's reports value it."""
+    the book's currency, converted as GnuCash's Balance Sheet does by default (price source
+    ``pricedb-nearest``): by ``gnc_pricedb_convert_balance_nearest_price_t64`` at noon of the
+    month's last day (``time64CanonicalDayTime`` of the report date; TZ is UTC here)."""
     table = book.get_table()
     usd = table.lookup("CURRENCY", book.get_book_currency_name() or "USD")
     prices = book.get_price_db()
@@ -307,18 +308,41 @@ def _converted_month_ends(
     found: dict[str, dict[str, str]] = {}
     for month in month_ends:
         year, number = int(month[:4]), int(month[5:7])
-        following = (year + 1, 1) if number == 12 else (year, number + 1)
-        end = datetime.datetime(*following, 1) - datetime.timedelta(seconds=1)
+        last_day = calendar.monthrange(year, number)[1]
+        end = datetime.datetime(year, number, last_day, 23, 59, 59)
+        noon = datetime.datetime(year, number, last_day, 12, 0, 0)
         found[month] = {}
         for guid in foreign:
             balance = _balance_as_of(_pointer(by_guid[guid]), int(calendar.timegm(end.timetuple())))
-            value = prices.convert_balance_nearest_before_price_t64(
+            value = prices.convert_balance_nearest_price_t64(
                 GncNumeric(balance.num, balance.denom),
                 by_guid[guid].GetCommodity(),
                 usd,
-                end,
+                noon,
             )
-            found[month][guid] = _fraction(GncNumeric(instance=value))
+            # This binding already wraps its answer; some others hand back the bare numeric.
+            numeric = value if isinstance(value, GncNumeric) else GncNumeric(instance=value)
+            found[month][guid] = _fraction(numeric)
+    return found
+
+
+def _month_end_rates(book: Any, accounts: list[dict[str, Any]], months: list[str]) -> Any:
+    """Month -> commodity -> what one unit is worth in the book's currency at noon of the
+    month's last day by the engine's ``gnc_pricedb_get_nearest_price``: the rate GnuCash's
+    reports (price source ``pricedb-nearest``) use for a period ending that day."""
+    table = book.get_table()
+    usd = table.lookup("CURRENCY", book.get_book_currency_name() or "USD")
+    prices = book.get_price_db()
+    names = {a["commodity"] for a in accounts} - {"", usd.get_mnemonic()}
+    found: dict[str, dict[str, str]] = {}
+    for month in months:
+        year, number = int(month[:4]), int(month[5:7])
+        noon = datetime.datetime(year, number, calendar.monthrange(year, number)[1], 12)
+        found[month] = {}
+        for name in sorted(names):
+            rate = prices.get_nearest_price(table.lookup("CURRENCY", name), usd, noon)
+            numeric = rate if isinstance(rate, GncNumeric) else GncNumeric(instance=rate)
+            found[month][name] = _fraction(numeric)
     return found
 
 
@@ -371,6 +395,7 @@ def describe(book_path: Path) -> dict[str, Any]:
             invoices = _business(book, core.GNC_ID_INVOICE, Invoice, _invoice)
             month_ends = _month_end_balances(root, transactions)
             converted = _converted_month_ends(book, root, accounts, month_ends)
+            rates = _month_end_rates(book, accounts, sorted(month_ends))
         finally:
             session.end()
     accounts.sort(key=lambda a: a["guid"])
@@ -389,6 +414,7 @@ def describe(book_path: Path) -> dict[str, Any]:
         "transactions": transactions,
         "month_end_balances": month_ends,
         "month_end_converted": converted,
+        "month_end_rates": rates,
     }
 
 

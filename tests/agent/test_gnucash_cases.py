@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from contextlib import closing
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from agent.errors import BookUnreadable, DatasetFailed, RecordsInvalid
 from agent.states import DatasetStatus
 from tests.agent.conftest import cents, synced
 from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, requires_gnucash, run_oracle
+from tests.gnucash_reports import run_reports
 
 MAKE_BOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "make_books.py"
 BOOKS = {"sqlite": "cases.gnucash", "xml-gzip": "cases-xml.gnucash"}
@@ -295,7 +297,6 @@ def test_balance_sheets_match_the_engine(
 ) -> None:
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
-    commodity = {a["guid"]: a["commodity"] for a in truth["accounts"]}
     months = truth["month_end_balances"]
 
     sheets = {
@@ -305,11 +306,8 @@ def test_balance_sheets_match_the_engine(
 
     assert set(sheets) == set(months)
     for month, raw in months.items():
-        # Report in USD: the EUR account and its trading account at what they cost in USD.
-        balances = dict(raw)
-        for guid in balances:
-            if commodity[guid] == "EUR" and month >= "2026-01":
-                balances[guid] = str(Fraction(raw[guid]) * Fraction(1000, 920))
+        # Report in USD: the EUR account and its trading account at the engine's price.
+        balances = {**raw, **truth["month_end_converted"][month]}
         sheet = sheets[month]
         assets = _sum(balances, types, ASSETS)
         liabilities = -_sum(balances, types, LIABILITIES)
@@ -326,14 +324,23 @@ def test_balance_sheets_match_the_engine(
     assert any(line["value"] == 900.0 for line in retained), retained
 
 
+@pytest.fixture(scope="session")
+def cases_reports(
+    cases_books: dict[str, Path], cases_truth: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, dict[str, dict[str, Decimal | None]]]]:
+    """GnuCash's own Balance Sheet and Income Statement of each month, for each format."""
+    return {
+        name: run_reports(path, sorted(cases_truth[name]["month_end_balances"]))
+        for name, path in cases_books.items()
+    }
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
 @requires_gnucash
 @pytest.mark.parametrize("book_format", FORMATS)
-@pytest.mark.xfail(
-    strict=True,
-    reason="the balance sheet values a foreign-currency account at its cost (the split values, "
-    "1000.00 USD for 920 EUR), GnuCash's reports at the price database's rate nearest before the "
-    "date (920 EUR x 1.087 = 1000.04 USD): which the standard model wants is a product decision",
-)
 def test_foreign_currency_balances_valued_at_the_engine_price(
     book_format: str,
     cases_books: dict[str, Path],
@@ -341,6 +348,8 @@ def test_foreign_currency_balances_valued_at_the_engine_price(
     book_dir: Path,
     workdir: Path,
 ) -> None:
+    """920 EUR at the price nearest in time to each month's end (pricedb-nearest): 1.087 at
+    January's end, the later 1.10 at February's, as the engine converts them."""
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
 
@@ -352,6 +361,104 @@ def test_foreign_currency_balances_valued_at_the_engine_price(
     for month, converted in truth["month_end_converted"].items():
         balances = {**truth["month_end_balances"][month], **converted}
         assert sheets[month]["assets"]["value"] == cents(_sum(balances, types, ASSETS)), month
+    euro = {a["name"]: a["guid"] for a in truth["accounts"]}["Euro Account"]
+    assert truth["month_end_converted"]["2026-01"][euro] == "100004/100"
+    assert truth["month_end_converted"]["2026-02"][euro] == "100100/100"  # 910 EUR left
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_balance_sheets_equal_gnucash_balance_sheet_report(
+    book_format: str,
+    cases_books: dict[str, Path],
+    cases_reports: dict[str, dict[str, dict[str, dict[str, Decimal | None]]]],
+    book_dir: Path,
+    workdir: Path,
+) -> None:
+    """Every month's sheet is what GnuCash's own Balance Sheet report prints for that date,
+    its "Trading Gains" line included."""
+    reports = cases_reports[book_format]["balanceSheet"]
+
+    sheets = {
+        r["id"]: r
+        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
+    }
+
+    assert set(sheets) == set(reports)
+    for month, report in reports.items():
+        sheet = sheets[month]
+        assert _decimal(sheet["assets"]["value"]) == report["assets"], month
+        assert _decimal(sheet["liabilities"]["value"]) == report["liabilities"], month
+        assert _decimal(sheet["equity"]["value"]) == report["equity"], month
+        gains = [
+            line["value"]
+            for line in sheet["equity"]["items"]
+            if line["name"] in ("Trading Gains", "Trading Losses")
+        ]
+        assert [_decimal(v) for v in gains] == (
+            [report["trading"]] if report["trading"] is not None else []
+        ), month
+        assert report["unrealized"] is None  # a book with trading accounts shows none
+    assert reports["2026-02"]["trading"] == Decimal("12.00")  # 920 x 1.10 less the 1000 paid
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_without_trading_accounts_unrealized_gains_balance_the_sheet_as_gnucash(
+    book_format: str, cases_books: dict[str, Path], book_dir: Path, workdir: Path
+) -> None:
+    """With "Use Trading Accounts" off, GnuCash leaves the trading accounts out and shows the
+    euros' gain over their cost as "Unrealized Gains"; so must the agent."""
+    live = _broken_book(
+        cases_books,
+        book_format,
+        book_dir,
+        "UPDATE slots SET string_val = 'f' WHERE name = 'options/Accounts/Use Trading Accounts'",
+        lambda xml: _replace_after(
+            xml,
+            b"<slot:key>Use Trading Accounts</slot:key>",
+            b'<slot:value type="string">',
+            b"</slot:value>",
+            b"f",
+        ),
+    )
+    reports = run_reports(live, ["2026-01", "2026-02"])["balanceSheet"]
+
+    sheets = {r["id"]: r for r in synced(live, workdir, "balanceSheet")}
+
+    for month, report in reports.items():
+        sheet = sheets[month]
+        assert report["trading"] is None, month
+        assert _decimal(sheet["assets"]["value"]) == report["assets"], month
+        assert _decimal(sheet["liabilities"]["value"]) == report["liabilities"], month
+        assert _decimal(sheet["equity"]["value"]) == report["equity"], month
+        [gains] = [line for line in sheet["equity"]["items"] if "Unrealized" in line["name"]]
+        assert _decimal(gains["value"]) == report["unrealized"], month
+    assert reports["2026-02"]["unrealized"] == Decimal("12.00")
+
+
+@requires_gnucash
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_profit_and_loss_equals_gnucash_income_statement_report(
+    book_format: str,
+    cases_books: dict[str, Path],
+    cases_reports: dict[str, dict[str, dict[str, dict[str, Decimal | None]]]],
+    book_dir: Path,
+    workdir: Path,
+) -> None:
+    reports = cases_reports[book_format]["profitAndLoss"]
+
+    records = {
+        r["id"]: r
+        for r in synced(_place(cases_books, book_format, book_dir), workdir, "profitAndLoss")
+    }
+
+    assert set(records) == set(reports)
+    for month, report in reports.items():
+        record = records[month]
+        assert _decimal(record["income"]["value"]) == report["income"], month
+        assert _decimal(record["expenses"]["value"]) == report["expenses"], month
+        assert _decimal(record["netProfit"]) == report["net"], month
 
 
 @requires_gnucash
@@ -363,9 +470,11 @@ def test_profit_and_loss_matches_the_engine(
     book_dir: Path,
     workdir: Path,
 ) -> None:
-    """Month by month, as GnuCash's Income Statement shows it: closing entries excluded."""
+    """Month by month, as GnuCash's Income Statement shows it: closing entries excluded, the
+    euro expense at the engine's price nearest the month's end."""
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
+    commodity = {a["guid"]: a["commodity"] for a in truth["accounts"]}
 
     reports = {
         r["id"]: r
@@ -383,13 +492,18 @@ def test_profit_and_loss_matches_the_engine(
             )
     assert set(reports) == set(truth["month_end_balances"])
     for month, report in reports.items():
-        changes = {g: str(v) for g, v in moved.get(month, {}).items()}
+        rates = {c: Fraction(r) for c, r in truth["month_end_rates"][month].items()}
+        changes = {
+            g: str(v * rates.get(commodity[g], Fraction(1)))
+            for g, v in moved.get(month, {}).items()
+        }
         income = -_sum(changes, types, {"INCOME"})
         expenses = _sum(changes, types, {"EXPENSE"})
         assert report["income"]["value"] == cents(income), month
         assert report["expenses"]["value"] == cents(expenses), month
         assert report["netProfit"] == cents(income - expenses), month
     assert reports["2025-12"]["netProfit"] == -300.0  # the paper, not the closing entries
+    assert reports["2026-02"]["expenses"]["value"] == 23.34  # stamps, and 10 EUR x 1.10
 
 
 def _walk(line: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from agent.sources.gnucash.records import (
     LotSplit,
     OwnerKind,
     OwnerLot,
+    Price,
     Split,
     TaxTable,
     Vendor,
@@ -161,6 +162,8 @@ class BookParts:
     postings: Mapping[str, Posting] = field(default_factory=dict)  # transaction GUID -> posting
     # lot GUID -> (owner type, owner GUID) for the lots GnuCash tagged with an owner (gncOwner).
     owner_lots: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    prices: Iterable[Price] = ()
+    trading_accounts: bool = False  # the book option "Use Trading Accounts"
 
 
 def account_label(name: str, guid: str) -> str:
@@ -233,6 +236,8 @@ def build_book(
         documents=_documents(parts, source),
         all_tax_tables=tuple(sorted(tax_tables, key=lambda t: t.guid)),
         owner_lots=_owner_lots(parts),
+        prices=tuple(sorted(parts.prices, key=lambda p: (p.time, p.guid))),
+        trading_accounts=parts.trading_accounts,
     )
 
 

@@ -252,6 +252,17 @@ class OwnerLot:
 
 
 @dataclass(frozen=True)
+class Price:
+    """One entry of the book's price database: one ``commodity`` costs ``value`` ``currency``."""
+
+    guid: str
+    commodity: str  # mnemonic of what is priced, e.g. "EUR" or "AAPL"
+    currency: str  # mnemonic of what it is priced in
+    time: datetime  # aware UTC
+    value: Fraction
+
+
+@dataclass(frozen=True)
 class Book:
     """A parsed snapshot of one book."""
 
@@ -273,3 +284,7 @@ class Book:
     all_tax_tables: tuple[TaxTable, ...] = ()
     # Read with the documents: owners' payment lots that still hold (unallocated) payments.
     owner_lots: tuple[OwnerLot, ...] = ()
+    # The price database (small: GnuCash books hold a few thousand prices at most), by time.
+    prices: tuple[Price, ...] = ()
+    # File > Properties > Accounts > "Use Trading Accounts" (book option ``trading-accts``).
+    trading_accounts: bool = False

@@ -28,6 +28,7 @@ from agent.sources.gnucash.book_builder import (
     build_book,
     discount_terms,
 )
+from agent.sources.gnucash.prices import sqlite_prices, sqlite_trading_accounts
 from agent.sources.gnucash.records import (
     Address,
     Book,
@@ -90,6 +91,11 @@ def read_sqlite_snapshot(
     try:
         with closing(sqlite3.connect(uri, uri=True)) as db:
             parts = _read_parts(db, source)
+            parts = replace(
+                parts,
+                prices=sqlite_prices(db, commodities_of(db), source),
+                trading_accounts=sqlite_trading_accounts(db),
+            )
             if documents:
                 parts = _with_documents(db, parts, commodities_of(db), source)
     except sqlite3.Error as e:

@@ -34,6 +34,7 @@ from agent.sources.gnucash.book_builder import (
     discount_terms,
 )
 from agent.sources.gnucash.ledger_spool import LedgerSpool, SpooledSplit
+from agent.sources.gnucash.prices import PRICEDB_TAG, xml_prices, xml_trading_accounts
 from agent.sources.gnucash.records import (
     EMPTY_LEDGER,
     Address,
@@ -41,6 +42,7 @@ from agent.sources.gnucash.records import (
     Customer,
     DocumentEntry,
     LotSplit,
+    Price,
     TaxTable,
     TaxTableEntry,
     Vendor,
@@ -153,6 +155,8 @@ class _Collector:
         self.vendors: list[Vendor] = []
         self.transaction_currencies: Counter[str] = Counter()
         self.currencies: set[str] = set()
+        self.prices: list[Price] = []
+        self.trading_accounts = False
 
     def take(self, record: Element) -> None:
         if record.tag == ACCOUNT:
@@ -181,6 +185,9 @@ class _Collector:
             self.book_guid = (record.text or "").strip() or None
         elif record.tag == BOOK_SLOTS:
             self.business = _slots(_frame(record, ("options", "Business")))
+            self.trading_accounts = xml_trading_accounts(record)
+        elif record.tag == PRICEDB_TAG:
+            self.prices.extend(xml_prices(record, self.source))
         elif record.tag == COMMODITY:
             space, mnemonic = _commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
@@ -304,6 +311,8 @@ class _Collector:
             lot_splits=self.lot_splits,
             postings=self.postings,
             owner_lots=self.owner_lots,
+            prices=self.prices,
+            trading_accounts=self.trading_accounts,
         )
 
 
