@@ -15,7 +15,8 @@ def utc_now() -> datetime:
 
 def to_iso(moment: datetime) -> str:
     """``2019-10-10T00:31:04.497225Z``: the shape the public API uses."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: the same text, several times faster (a sync formats millions).
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_iso(text: str) -> datetime:
