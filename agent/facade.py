@@ -49,7 +49,7 @@ from agent.network import check_proxy
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
-from agent.sources.gnucash.reader import open_book
+from agent.sources.gnucash.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.states import DatasetStatus
@@ -243,10 +243,11 @@ class Connector:
         kind: CredentialStoreKind = "file" if insecure_file_store else config.credential_store
         store = self._credential_store(kind)
         book = book_path.expanduser().resolve()
-        source = GnuCashSource(book, self.paths.staging_dir / "link-check")
-        source.fetch("chartOfAccounts")  # reads the book once: refuse a wrong file up front
+        workdir = self.paths.staging_dir / "link-check"
+        workdir.mkdir(parents=True, exist_ok=True)
+        read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
         with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
-            grant = client.link(code, source.readable_data_types())
+            grant = client.link(code, GnuCashSource.data_types())
         TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
         link = Link(
             cloud_url=grant.cloud_url,
