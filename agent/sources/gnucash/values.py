@@ -71,8 +71,10 @@ def parse_flag(text: str | None, *, default: bool, book: Path, record: str, fiel
 
 def parse_timestamp(text: object, *, book: Path, record: str, field: str) -> datetime:
     """An aware UTC datetime from any timestamp GnuCash writes (see ``_TIMESTAMP``)."""
-    if isinstance(text, str) and text[10:11] == " " and (
-        len(text) == 19 or (len(text) == 25 and text.endswith(" +0000"))
+    if (
+        isinstance(text, str)
+        and text[10:11] == " "
+        and (len(text) == 19 or (len(text) == 25 and text.endswith(" +0000")))
     ):
         # What SQLite books ("2026-01-01 10:59:00") and XML books ("... +0000") hold, millions
         # of times over: the C parser first.
