@@ -17,7 +17,8 @@ from typing import Any
 from agent import doctor
 from agent.config import ConfigError
 from agent.errors import ConnectorError
-from agent.facade import AgentStatus, Connector
+from agent.facade import Connector
+from agent.link_status import AgentStatus
 from agent.logs import setup_logging
 from agent.states import DatasetStatus
 from agent.version import __version__

@@ -2,7 +2,9 @@
 
 Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
 subclasses whose title and message can be shown to a person as they are. Observers get
-:mod:`agent.events` on agent threads.
+:mod:`agent.events` on agent threads. The status snapshot is put together in
+:mod:`agent.link_status`, linking is done in :mod:`agent.linking`; both define the values they
+return.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent import diagnostics, doctor, redaction
+from agent import diagnostics, doctor, linking
 from agent.backoff import ErrorStreak
-from agent.clock import Clock, from_iso, to_iso, utc_now
-from agent.cloud_client import CloudClient, split_link_url
+from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_client import CloudClient
 from agent.config import (
     LOG_LEVELS,
     AgentConfig,
@@ -33,87 +35,26 @@ from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import (
-    CloudReconnected,
-    CloudUnreachable,
-    Event,
-    EventBus,
-    LinkStopped,
-    NeedsReauthorization,
-    Observer,
-    PauseChanged,
-    Warning,
+from agent.events import EventBus, Observer, PauseChanged, Warning
+from agent.link_status import (
+    AgentStatus,
+    DatasetRecord,
+    LinkConditions,
+    agent_status,
+    recent_datasets,
 )
 from agent.link_worker import LinkResult, LinkWorker
+from agent.linking import BookPreview
 from agent.network import check_proxy
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
-from agent.sources.gnucash.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.tokens import TokenKeeper
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LinkStatus:
-    connection_id: str
-    company_name: str
-    book_path: str
-    cloud_url: str
-    state: str  # idle, syncing, offline, paused, needs_reauthorization, stopped, not_running
-    syncing: str | None  # the data type running now
-    pending_reports: int  # reports and pages the cloud has not acknowledged yet
-    last_error: str | None
-    last_successful_sync: datetime | None
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    status: DatasetStatus
-    at: datetime
-    error_message: str | None
-
-
-@dataclass(frozen=True)
-class DatasetRecord:
-    """A dataset this PC ran, for the status window."""
-
-    dataset_id: str
-    data_type: str
-    status: DatasetStatus
-    finished: bool
-    error: str | None
-    updated: datetime
-    timeline: tuple[TimelineEntry, ...]
-
-
-@dataclass(frozen=True)
-class AgentStatus:
-    running: bool
-    links: tuple[LinkStatus, ...]
-    paused_until: datetime | None
-    pause_reason: str | None
-    sync_window: str | None
-    credentials_in_plain_file: bool
-    log_level: str = "INFO"
-    proxy: str | None = "system"  # None: no proxy; "system": the environment's; or a URL
-
-
-@dataclass(frozen=True)
-class BookPreview:
-    """What a book holds, so a person can tell it is the right company's before linking."""
-
-    book_path: Path
-    company_name: str  # File > Properties > Business; the file's name when that is empty
-    last_transaction: date | None  # the latest posted date; None for a book without any
-    accounts: int
-    customers: int
-    invoices: int  # customer invoices, credit notes left out
 
 
 @dataclass(frozen=True)
@@ -135,10 +76,10 @@ class Connector:
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
-        self._link_states: dict[str, str] = {}
+        self._conditions = LinkConditions()
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
-        self._bus.subscribe(self._track)
+        self._bus.subscribe(self._conditions.track)
 
     # Observing ---------------------------------------------------------------------------
 
@@ -151,55 +92,18 @@ class Connector:
 
     def status(self) -> AgentStatus:
         """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
-        config = self.config()
-        gate = gate_for(config, self._clock())
-        state = self._local_state()
-        links = []
-        for link in config.links:
-            worker = self._workers.get(link.connection_id)
-            recent = state.recent_runs(link.connection_id, limit=1)
-            links.append(
-                LinkStatus(
-                    connection_id=link.connection_id,
-                    company_name=link.company_name,
-                    book_path=link.book_path,
-                    cloud_url=link.cloud_url,
-                    state=self._link_state(link.connection_id, worker, gate.open),
-                    syncing=worker.busy_with if worker else None,
-                    pending_reports=state.pending(link.connection_id),
-                    last_error=recent[0].error if recent else None,
-                    last_successful_sync=_moment(state.last_success(link.connection_id)),
-                )
-            )
-        return AgentStatus(
+        return agent_status(
+            self.config(),
+            self._local_state(),
+            self._workers,
+            self._conditions,
             running=self.running,
-            links=tuple(links),
-            paused_until=from_iso(config.paused_until) if config.paused_until else None,
-            pause_reason=gate.reason,
-            sync_window=config.sync_window,
-            credentials_in_plain_file=config.credential_store == "file",
-            log_level=config.log_level,
-            proxy=config.proxy,
+            now=self._clock(),
         )
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
         """The datasets this PC ran for a link, newest first, each with its local timeline."""
-        state = self._local_state()
-        return tuple(
-            DatasetRecord(
-                dataset_id=run.dataset_id,
-                data_type=run.data_type,
-                status=DatasetStatus(run.status),
-                finished=run.finished,
-                error=run.error,
-                updated=from_iso(run.updated),
-                timeline=tuple(
-                    TimelineEntry(DatasetStatus(status), from_iso(at), error)
-                    for status, at, error in state.timeline(run.dataset_id)
-                ),
-            )
-            for run in state.recent_runs(connection_id, limit)
-        )
+        return recent_datasets(self._local_state(), connection_id, limit)
 
     @property
     def running(self) -> bool:
@@ -210,25 +114,7 @@ class Connector:
     def preview_book(self, book_path: Path) -> BookPreview:
         """Read the book (a snapshot, never the file itself) and say what it holds; no link
         code is spent. Raises :class:`~agent.errors.BookUnreadable` for a wrong file."""
-        book_file = book_path.expanduser().resolve()
-        workdir = self.paths.staging_dir / "preview"
-        workdir.mkdir(parents=True, exist_ok=True)
-        with open_book(book_file, workdir) as reading:
-            book = reading.book
-            latest = book.transactions.latest_posted()
-        name = book.company.name.strip() if book.company else ""
-        return BookPreview(
-            book_path=book_file,
-            company_name=name or book_file.stem,
-            last_transaction=latest.date() if latest else None,
-            accounts=len(book.accounts),
-            customers=len(book.customers),
-            invoices=sum(
-                1
-                for document in book.documents
-                if document.owner_kind == "customer" and not document.credit_note
-            ),
-        )
+        return linking.preview_book(book_path, self.paths.staging_dir / "preview")
 
     def link(self, link_url: str, book_path: Path, *, insecure_file_store: bool = False) -> Link:
         """Link this PC's book to a company in the cloud, spending the link code in the URL.
@@ -237,30 +123,16 @@ class Connector:
         the one-time code is spent, so a failed attempt can simply be repeated. Linking a
         connection again (after re-authorization) replaces its old credential.
         """
-        cloud_url, code = split_link_url(link_url)
-        redaction.register(code)
-        config = self.config()
-        kind: CredentialStoreKind = "file" if insecure_file_store else config.credential_store
-        store = self._credential_store(kind)
-        book = book_path.expanduser().resolve()
-        workdir = self.paths.staging_dir / "link-check"
-        workdir.mkdir(parents=True, exist_ok=True)
-        read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
-        with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
-            grant = client.link(code, GnuCashSource.data_types())
-        TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
-        link = Link(
-            cloud_url=grant.cloud_url,
-            company_id=grant.company_id,
-            company_name=grant.company_name,
-            connection_id=grant.connection_id,
-            book_path=str(book),
-            linked_at=to_iso(self._clock()),
+        link, store = linking.link_book(
+            link_url,
+            book_path,
+            paths=self.paths,
+            insecure_file_store=insecure_file_store,
+            open_store=self._credential_store,
+            clock=self._clock,
         )
-        save_config(self.paths, replace(config.with_link(link), credential_store=kind))
-        log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, book)
-        with self._lock:
-            self._link_states.pop(link.connection_id, None)
+        log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
+        self._conditions.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
         return link
@@ -544,42 +416,9 @@ class Connector:
             self._scheduler.stop()
             self._scheduler = None
 
-    def _track(self, event: Event) -> None:
-        """Keep each link's last known condition, for :meth:`status`."""
-        states = {
-            CloudUnreachable: "offline",
-            CloudReconnected: "idle",
-            NeedsReauthorization: "needs_reauthorization",
-        }
-        connection_id = getattr(event, "connection_id", None)
-        if connection_id is None:
-            return
-        with self._lock:
-            if isinstance(event, LinkStopped):
-                current = self._link_states.get(connection_id)
-                if current != "needs_reauthorization":
-                    self._link_states[connection_id] = "stopped"
-            elif type(event) in states:
-                self._link_states[connection_id] = states[type(event)]
-
-    def _link_state(self, connection_id: str, worker: LinkWorker | None, gate_open: bool) -> str:
-        with self._lock:
-            known = self._link_states.get(connection_id)
-        if known in ("needs_reauthorization", "stopped", "offline"):
-            return known
-        if worker is None or not self.running:
-            return "not_running"
-        if worker.busy_with:
-            return "syncing"
-        return "idle" if gate_open else "paused"
-
     @staticmethod
     def _find(config: AgentConfig, connection_id: str | None) -> Link:
         for link in config.links:
             if connection_id in (link.connection_id, link.company_id):
                 return link
         raise NotLinked(f"No link {connection_id} on this PC. `connector status` lists them.")
-
-
-def _moment(text: str | None) -> datetime | None:
-    return from_iso(text) if text else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from agent.facade import AgentStatus, LinkStatus
+from agent.link_status import AgentStatus, LinkStatus
 
 
 class TrayState(StrEnum):

@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from agent.config import Link
 from agent.events import Event
-from agent.facade import AgentStatus, BookPreview, DatasetRecord
+from agent.link_status import AgentStatus, DatasetRecord
+from agent.linking import BookPreview
 
 
 class PathsLike(Protocol):

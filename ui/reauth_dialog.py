@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
-from agent.facade import LinkStatus
+from agent.link_status import LinkStatus
 from ui.link_input import LinkInput
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner

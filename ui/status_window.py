@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from agent.clock import utc_now
 from agent.events import DatasetChanged, Event
-from agent.facade import AgentStatus, DatasetRecord, LinkStatus
+from agent.link_status import AgentStatus, DatasetRecord, LinkStatus
 from agent.states import ERROR_STATES, DatasetStatus
 from ui.bridge import AgentBridge
 from ui.icons import app_icon

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agent.facade import DatasetRecord
+from agent.link_status import DatasetRecord
 from agent.states import DatasetStatus
 
 S = DatasetStatus

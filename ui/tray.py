@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QSystemTrayIcon
 
 from agent.clock import from_iso, utc_now
 from agent.events import DatasetChanged, Event
-from agent.facade import AgentStatus
+from agent.link_status import AgentStatus
 from agent.states import DatasetStatus
 from agent.version import __version__
 from ui.bridge import AgentBridge

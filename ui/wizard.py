@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent.config import Link
-from agent.facade import BookPreview
+from agent.linking import BookPreview
 from ui.link_input import LinkInput
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner

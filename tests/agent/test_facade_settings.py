@@ -15,7 +15,8 @@ import pytest
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, ConfigError, Paths, load_config
 from agent.errors import BookUnreadable, ConnectorError
-from agent.facade import BookPreview, Connector
+from agent.facade import Connector
+from agent.linking import BookPreview
 from agent.logs import setup_logging
 from agent.network import BadProxy, proxy_options
 from tests.conftest import SAMPLE_BOOKS

@@ -14,7 +14,8 @@ from typing import Any
 
 from agent.config import Link
 from agent.events import Event
-from agent.facade import AgentStatus, BookPreview, DatasetRecord, LinkStatus, TimelineEntry
+from agent.link_status import AgentStatus, DatasetRecord, LinkStatus, TimelineEntry
+from agent.linking import BookPreview
 from agent.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)

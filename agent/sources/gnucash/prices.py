@@ -14,16 +14,12 @@ from xml.etree.ElementTree import Element
 
 from agent.sources.gnucash.records import Price
 from agent.sources.gnucash.values import garbled, parse_num_denom, parse_timestamp, rational
+from agent.sources.gnucash.xml_elements import q
 
-_NS = "http://www.gnucash.org/XML/"
-PRICEDB_TAG = f"{{{_NS}gnc}}pricedb"
+PRICEDB_TAG = q("gnc", "pricedb")
 
 # The book option as GnuCash stores it: a string slot "t" when on (qof_book_use_trading_accounts).
 TRADING_OPTION = "options/Accounts/Use Trading Accounts"
-
-
-def _q(prefix: str, name: str) -> str:
-    return f"{{{_NS}{prefix}}}{name}"
 
 
 def sqlite_prices(
@@ -67,15 +63,15 @@ def sqlite_trading_accounts(db: sqlite3.Connection) -> bool:
 def xml_prices(pricedb: Element, source: Path) -> Iterator[Price]:
     """The prices of a ``<gnc:pricedb>`` record."""
     for price in pricedb.findall("price"):
-        guid = (price.findtext(_q("price", "id")) or "").strip()
+        guid = (price.findtext(q("price", "id")) or "").strip()
         label = f"the price {guid or '(without an id)'}"
-        value = parse_num_denom(price.findtext(_q("price", "value")), book=source, record=label)
+        value = parse_num_denom(price.findtext(q("price", "value")), book=source, record=label)
         yield Price(
             guid=guid,
-            commodity=_mnemonic(price.find(_q("price", "commodity")), source, label),
-            currency=_mnemonic(price.find(_q("price", "currency")), source, label),
+            commodity=_mnemonic(price.find(q("price", "commodity")), source, label),
+            currency=_mnemonic(price.find(q("price", "currency")), source, label),
             time=parse_timestamp(
-                price.findtext(f"{_q('price', 'time')}/{_q('ts', 'date')}"),
+                price.findtext(f"{q('price', 'time')}/{q('ts', 'date')}"),
                 book=source,
                 record=label,
                 field="date",
@@ -90,15 +86,15 @@ def xml_trading_accounts(book_slots: Element) -> bool:
     for key in TRADING_OPTION.split("/"):
         found = None
         for slot in current.findall("slot") if current is not None else ():
-            if (slot.findtext(_q("slot", "key")) or "") == key:
-                found = slot.find(_q("slot", "value"))
+            if (slot.findtext(q("slot", "key")) or "") == key:
+                found = slot.find(q("slot", "value"))
                 break
         current = found
     return current is not None and (current.text or "").strip() == "t"
 
 
 def _mnemonic(element: Element | None, source: Path, label: str) -> str:
-    mnemonic = (element.findtext(_q("cmdty", "id")) or "").strip() if element is not None else ""
+    mnemonic = (element.findtext(q("cmdty", "id")) or "").strip() if element is not None else ""
     if not mnemonic:
         raise garbled(source, label, "it names no commodity or currency")
     return mnemonic

@@ -4,6 +4,9 @@ The file is stream-parsed: each top-level record of ``<gnc:book>`` (an account, 
 a customer) is read when its end tag arrives and then dropped, so a book of a million splits
 needs no more memory than one of ten. Only small per-account sums, the customers and the vendors
 are kept.
+
+Here: the stream, and what is kept of each record (accounts and transactions are read here);
+the business records are parsed in ``xml_business``, GnuCash's XML idioms in ``xml_elements``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from contextlib import ExitStack
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from agent.errors import BookUnreadable
@@ -31,22 +33,10 @@ from agent.sources.gnucash.book_builder import (
     RawTaxTable,
     account_label,
     build_book,
-    discount_terms,
 )
 from agent.sources.gnucash.ledger_spool import LedgerSpool, SpooledSplit
 from agent.sources.gnucash.prices import PRICEDB_TAG, xml_prices, xml_trading_accounts
-from agent.sources.gnucash.records import (
-    EMPTY_LEDGER,
-    Address,
-    Book,
-    Customer,
-    DocumentEntry,
-    LotSplit,
-    Price,
-    TaxTable,
-    TaxTableEntry,
-    Vendor,
-)
+from agent.sources.gnucash.records import EMPTY_LEDGER, Book, Customer, LotSplit, Price, Vendor
 from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
 from agent.sources.gnucash.values import (
     garbled,
@@ -55,34 +45,42 @@ from agent.sources.gnucash.values import (
     parse_timestamp,
     rational,
 )
-
-_NS = "http://www.gnucash.org/XML/"
-
-
-def _q(prefix: str, name: str) -> str:
-    """ElementTree's name for ``prefix:name`` in GnuCash's namespaces."""
-    return f"{{{_NS}{prefix}}}{name}"
-
+from agent.sources.gnucash.xml_business import (
+    owner_ref,
+    parse_customer,
+    parse_document,
+    parse_entry,
+    parse_tax_table,
+    parse_vendor,
+)
+from agent.sources.gnucash.xml_elements import (
+    TS_DATE,
+    child_text,
+    commodity,
+    frame,
+    frame_slots,
+    optional_text,
+    plain_tag,
+    q,
+    slot_text,
+    string_slots,
+    timestamp,
+    typed_slots,
+)
 
 ROOT_TAG = "gnc-v2"
-BOOK = _q("gnc", "book")
-ACCOUNT = _q("gnc", "account")
-TRANSACTION = _q("gnc", "transaction")
-CUSTOMER = _q("gnc", "GncCustomer")
-VENDOR = _q("gnc", "GncVendor")
-TAX_TABLE = _q("gnc", "GncTaxTable")
-INVOICE = _q("gnc", "GncInvoice")
-ENTRY = _q("gnc", "GncEntry")
-JOB = _q("gnc", "GncJob")
-BOOK_ID = _q("book", "id")
-BOOK_SLOTS = _q("book", "slots")
-TS_DATE = _q("ts", "date")
-COMMODITY = _q("gnc", "commodity")
-CMDTY_SPACE = _q("cmdty", "space")
-CMDTY_ID = _q("cmdty", "id")
-SLOT = "slot"  # slots carry no namespace
-SLOT_KEY = _q("slot", "key")
-SLOT_VALUE = _q("slot", "value")
+BOOK = q("gnc", "book")
+ACCOUNT = q("gnc", "account")
+TRANSACTION = q("gnc", "transaction")
+CUSTOMER = q("gnc", "GncCustomer")
+VENDOR = q("gnc", "GncVendor")
+TAX_TABLE = q("gnc", "GncTaxTable")
+INVOICE = q("gnc", "GncInvoice")
+ENTRY = q("gnc", "GncEntry")
+JOB = q("gnc", "GncJob")
+BOOK_ID = q("book", "id")
+BOOK_SLOTS = q("book", "slots")
+COMMODITY = q("gnc", "commodity")
 
 # Records sit in <gnc:book>; the oldest files put them straight into <gnc-v2>. Anything deeper
 # (template accounts and transactions of scheduled transactions) is not the user's ledger.
@@ -169,58 +167,58 @@ class _Collector:
         elif record.tag == TRANSACTION:
             self._transaction(record)
         elif record.tag == CUSTOMER:
-            self.customers.append(_customer(record, self.source))
+            self.customers.append(parse_customer(record, self.source))
         elif record.tag == VENDOR:
-            self.vendors.append(_vendor(record, self.source))
+            self.vendors.append(parse_vendor(record, self.source))
         elif record.tag == TAX_TABLE:
-            self.tax_tables.append(_tax_table(record, self.source))
+            self.tax_tables.append(parse_tax_table(record, self.source))
         elif self.want_documents and record.tag == INVOICE:
-            self.documents.append(_document(record, self.source))
+            self.documents.append(parse_document(record, self.source))
         elif self.want_documents and record.tag == ENTRY:
-            self.entries.append(_entry(record, self.source))
+            self.entries.append(parse_entry(record, self.source))
         elif self.want_documents and record.tag == JOB:
-            guid = _text(record, _q("job", "guid"))
-            self.jobs[guid] = _owner_ref(record.find(_q("job", "owner")))
+            guid = child_text(record, q("job", "guid"))
+            self.jobs[guid] = owner_ref(record.find(q("job", "owner")))
         elif record.tag == BOOK_ID:
             self.book_guid = (record.text or "").strip() or None
         elif record.tag == BOOK_SLOTS:
-            self.business = _slots(_frame(record, ("options", "Business")))
+            self.business = string_slots(frame(record, ("options", "Business")))
             self.trading_accounts = xml_trading_accounts(record)
         elif record.tag == PRICEDB_TAG:
             self.prices.extend(xml_prices(record, self.source))
         elif record.tag == COMMODITY:
-            space, mnemonic = _commodity(record)
+            space, mnemonic = commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
                 self.currencies.add(mnemonic)
 
     def _owner_lots(self, account: Element) -> None:
         """Remember the account's lots that GnuCash tagged with an owner (payment lots)."""
-        lots = account.find(_q("act", "lots"))
-        for lot in lots.findall(_q("gnc", "lot")) if lots is not None else ():
-            owner = _frame_slots(lot.find(_q("lot", "slots")), "gncOwner")
+        lots = account.find(q("act", "lots"))
+        for lot in lots.findall(q("gnc", "lot")) if lots is not None else ():
+            owner = frame_slots(lot.find(q("lot", "slots")), "gncOwner")
             if owner.get("owner-guid"):
                 code = owner.get("owner-type", "")
                 kind = OWNER_TYPE_CODES.get(int(code), code) if code.isdigit() else code
-                self.owner_lots[_text(lot, _q("lot", "id"))] = (kind, owner["owner-guid"])
+                self.owner_lots[child_text(lot, q("lot", "id"))] = (kind, owner["owner-guid"])
 
     def _transaction(self, record: Element) -> None:
-        guid = _text(record, _q("trn", "id"))
-        label = f'the transaction "{_text(record, _q("trn", "description"))}" ({guid})'
-        currency = record.find(_q("trn", "currency"))
+        guid = child_text(record, q("trn", "id"))
+        label = f'the transaction "{child_text(record, q("trn", "description"))}" ({guid})'
+        currency = record.find(q("trn", "currency"))
         if currency is None:
             raise garbled(self.source, label, "it has no currency")
-        currency_code = _commodity(currency)[1]
+        currency_code = commodity(currency)[1]
         self.transaction_currencies[currency_code] += 1
-        splits = record.find(_q("trn", "splits"))
+        splits = record.find(q("trn", "splits"))
         kept: list[SpooledSplit] = []
         in_lots: list[tuple[str, Element]] = []
         for split in splits if splits is not None else ():
-            lot = _optional(split, _q("split", "lot"))
+            lot = optional_text(split, q("split", "lot"))
             if lot and self.want_documents:
                 in_lots.append((lot, split))
-            account = _text(split, _q("split", "account"))
+            account = child_text(split, q("split", "account"))
             num, denom = parse_num_denom(
-                _optional(split, _q("split", "quantity")), book=self.source, record=label
+                optional_text(split, q("split", "quantity")), book=self.source, record=label
             )
             by_denom = self.sums.get(account)
             if by_denom is None:
@@ -229,10 +227,10 @@ class _Collector:
             by_denom[denom] = by_denom.get(denom, 0) + num
             if self.spool is not None:
                 value_num, value_denom = parse_num_denom(
-                    _optional(split, _q("split", "value")), book=self.source, record=label
+                    optional_text(split, q("split", "value")), book=self.source, record=label
                 )
-                split_guid = _text(split, _q("split", "id"))
-                memo = _text(split, _q("split", "memo"))
+                split_guid = child_text(split, q("split", "id"))
+                memo = child_text(split, q("split", "memo"))
                 kept.append((split_guid, account, memo, value_num, value_denom, num, denom))
         if in_lots:
             self._lot_splits(record, guid, label, in_lots)
@@ -240,8 +238,8 @@ class _Collector:
             self.spool.add(
                 guid=guid,
                 currency=currency_code,
-                num=_text(record, _q("trn", "num")),
-                description=_text(record, _q("trn", "description")),
+                num=child_text(record, q("trn", "num")),
+                description=child_text(record, q("trn", "description")),
                 posted=self._stamp(record, "date-posted", label, "posting date"),
                 entered=self._stamp(record, "date-entered", label, "entry date"),
                 closing=_is_closing(record),
@@ -252,24 +250,24 @@ class _Collector:
         self, record: Element, guid: str, label: str, in_lots: list[tuple[str, Element]]
     ) -> None:
         """Keep what documents need of a transaction with splits in lots (postings, payments)."""
-        slots = _typed_slots(record.find(_q("trn", "slots")))
+        slots = typed_slots(record.find(q("trn", "slots")))
         posted = self._stamp(record, "date-posted", label, "posting date")
         for lot, split in in_lots:
             value = parse_num_denom(
-                _optional(split, _q("split", "value")), book=self.source, record=label
+                optional_text(split, q("split", "value")), book=self.source, record=label
             )
             self.lot_splits.setdefault(lot, []).append(
                 LotSplit(
                     value=rational(*value, book=self.source, record=label),
                     txn_guid=guid,
                     posted=posted,
-                    txn_type=_slot_text(slots.get("trans-txn-type")),
+                    txn_type=slot_text(slots.get("trans-txn-type")),
                 )
             )
         due = slots.get("trans-date-due")
         self.postings[guid] = Posting(
             due=parse_timestamp(
-                _optional(due, TS_DATE), book=self.source, record=label, field="due date"
+                optional_text(due, TS_DATE), book=self.source, record=label, field="due date"
             )
             if due is not None
             else None,
@@ -277,9 +275,7 @@ class _Collector:
         )
 
     def _stamp(self, record: Element, name: str, label: str, field: str) -> datetime:
-        element = record.find(_q("trn", name))
-        text = _optional(element, TS_DATE) if element is not None else None
-        return parse_timestamp(text, book=self.source, record=label, field=field)
+        return timestamp(record, q("trn", name), self.source, label, field)
 
     def parts(self) -> BookParts:
         if len(self.roots) > 1:
@@ -342,7 +338,7 @@ def _records(stream: io.BufferedIOBase, source: Path) -> Iterator[Element]:
             if not stack and element.tag != ROOT_TAG:
                 raise BookUnreadable(
                     f"The book {source} is an XML file but not a GnuCash book (its root "
-                    f"element is <{_plain_tag(element.tag)}>, not <gnc-v2>). Choose the "
+                    f"element is <{plain_tag(element.tag)}>, not <gnc-v2>). Choose the "
                     ".gnucash file you open in GnuCash."
                 )
             stack.append(element)
@@ -379,109 +375,21 @@ class _FromFirstTag:
         return self._stream.read(size)
 
 
-def _plain_tag(tag: str) -> str:
-    if tag.startswith(f"{{{_NS}"):
-        prefix, _, name = tag[len(_NS) + 1 :].partition("}")
-        return f"{prefix}:{name}"
-    return tag
-
-
-def _optional(element: Element, tag: str) -> str | None:
-    child = element.find(tag)
-    if child is None:
-        return None
-    return child.text or ""
-
-
-def _text(element: Element, tag: str) -> str:
-    return _optional(element, tag) or ""
-
-
-def _commodity(element: Element) -> tuple[str, str]:
-    return _text(element, CMDTY_SPACE), _text(element, CMDTY_ID)
-
-
-def _slots(element: Element | None) -> dict[str, str]:
-    """Top-level string slots of a record (``placeholder``, ``hidden``, ...)."""
-    found: dict[str, str] = {}
-    for slot in element.findall(SLOT) if element is not None else ():
-        key = slot.find(SLOT_KEY)
-        value = slot.find(SLOT_VALUE)
-        if key is not None and value is not None and value.get("type") == "string":
-            found[key.text or ""] = value.text or ""
-    return found
-
-
-def _frame(slots: Element, path: tuple[str, ...]) -> Element | None:
-    """The frame at ``path`` below a ``<...:slots>`` element, as the element holding its slots."""
-    current: Element | None = slots
-    for key in path:
-        found = None
-        for slot in current.findall(SLOT) if current is not None else ():
-            value = slot.find(SLOT_VALUE)
-            if slot.findtext(SLOT_KEY) == key and value is not None:
-                if value.get("type") == "frame":
-                    found = value
-                break
-        current = found
-    return current
-
-
-_TAX_KINDS = frozenset({"PERCENT", "VALUE"})
-
-
-def _tax_table(record: Element, source: Path) -> RawTaxTable:
-    name = _text(record, _q("taxtable", "name"))
-    guid = _text(record, _q("taxtable", "guid"))
-    label = f'the tax table "{name}" ({guid})'
-    if not guid:
-        raise garbled(source, f'the tax table "{name}"', "it has no GUID")
-    entries: list[TaxTableEntry] = []
-    container = record.find(_q("taxtable", "entries"))
-    for entry in container if container is not None else ():
-        kind = _text(entry, _q("tte", "type")).strip()
-        if kind not in _TAX_KINDS:
-            raise garbled(source, label, f"an entry's type {kind!r} is neither PERCENT nor VALUE")
-        amount = parse_num_denom(_optional(entry, _q("tte", "amount")), book=source, record=label)
-        entries.append(
-            TaxTableEntry(
-                account_guid=_text(entry, _q("tte", "acct")),
-                amount=rational(*amount, book=source, record=label),
-                kind="PERCENT" if kind == "PERCENT" else "VALUE",
-            )
-        )
-    return RawTaxTable(
-        table=TaxTable(
-            guid=guid,
-            name=name,
-            entries=tuple(entries),
-            parent_guid=_optional(record, _q("taxtable", "parent")) or None,
-        ),
-        invisible=parse_flag(
-            _optional(record, _q("taxtable", "invisible")),
-            default=False,
-            book=source,
-            record=label,
-            field="invisible flag",
-        ),
-    )
-
-
 def _account(record: Element, source: Path) -> RawAccount:
-    name = _text(record, _q("act", "name"))
-    guid = _text(record, _q("act", "id"))
+    name = child_text(record, q("act", "name"))
+    guid = child_text(record, q("act", "id"))
     label = account_label(name, guid)
     if not guid:
         raise garbled(source, f'the account "{name}"', "it has no GUID")
-    commodity = record.find(_q("act", "commodity"))
-    slots = _slots(record.find(_q("act", "slots")))
+    cmdty = record.find(q("act", "commodity"))
+    slots = string_slots(record.find(q("act", "slots")))
     return RawAccount(
         guid=guid,
         name=name,
-        account_type=_text(record, _q("act", "type")),
-        parent_guid=_optional(record, _q("act", "parent")),
-        code=_text(record, _q("act", "code")),
-        description=_text(record, _q("act", "description")),
+        account_type=child_text(record, q("act", "type")),
+        parent_guid=optional_text(record, q("act", "parent")),
+        code=child_text(record, q("act", "code")),
+        description=child_text(record, q("act", "description")),
         hidden=parse_flag(
             slots.get("hidden"), default=False, book=source, record=label, field="hidden flag"
         ),
@@ -492,232 +400,11 @@ def _account(record: Element, source: Path) -> RawAccount:
             record=label,
             field="placeholder flag",
         ),
-        commodity=_commodity(commodity)[1] if commodity is not None else None,
-    )
-
-
-def _customer(record: Element, source: Path) -> Customer:
-    owner = _owner(record, "cust", "customer", source)
-    return Customer(
-        guid=owner.guid,
-        number=owner.number,
-        name=owner.name,
-        notes=owner.notes,
-        active=owner.active,
-        currency=owner.currency,
-        billing=_address(record.find(_q("cust", "addr"))),
-        shipping=_address(record.find(_q("cust", "shipaddr"))),
-    )
-
-
-def _vendor(record: Element, source: Path) -> Vendor:
-    owner = _owner(record, "vendor", "vendor", source)
-    return Vendor(
-        guid=owner.guid,
-        number=owner.number,
-        name=owner.name,
-        notes=owner.notes,
-        active=owner.active,
-        currency=owner.currency,
-        address=_address(record.find(_q("vendor", "addr"))),
-    )
-
-
-class _Owner(NamedTuple):
-    """The elements GnuCash writes alike for a customer and a vendor, read and checked."""
-
-    guid: str
-    number: str
-    name: str
-    notes: str
-    active: bool
-    currency: str
-
-
-def _owner(record: Element, prefix: str, kind: str, source: Path) -> _Owner:
-    """Read ``<prefix:guid>``, ``<prefix:name>``, ... of a ``kind`` ("customer", "vendor")."""
-    name = _text(record, _q(prefix, "name"))
-    number = _text(record, _q(prefix, "id"))
-    label = f'the {kind} "{name}" (ID {number})'
-    guid = _text(record, _q(prefix, "guid"))
-    if not guid:
-        raise garbled(source, label, "it has no GUID")
-    currency = record.find(_q(prefix, "currency"))
-    if currency is None:
-        raise garbled(source, label, "it has no currency")
-    return _Owner(
-        guid=guid,
-        number=number,
-        name=name,
-        notes=_text(record, _q(prefix, "notes")),
-        # Active unless the file says otherwise, as in GnuCash.
-        active=parse_flag(
-            _optional(record, _q(prefix, "active")),
-            default=True,
-            book=source,
-            record=label,
-            field="active flag",
-        ),
-        currency=_commodity(currency)[1],
-    )
-
-
-def _address(element: Element | None) -> Address:
-    if element is None:
-        return Address()
-    lines = (_text(element, _q("addr", f"addr{i}")) for i in range(1, 5))
-    return Address(
-        name=_text(element, _q("addr", "name")),
-        lines=tuple(line for line in lines if line),
-        phone=_text(element, _q("addr", "phone")),
-        fax=_text(element, _q("addr", "fax")),
-        email=_text(element, _q("addr", "email")),
+        commodity=commodity(cmdty)[1] if cmdty is not None else None,
     )
 
 
 def _is_closing(record: Element) -> bool:
     """A closing entry of Tools > Close Book: slot ``book_closing`` = 1."""
-    value = _typed_slots(record.find(_q("trn", "slots"))).get("book_closing")
-    return value is not None and _slot_text(value) not in ("", "0")
-
-
-def _typed_slots(element: Element | None) -> dict[str, Element]:
-    """Top-level slots of a record, by key, as their ``<slot:value>`` elements (any type)."""
-    found: dict[str, Element] = {}
-    for slot in element.findall(SLOT) if element is not None else ():
-        key = slot.find(SLOT_KEY)
-        value = slot.find(SLOT_VALUE)
-        if key is not None and value is not None:
-            found[key.text or ""] = value
-    return found
-
-
-def _frame_slots(slots: Element | None, key: str) -> dict[str, str]:
-    """The texts of the slots in the frame ``key`` among ``slots`` (a ``<...:slots>``)."""
-    frame = _typed_slots(slots).get(key)
-    return {k: _slot_text(v) for k, v in _typed_slots(frame).items()} if frame is not None else {}
-
-
-def _slot_text(value: Element | None) -> str:
-    return (value.text or "").strip() if value is not None else ""
-
-
-# <owner:type> as the XML backend spells GncOwnerType.
-_OWNER_TYPES = {
-    "gncCustomer": "customer",
-    "gncJob": "job",
-    "gncVendor": "vendor",
-    "gncEmployee": "employee",
-}
-
-
-def _owner_ref(element: Element | None) -> tuple[str, str]:
-    """(type, GUID) of an ``<invoice:owner>`` or ``<job:owner>``."""
-    if element is None:
-        return "", ""
-    kind = _text(element, _q("owner", "type")).strip()
-    return _OWNER_TYPES.get(kind, kind), _text(element, _q("owner", "id")).strip()
-
-
-def _document(record: Element, source: Path) -> RawDocument:
-    guid = _text(record, _q("invoice", "guid"))
-    number = _text(record, _q("invoice", "id"))
-    label = f'the document "{number}" ({guid})'
-    if not guid:
-        raise garbled(source, label, "it has no GUID")
-    owner_type, owner = _owner_ref(record.find(_q("invoice", "owner")))
-    currency = record.find(_q("invoice", "currency"))
-    if currency is None:
-        raise garbled(source, label, "it has no currency")
-    slots = _typed_slots(record.find(_q("invoice", "slots")))
-    return RawDocument(
-        guid=guid,
-        number=number,
-        owner_type=owner_type,
-        owner_guid=owner,
-        currency=_commodity(currency)[1],
-        opened=_date(record, _q("invoice", "opened"), source, label, "opening date"),
-        notes=_text(record, _q("invoice", "notes")),
-        billing_id=_text(record, _q("invoice", "billing_id")),
-        credit_note=_slot_text(slots.get("credit-note")) == "1",
-        posted=_date(record, _q("invoice", "posted"), source, label, "posting date")
-        if record.find(_q("invoice", "posted")) is not None
-        else None,
-        post_txn=_optional(record, _q("invoice", "posttxn")) or None,
-        post_lot=_optional(record, _q("invoice", "postlot")) or None,
-        post_acc=_optional(record, _q("invoice", "postacc")) or None,
-    )
-
-
-def _date(record: Element, tag: str, source: Path, label: str, field: str) -> datetime:
-    element = record.find(tag)
-    text = _optional(element, TS_DATE) if element is not None else None
-    return parse_timestamp(text, book=source, record=label, field=field)
-
-
-def _entry(record: Element, source: Path) -> RawEntry:
-    guid = _text(record, _q("entry", "guid"))
-    description = _text(record, _q("entry", "description"))
-    label = f'the document line "{description}" ({guid})'
-
-    def amount(name: str) -> Fraction:
-        text = _optional(record, _q("entry", name))
-        if text is None:
-            return Fraction(0)  # GnuCash leaves zero amounts out
-        return rational(
-            *parse_num_denom(text, book=source, record=label), book=source, record=label
-        )
-
-    def flag(name: str, default: bool = False) -> bool:
-        return parse_flag(
-            _optional(record, _q("entry", name)),
-            default=default,
-            book=source,
-            record=label,
-            field=name,
-        )
-
-    kind, how = discount_terms(
-        _optional(record, _q("entry", "i-disc-type")),
-        _optional(record, _q("entry", "i-disc-how")),
-        source=source,
-        label=label,
-    )
-    quantity = amount("qty")
-    date = _date(record, _q("entry", "date"), source, label, "date")
-    entered = (
-        _date(record, _q("entry", "entered"), source, label, "entry date")
-        if record.find(_q("entry", "entered")) is not None
-        else date
-    )
-    document = _text(record, _q("entry", "invoice")) or _text(record, _q("entry", "bill"))
-    return RawEntry(
-        document_guid=document,
-        date=date,
-        entered=entered,
-        customer_side=DocumentEntry(
-            guid=guid,
-            description=description,
-            quantity=quantity,
-            price=amount("i-price"),
-            account_guid=_text(record, _q("entry", "i-acct")),
-            # GnuCash writes i-taxable only for an invoice's line and b-taxable only for a
-            # bill's; when absent, the engine keeps gncEntryCreate's default: taxable.
-            taxable=flag("i-taxable", default=True),
-            tax_included=flag("i-taxincluded"),
-            tax_table_guid=_optional(record, _q("entry", "i-taxtable")) or None,
-            discount=amount("i-discount"),
-            discount_type=kind,
-            discount_how=how,
-        ),
-        vendor_side=DocumentEntry(
-            guid=guid,
-            description=description,
-            quantity=quantity,
-            price=amount("b-price"),
-            account_guid=_text(record, _q("entry", "b-acct")),
-            taxable=flag("b-taxable", default=True),
-            tax_included=flag("b-taxincluded"),
-            tax_table_guid=_optional(record, _q("entry", "b-taxtable")) or None,
-        ),
-    )
+    value = typed_slots(record.find(q("trn", "slots"))).get("book_closing")
+    return value is not None and slot_text(value) not in ("", "0")
