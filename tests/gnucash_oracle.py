@@ -234,15 +234,21 @@ def _numeric(value: _Numeric) -> str:
 
 
 def _invoice(invoice: Any) -> dict[str, Any]:
-    """The engine's own figures for a document: totals, tax, lot balance, owner."""
+    """The engine's own figures for a document: totals, tax, lot balance, owner, job."""
     pointer = _pointer(invoice)
-    owner = _end_owner(_invoice_owner(pointer))  # a job's document: the job's owner
+    direct = _invoice_owner(pointer)
+    owner = _end_owner(direct)  # a job's document: the job's owner
     lot = _invoice_lot(pointer)
     return {
         "guid": _guid_of(pointer),
         "id": (_invoice_id(pointer) or b"").decode(),
         "owner_type": OWNER_TYPES.get(_owner_type(owner), "unknown"),
         "owner": bytes(_owner_guid(owner).contents).hex(),
+        "job": (  # the job's GUID when the document is a job's
+            bytes(_owner_guid(direct).contents).hex()
+            if OWNER_TYPES.get(_owner_type(direct)) == "job"
+            else None
+        ),
         "posted": bool(_invoice_posted(pointer)),
         "paid": bool(_invoice_paid(pointer)),
         "credit_note": bool(_invoice_credit_note(pointer)),

@@ -3,7 +3,8 @@
 The book holds what the sample book does not: discounts of both types and every placement,
 tax-included prices, a job's invoice, a voided invoice, a credit note, a taxed bill, an inactive
 customer, placeholder and hidden accounts, a second currency with trading accounts, and books
-closed with closing entries. Each case is compared, in both formats, with the engine's figures.
+closed with closing entries. Each case is compared, in both formats, with the engine's figures;
+the business documents are the rows of tests/fixtures/book_cases.py, each tested on its own.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sqlite3
 import subprocess
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -23,8 +25,10 @@ from typing import Any
 import pytest
 
 from agent.errors import BookUnreadable, DatasetFailed, RecordsInvalid
+from agent.sources.base import Record
 from agent.states import DatasetStatus
 from tests.agent.conftest import cents, synced
+from tests.fixtures.book_cases import DOCUMENTS, OWNERS, Document, customer_of, owner_of
 from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, requires_gnucash, run_oracle
 from tests.gnucash_reports import run_reports
 
@@ -74,205 +78,206 @@ def _voided_postings(truth: dict[str, Any]) -> set[str]:
     return {t["guid"] for t in truth["transactions"] if t["voided"]}
 
 
+def _posting(doc: dict[str, Any]) -> str | None:
+    """The engine's posting transaction of a document, None for a draft."""
+    return next((s["txn"] for s in doc["lot_splits"] if s["type"] == "I"), None)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where one data type's records keep what the engine says of a document."""
+
+    number: str  # the document's own number
+    owner: str  # the reference to its customer or supplier
+    tax: str  # its total tax
+    owed: str  # what is left to pay, or of the credit to use
+    sign: int  # ``owed`` is the engine's raw lot balance (debit positive) times this
+    unpaid: str  # the status of a posted document nothing has been paid or used of
+
+
+# (vendor's, credit note) -> the data type a document is synced as.
+DATA_TYPES = {
+    (False, False): "invoices",
+    (True, False): "bills",
+    (False, True): "creditNotes",
+    (True, True): "billCreditNotes",
+}
+SHAPES = {
+    "invoices": Shape(
+        "invoiceNumber", "customerRef", "totalTaxAmount", "amountDue", 1, "Submitted"
+    ),
+    "bills": Shape("reference", "supplierRef", "taxAmount", "amountDue", -1, "Open"),
+    "creditNotes": Shape(
+        "creditNoteNumber", "customerRef", "totalTaxAmount", "remainingCredit", -1, "Submitted"
+    ),
+    # A supplier's credit note debits A/P: its raw lot balance is the credit still to use.
+    "billCreditNotes": Shape(
+        "billCreditNoteNumber", "supplierRef", "totalTaxAmount", "remainingCredit", 1, "Submitted"
+    ),
+}
+CASES = [pytest.param(case, id=case.id) for case in DOCUMENTS]
+
+
+def _data_type(case: Document) -> str:
+    return DATA_TYPES[owner_of(case).kind == "vendor", case.credit_note]
+
+
+@pytest.fixture(scope="session")
+def cases_synced(
+    cases_books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, str], list[Record]]:
+    """(format, data type) -> what the agent uploads from the book, synced once a session; a
+    sync that fails is not kept, so it fails each test of that data type and no other."""
+    found: dict[tuple[str, str], list[Record]] = {}
+
+    def records(book_format: str, data_type: str) -> list[Record]:
+        if (book_format, data_type) not in found:
+            root = tmp_path_factory.mktemp(f"cases-{book_format}-{data_type}")
+            book_dir, workdir = root / "My Books", root / "work"
+            book_dir.mkdir()
+            workdir.mkdir()
+            live = _place(cases_books, book_format, book_dir)
+            found[book_format, data_type] = synced(live, workdir, data_type)
+        return found[book_format, data_type]
+
+    return records
+
+
+def _by_id(records: list[Record]) -> dict[str, Record]:
+    return {r["id"]: r for r in records}
+
+
 @requires_gnucash
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_the_book_covers_every_case(
     book_format: str, cases_truth: dict[str, dict[str, Any]]
 ) -> None:
     truth = cases_truth[book_format]
-    docs = _engine_docs(truth)
-    assert set(docs) == {
-        "INV-PCT",
-        "INV-VAL",
-        "INV-INC",
-        "INV-JOB",
-        "INV-VOID",
-        "INV-OLD",
-        "INV-DRAFT",
-        "CN-001",
-        "B-TAX",
-        "BCN-001",
-    }
-    assert docs["CN-001"]["credit_note"] and docs["BCN-001"]["credit_note"]
-    assert docs["B-TAX"]["owner_type"] == "vendor" and docs["B-TAX"]["tax"] != "0/1"
-    assert {c["name"]: c["active"] for c in truth["customers"]} == {
-        "Active Customer Co": True,
-        "Dormant Customer Co": False,
-    }
+    assert sorted(d["id"] for d in truth["invoices"]) == sorted(c.id for c in DOCUMENTS)
+    for kind in ("customer", "vendor"):
+        assert {o["id"]: (o["name"], o["active"]) for o in truth[f"{kind}s"]} == {
+            o.id: (o.name, o.active) for o in OWNERS if o.kind == kind
+        }
     by_name = {a["name"]: a for a in truth["accounts"]}
     assert by_name["Old Sales"]["hidden"] and by_name["Assets"]["placeholder"]
     assert by_name["Euro Account"]["commodity"] == "EUR"
     assert {a["name"] for a in truth["accounts"] if a["type"] == "TRADING"} >= {"EUR", "USD"}
     assert sum(t["closing"] for t in truth["transactions"]) == 2
-    assert len(_voided_postings(truth)) == 1
+    assert len(_voided_postings(truth)) == sum(c.void is not None for c in DOCUMENTS)
     # Both formats hold the very same book.
     other = cases_truth[next(f for f in FORMATS if f != book_format)]
     assert truth["invoices"] == other["invoices"] and truth["accounts"] == other["accounts"]
 
 
 @requires_gnucash
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("book_format", FORMATS)
-def test_invoices_match_the_engine(
+def test_the_engine_holds_the_case(
+    book_format: str, case: Document, cases_truth: dict[str, dict[str, Any]]
+) -> None:
+    """The book holds each row as the table has it, so the other tests test what they say."""
+    truth = cases_truth[book_format]
+    doc = _engine_docs(truth)[case.id]
+    owner = owner_of(case)
+    held_by = customer_of(owner)  # a job's document belongs, for the engine, to its customer
+    owner_ids = {o["guid"]: o["id"] for o in truth["customers"] + truth["vendors"]}
+
+    assert (doc["owner_type"], owner_ids[doc["owner"]]) == (held_by.kind, held_by.id)
+    assert (doc["job"] is not None) == (owner.kind == "job")
+    assert (doc["credit_note"], doc["posted"]) == (case.credit_note, case.due is not None)
+    assert (_posting(doc) in _voided_postings(truth)) == (case.void is not None)
+    # The engine's figures are positive, a credit note's too; taxed lines make tax.
+    assert Fraction(doc["total"]) > 0
+    assert (Fraction(doc["tax"]) > 0) == any(line.tax for line in case.lines)
+
+
+@requires_gnucash
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("book_format", FORMATS)
+def test_the_document_matches_the_engine(
     book_format: str,
-    cases_books: dict[str, Path],
+    case: Document,
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     truth = cases_truth[book_format]
-    engine = {
-        d["guid"]: d
-        for d in truth["invoices"]
-        if d["owner_type"] == "customer" and not d["credit_note"]
-    }
-    voided = _voided_postings(truth)
-    posting_of = {
-        d["guid"]: next((s["txn"] for s in d["lot_splits"] if s["type"] == "I"), None)
-        for d in truth["invoices"]
-    }
+    doc = _engine_docs(truth)[case.id]
+    shape = SHAPES[_data_type(case)]
 
-    invoices = {
-        r["id"]: r for r in synced(_place(cases_books, book_format, book_dir), workdir, "invoices")
-    }
+    records = cases_synced(book_format, _data_type(case))
 
-    assert set(invoices) == set(engine)  # the credit note is not an invoice
-    for guid, doc in engine.items():
-        record = invoices[guid]
-        name = doc["id"]
-        assert record["invoiceNumber"] == name
-        assert record["totalAmount"] == cents(doc["total"]), name
-        assert record["totalTaxAmount"] == cents(doc["tax"]), name
-        assert record["subTotal"] == cents(doc["subtotal"]), name
-        # A job's invoice belongs to the job's customer (the engine's end owner).
-        assert record["customerRef"]["id"] == doc["owner"], name
-        if not doc["posted"]:
-            assert record["status"] == "Draft", name
-        elif posting_of[guid] in voided:
-            assert (record["status"], record["amountDue"]) == ("Void", 0.0), name
-        else:
-            assert record["amountDue"] == cents(doc["lot_balance"]), name
-            expected = (
-                "Paid"
-                if doc["paid"]
-                else "Submitted"
-                if Fraction(doc["lot_balance"]) == Fraction(doc["total"])
-                else "PartiallyPaid"
-            )
-            assert record["status"] == expected, name
-    by_number = {r["invoiceNumber"]: r for r in invoices.values()}
-    assert by_number["INV-VOID"]["status"] == "Void"
-    assert by_number["INV-JOB"]["supplementalData"]["content"]["gnucash"]["jobId"]
-    assert {n: r["status"] for n, r in by_number.items()} == {
-        "INV-PCT": "Submitted",
-        "INV-VAL": "PartiallyPaid",
-        "INV-INC": "Paid",
-        "INV-JOB": "Submitted",
-        "INV-VOID": "Void",
-        "INV-OLD": "Paid",
-        "INV-DRAFT": "Draft",
-    }
+    [record] = [r for r in records if r[shape.number] == case.id]
+    assert record["id"] == doc["guid"]
+    # A job's document belongs to the job's customer (the engine's end owner).
+    assert record[shape.owner]["id"] == doc["owner"]
+    assert record["totalAmount"] == cents(doc["total"])
+    assert record[shape.tax] == cents(doc["tax"])
+    assert record["subTotal"] == cents(doc["subtotal"])
+    gnucash = record.get("supplementalData", {}).get("content", {}).get("gnucash", {})
+    assert gnucash.get("jobId") == doc["job"]
+    if not doc["posted"]:
+        expected = "Draft"
+    elif _posting(doc) in _voided_postings(truth):
+        expected = "Void"
+        assert record[shape.owed] == 0.0
+    else:
+        owed = shape.sign * Fraction(doc["lot_balance"])
+        assert record[shape.owed] == cents(owed)
+        expected = (
+            "Paid"
+            if doc["paid"]
+            else shape.unpaid
+            if owed == Fraction(doc["total"])
+            else "PartiallyPaid"
+        )
+    assert record["status"] == expected == case.status
+    # The lines in any order; a credit note's quantities as its document shows them, positive.
+    items = record["lineItems"]
+    assert sorted((li["description"], li["quantity"]) for li in items) == sorted(
+        (line.description, float(line.quantity)) for line in case.lines
+    )
+    # A price that includes tax is shown net of it; any other as entered.
+    prices = {li["description"]: li["unitAmount"] for li in items}
+    for line in case.lines:
+        if not line.included:
+            assert prices[line.description] == float(line.price), line.description
 
 
 @requires_gnucash
+@pytest.mark.parametrize("data_type", sorted(SHAPES))
 @pytest.mark.parametrize("book_format", FORMATS)
-def test_the_taxed_bill_matches_the_engine(
+def test_each_data_type_holds_its_own_documents(
     book_format: str,
-    cases_books: dict[str, Path],
+    data_type: str,
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
-    doc = _engine_docs(cases_truth[book_format])["B-TAX"]
+    """Invoices and bills leave credit notes out; each credit note is in its own data type."""
+    engine = [
+        d["guid"]
+        for d in cases_truth[book_format]["invoices"]
+        if DATA_TYPES[d["owner_type"] == "vendor", d["credit_note"]] == data_type
+    ]
 
-    [bill] = synced(_place(cases_books, book_format, book_dir), workdir, "bills")
+    records = cases_synced(book_format, data_type)
 
-    assert bill["id"] == doc["guid"]
-    assert bill["totalAmount"] == cents(doc["total"])
-    assert bill["taxAmount"] == cents(doc["tax"])
-    assert bill["subTotal"] == cents(doc["subtotal"])
-    assert bill["amountDue"] == cents(-Fraction(doc["lot_balance"]))
-    assert bill["supplierRef"]["id"] == doc["owner"]
-    assert bill["status"] == "PartiallyPaid"
-
-
-@requires_gnucash
-@pytest.mark.parametrize("book_format", FORMATS)
-def test_the_credit_note_matches_the_engine(
-    book_format: str,
-    cases_books: dict[str, Path],
-    cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
-) -> None:
-    doc = _engine_docs(cases_truth[book_format])["CN-001"]
-
-    [note] = synced(_place(cases_books, book_format, book_dir), workdir, "creditNotes")
-
-    # The engine's document figures are positive for a credit note; its A/R lot is a credit.
-    assert note["id"] == doc["guid"]
-    assert note["creditNoteNumber"] == "CN-001"
-    assert note["customerRef"]["id"] == doc["owner"]
-    assert note["totalAmount"] == cents(doc["total"]) > 0
-    assert note["totalTaxAmount"] == cents(doc["tax"]) > 0
-    assert note["subTotal"] == cents(doc["subtotal"])
-    assert note["remainingCredit"] == cents(-Fraction(doc["lot_balance"]))
-    assert note["status"] == "Submitted"
-    assert [(li["quantity"], li["unitAmount"]) for li in note["lineItems"]] == [(2.0, 19.99)]
-
-
-@requires_gnucash
-@pytest.mark.parametrize("book_format", FORMATS)
-def test_the_bill_credit_note_matches_the_engine(
-    book_format: str,
-    cases_books: dict[str, Path],
-    cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
-) -> None:
-    doc = _engine_docs(cases_truth[book_format])["BCN-001"]
-
-    [note] = synced(_place(cases_books, book_format, book_dir), workdir, "billCreditNotes")
-
-    # A supplier's credit note debits A/P: its raw lot balance is the credit still to use.
-    assert note["id"] == doc["guid"]
-    assert note["billCreditNoteNumber"] == "BCN-001"
-    assert note["supplierRef"]["id"] == doc["owner"]
-    assert note["totalAmount"] == cents(doc["total"]) > 0
-    assert note["totalTaxAmount"] == cents(doc["tax"]) > 0
-    assert note["subTotal"] == cents(doc["subtotal"])
-    assert note["remainingCredit"] == cents(Fraction(doc["lot_balance"]))
-    assert note["status"] == "Submitted"
-    assert [li["quantity"] for li in note["lineItems"]] == [1.0]
-
-
-@requires_gnucash
-@pytest.mark.parametrize("book_format", FORMATS)
-def test_invoices_and_bills_leave_credit_notes_out(
-    book_format: str, cases_books: dict[str, Path], book_dir: Path, workdir: Path
-) -> None:
-    book = _place(cases_books, book_format, book_dir)
-
-    invoices = synced(book, workdir, "invoices")
-    bills = synced(book, workdir, "bills")
-
-    assert "CN-001" not in {r["invoiceNumber"] for r in invoices}
-    assert [r["reference"] for r in bills] == ["B-TAX"]
+    assert sorted(r["id"] for r in records) == sorted(engine)
+    assert sorted(r[SHAPES[data_type].number] for r in records) == sorted(
+        c.id for c in DOCUMENTS if _data_type(c) == data_type
+    )
 
 
 @requires_gnucash
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_customers_archived_and_accounts_flagged(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     truth = cases_truth[book_format]
-    live = _place(cases_books, book_format, book_dir)
 
-    customers = {c["id"]: c for c in synced(live, workdir, "customers")}
-    accounts = {a["id"]: a for a in synced(live, workdir, "chartOfAccounts")}
+    customers = _by_id(cases_synced(book_format, "customers"))
+    accounts = _by_id(cases_synced(book_format, "chartOfAccounts"))
 
     for customer in truth["customers"]:
         expected = "Active" if customer["active"] else "Archived"
@@ -290,19 +295,14 @@ def test_customers_archived_and_accounts_flagged(
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_balance_sheets_match_the_engine(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
     months = truth["month_end_balances"]
 
-    sheets = {
-        r["id"]: r
-        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
-    }
+    sheets = _by_id(cases_synced(book_format, "balanceSheet"))
 
     assert set(sheets) == set(months)
     for month, raw in months.items():
@@ -343,20 +343,15 @@ def _decimal(value: float) -> Decimal:
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_foreign_currency_balances_valued_at_the_engine_price(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     """920 EUR at the price nearest in time to each month's end (pricedb-nearest): 1.087 at
     January's end, the later 1.10 at February's, as the engine converts them."""
     truth = cases_truth[book_format]
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
 
-    sheets = {
-        r["id"]: r
-        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
-    }
+    sheets = _by_id(cases_synced(book_format, "balanceSheet"))
 
     for month, converted in truth["month_end_converted"].items():
         balances = {**truth["month_end_balances"][month], **converted}
@@ -370,19 +365,14 @@ def test_foreign_currency_balances_valued_at_the_engine_price(
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_balance_sheets_equal_gnucash_balance_sheet_report(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_reports: dict[str, dict[str, dict[str, dict[str, Decimal | None]]]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     """Every month's sheet is what GnuCash's own Balance Sheet report prints for that date,
     its "Trading Gains" line included."""
     reports = cases_reports[book_format]["balanceSheet"]
 
-    sheets = {
-        r["id"]: r
-        for r in synced(_place(cases_books, book_format, book_dir), workdir, "balanceSheet")
-    }
+    sheets = _by_id(cases_synced(book_format, "balanceSheet"))
 
     assert set(sheets) == set(reports)
     for month, report in reports.items():
@@ -441,17 +431,12 @@ def test_without_trading_accounts_unrealized_gains_balance_the_sheet_as_gnucash(
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_profit_and_loss_equals_gnucash_income_statement_report(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_reports: dict[str, dict[str, dict[str, dict[str, Decimal | None]]]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     reports = cases_reports[book_format]["profitAndLoss"]
 
-    records = {
-        r["id"]: r
-        for r in synced(_place(cases_books, book_format, book_dir), workdir, "profitAndLoss")
-    }
+    records = _by_id(cases_synced(book_format, "profitAndLoss"))
 
     assert set(records) == set(reports)
     for month, report in reports.items():
@@ -465,10 +450,8 @@ def test_profit_and_loss_equals_gnucash_income_statement_report(
 @pytest.mark.parametrize("book_format", FORMATS)
 def test_profit_and_loss_matches_the_engine(
     book_format: str,
-    cases_books: dict[str, Path],
     cases_truth: dict[str, dict[str, Any]],
-    book_dir: Path,
-    workdir: Path,
+    cases_synced: Callable[[str, str], list[Record]],
 ) -> None:
     """Month by month, as GnuCash's Income Statement shows it: closing entries excluded, the
     euro expense at the engine's price nearest the month's end."""
@@ -476,10 +459,7 @@ def test_profit_and_loss_matches_the_engine(
     types = {a["guid"]: a["type"] for a in truth["accounts"]}
     commodity = {a["guid"]: a["commodity"] for a in truth["accounts"]}
 
-    reports = {
-        r["id"]: r
-        for r in synced(_place(cases_books, book_format, book_dir), workdir, "profitAndLoss")
-    }
+    reports = _by_id(cases_synced(book_format, "profitAndLoss"))
 
     moved: dict[str, dict[str, Fraction]] = {}
     for txn in truth["transactions"]:
