@@ -64,7 +64,10 @@ def stage(conn: Connection, dataset_id: str, chunk: int, body: bytes, checksum: 
     for record in payload:
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise BadRequest(f"Every record needs a string 'id' (chunk {chunk}).")
-        canonical = canonical_bytes(record)
+        try:
+            canonical = canonical_bytes(record)
+        except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (254)
+            raise BadRequest(f"Record '{record['id']}' (chunk {chunk}): {exc}.") from exc
         staged.append((record["id"], hashlib.sha256(canonical).hexdigest(), canonical.decode()))
     where = (staged_chunks.c.dataset_id == dataset_id) & (staged_chunks.c.chunk == chunk)
     conn.execute(delete(staged_chunks).where(where))

@@ -154,3 +154,16 @@ def test_the_baseline_comes_in_pages_in_record_id_order(cloud: CloudHarness) -> 
         refused = cloud.http.get(path, params={"limit": limit}, headers=agent)
         assert refused.status_code == 400, refused.text
         assert "limit" in refused.json()["error"]
+
+
+def test_a_record_too_deeply_nested_to_store_is_refused(cloud: CloudHarness) -> None:
+    agent = cloud.linked_agent(cloud.new_company())
+    dataset_id = _processing(cloud, agent)
+    nested: dict[str, Any] = {}
+    deepest = nested
+    for _ in range(300):
+        deepest["a"] = {}
+        deepest = deepest["a"]
+    refused = upload_chunk(cloud, agent, dataset_id, 0, [{**ALICE, "notes": nested}])
+    assert refused.status_code == 400, refused.text
+    assert "Record 'a' (chunk 0)" in refused.json()["error"]
