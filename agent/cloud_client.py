@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,19 @@ class TransitionRefused(ConnectorError):
     """The cloud would not move the dataset (it was cancelled, or moved on without us)."""
 
     title = "The cloud refused a status update"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One request as the caller asked for it; sent again as it was after a token refresh."""
+
+    method: str
+    path: str
+    json: Any
+    content: bytes | None
+    headers: dict[str, str] | None
+    params: dict[str, str | int] | None
+    timeout: float | None
 
 
 @dataclass(frozen=True)
@@ -190,11 +204,26 @@ class CloudClient:
         self._send("POST", f"/datasets/{dataset_id}/transitions", json=body, kind="transition")
 
     def baseline(self, dataset_id: str) -> dict[str, str]:
-        """id -> hash of what the cloud holds for this dataset's data type (see record_hash)."""
-        hashes: dict[str, str] = self._send("GET", f"/datasets/{dataset_id}/baseline").json()[
-            "recordHashes"
-        ]
-        return hashes
+        """id -> hash of what the cloud holds for this dataset's data type (see record_hash),
+        every page of it in one dict; :meth:`baseline_hashes` reads it a page at a time."""
+        return dict(self.baseline_hashes(dataset_id))
+
+    def baseline_hashes(
+        self, dataset_id: str, *, page_size: int | None = None
+    ) -> Iterator[tuple[str, str]]:
+        """(record id, hash) of what the cloud holds for this dataset's data type, in record id
+        order, fetched a page at a time as the caller goes (``page_size`` hashes a page; the
+        cloud's default when None). A cloud that does not page answers in one piece."""
+        params: dict[str, str | int] = {} if page_size is None else {"limit": page_size}
+        path = f"/datasets/{dataset_id}/baseline"
+        while True:
+            page = self._send("GET", path, params=params).json()
+            hashes: dict[str, str] = page["recordHashes"]
+            yield from hashes.items()
+            after = page.get("nextAfter")
+            if after is None or not hashes or after == params.get("after"):
+                return  # the last page (the last two checks: never ask the same page again)
+            params = {**params, "after": after}
 
     def upload_chunk(self, dataset_id: str, chunk: int, page: bytes) -> None:
         """Upload one page of records (``page``: their JSON array, as staged); sending the same
@@ -228,16 +257,18 @@ class CloudClient:
         json: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+        params: dict[str, str | int] | None = None,
         timeout: float | None = None,
         kind: str = "call",
     ) -> httpx.Response:
         anonymous = kind in ("link", "token")
         token = None if anonymous else self._access_token()
-        response = self._request(method, path, json, content, headers, timeout, token)
+        call = _Call(method, path, json, content, headers, params, timeout)
+        response = self._request(call, token)
         if response.status_code == 401 and token is not None and self._keeper is not None:
             # Most likely the access token expired: refresh once, then try again.
             token = self._keeper.force_refresh(self.refresh, token)
-            response = self._request(method, path, json, content, headers, timeout, token)
+            response = self._request(call, token)
         if response.is_success:
             return response
         raise self._failure(response, kind)
@@ -247,27 +278,19 @@ class CloudClient:
             raise AuthorizationLost("This client has no credential: link Connector first.")
         return self._keeper.access_token(self.refresh)
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        json: Any,
-        content: bytes | None,
-        headers: dict[str, str] | None,
-        timeout: float | None,
-        token: str | None,
-    ) -> httpx.Response:
-        all_headers = dict(headers or {})
+    def _request(self, call: _Call, token: str | None) -> httpx.Response:
+        all_headers = dict(call.headers or {})
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         try:
             return self._http.request(
-                method,
-                path,
-                json=json,
-                content=content,
+                call.method,
+                call.path,
+                json=call.json,
+                content=call.content,
                 headers=all_headers,
-                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                params=call.params,
+                timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
             raise CloudUnavailable(

@@ -4,22 +4,35 @@ A record's canonical form is its JSON with sorted keys and no spaces, without th
 cloud's cache owns (``modifiedDate``, ``metadata.isDeleted``); its hash is the SHA-256 of that.
 The agent compares its freshly mapped records with the hashes of what the cloud holds, and
 uploads only what differs.
+
+The JSON is orjson's: UTF-8 as it is (no ``\\uXXXX`` escapes), floats in their shortest form
+(``1e-7``, not ``1e-07``). Both sides call this one function, so they always agree; a cloud that
+stored records canonicalised by the earlier ``json.dumps`` form re-canonicalises them when it
+upgrades its database (``cloud/migrations.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
+
+import orjson
 
 
 def canonical_json(record: dict[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "modifiedDate"}
-    kept = {k: v for k, v in (body.pop("metadata", None) or {}).items() if k != "isDeleted"}
-    if kept:
-        body["metadata"] = kept
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return canonical_bytes(record).decode()
+
+
+def canonical_bytes(record: dict[str, Any]) -> bytes:
+    """The canonical form, UTF-8 encoded: what is hashed."""
+    body = record
+    if "modifiedDate" in record or "metadata" in record:
+        body = {k: v for k, v in record.items() if k not in ("modifiedDate", "metadata")}
+        kept = {k: v for k, v in (record.get("metadata") or {}).items() if k != "isDeleted"}
+        if kept:
+            body["metadata"] = kept
+    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(record).encode()).hexdigest()
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()

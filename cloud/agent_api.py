@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +18,7 @@ from agent.states import DatasetStatus
 from cloud import shapes
 from cloud.agents import Tokens
 from cloud.auth import AgentDep, ServicesDep
+from cloud.cache import BASELINE_PAGE
 
 router = APIRouter(prefix="/agent/v1")
 
@@ -201,10 +202,20 @@ def report_transition(
 
 
 @router.get("/datasets/{dataset_id}/baseline")
-def baseline(dataset_id: str, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+def baseline(
+    dataset_id: str,
+    connection: AgentDep,
+    services: ServicesDep,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=BASELINE_PAGE)] = BASELINE_PAGE,
+) -> dict[str, Any]:
     """The hashes of the records the cloud holds for this dataset's data type and connection,
-    so that the agent can upload only what changed."""
-    return {"recordHashes": services.datasets.baseline(connection["id"], dataset_id)}
+    so that the agent can upload only what changed: a page in record id order, starting after
+    ``after``; ``nextAfter`` is what to send as ``after`` for the next page (null: no more)."""
+    hashes, next_after = services.datasets.baseline(
+        connection["id"], dataset_id, after=after, limit=limit
+    )
+    return {"recordHashes": hashes, "nextAfter": next_after}
 
 
 @router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)

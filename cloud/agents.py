@@ -18,7 +18,8 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from agent.clock import to_iso
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus
-from cloud.datasets import AUTH_LOST_MESSAGE, Datasets, Event, EventSink, end_open_datasets
+from cloud.dataset_moves import AUTH_LOST_MESSAGE, Event, EventSink, end_open_datasets
+from cloud.datasets import Datasets
 from cloud.db import Database, agent_credentials, companies, connections
 from cloud.errors import BadRequest, Unauthorized
 from cloud.sync_settings import SyncSettings

@@ -26,10 +26,12 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
 
 from agent.clock import Clock, utc_now
+from cloud import migrations
 
 metadata = MetaData()
 
@@ -139,7 +141,10 @@ records = Table(
     Column("data_type", String(64), primary_key=True),
     Column("record_id", Text, primary_key=True),
     Column("connection_id", String(36), nullable=False),
-    Column("payload", Text, nullable=False),  # JSON object in the standard model
+    Column("payload", Text, nullable=False),  # canonical JSON (agent/record_hash.py)
+    # The SHA-256 of the payload, what the agent's baseline compares with. Set on every write
+    # since schema version 2; NULL-able only because ALTER TABLE adds it to older databases.
+    Column("hash", String(64)),
     Column("modified_date", String(32), nullable=False),
     Column("is_deleted", Boolean, nullable=False, default=False),
     Column("position", Integer, nullable=False),  # order the source gave, for stable paging
@@ -200,7 +205,7 @@ def database_url(url: str) -> str:
 
 
 def open_database(url: str) -> Engine:
-    """Create the engine for ``url`` and make sure every table exists."""
+    """Create the engine for ``url``, make sure every table exists and is up to date."""
     url = database_url(url)
     engine_options: dict[str, Any] = {}
     if url.startswith("sqlite"):
@@ -213,7 +218,9 @@ def open_database(url: str) -> Engine:
         if engine.dialect.name == "postgresql":
             # Servers starting together must not race to create the same tables.
             conn.execute(text("SELECT pg_advisory_xact_lock(7325001)"))
+        fresh = not inspect(conn).has_table("records")
         metadata.create_all(conn)
+        migrations.upgrade(conn, fresh=fresh)
     return engine
 
 

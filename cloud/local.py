@@ -48,6 +48,11 @@ class LocalCloud:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (benchmarks read its memory from /proc)."""
+        return None if self._process is None else self._process.pid
+
+    @property
     def auth_header(self) -> str:
         return "Basic " + base64.b64encode(self.api_key.encode()).decode()
 

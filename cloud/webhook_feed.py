@@ -13,7 +13,7 @@ from typing import Any
 from agent.clock import Clock
 from agent.states import DatasetStatus, is_error
 from cloud import shapes
-from cloud.datasets import Event
+from cloud.dataset_moves import Event
 from cloud.errors import NotFound
 from cloud.tenancy import Tenancy
 from cloud.webhook_events import connection_event_payload, read_completed_payload

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -87,13 +88,20 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def cloud(tmp_path: Path, clock: FakeClock) -> Iterator[CloudHarness]:
+@contextmanager
+def cloud_on(database_url: str, clock: FakeClock) -> Iterator[CloudHarness]:
+    """The in-process cloud on the database at ``database_url``."""
     settings = CloudSettings(
-        database_url=f"sqlite:///{tmp_path / 'cloud.db'}",
+        database_url=database_url,
         api_key=API_KEY,
         public_url="http://cloud.test",
         max_poll_wait_seconds=0.5,
     )
     with TestClient(create_app(settings, clock=clock, run_maintenance=False)) as client:
         yield CloudHarness(client, clock)
+
+
+@pytest.fixture
+def cloud(tmp_path: Path, clock: FakeClock) -> Iterator[CloudHarness]:
+    with cloud_on(f"sqlite:///{tmp_path / 'cloud.db'}", clock) as harness:
+        yield harness

@@ -121,3 +121,49 @@ def test_a_delta_upload_changes_only_what_it_carries(cloud: CloudHarness) -> Non
     assert after["a"]["metadata"] == {"isDeleted": False}  # not carried, not touched
     assert after["b"]["metadata"] == {"isDeleted": True}
     assert after["c"]["customerName"] == "Carol"
+
+
+def test_the_baseline_comes_in_pages_in_record_id_order(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    first = claim_type(cloud, agent, "customers")
+    customers = [{**ALICE, "id": f"c{n:02d}"} for n in reversed(range(25))]
+    complete(cloud, agent, first["id"], customers)
+    cloud.http.post(f"/companies/{company_id}/data/queue/customers", headers=cloud.auth)
+    second = claim_type(cloud, agent, "customers")
+    path = f"/agent/v1/datasets/{second['id']}/baseline"
+
+    whole = cloud.http.get(path, headers=agent).json()  # no parameters: the first page
+    assert list(whole["recordHashes"]) == [f"c{n:02d}" for n in range(25)]
+    assert whole["nextAfter"] is None
+
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 10}
+    for expected_next in ("c09", "c19", None):
+        page = cloud.http.get(path, params=params, headers=agent).json()
+        seen += page["recordHashes"]
+        assert page["nextAfter"] == expected_next
+        params = {"limit": 10, "after": expected_next}
+    assert seen == list(whole["recordHashes"])
+
+    exact = cloud.http.get(path, params={"limit": 25}, headers=agent).json()
+    assert len(exact["recordHashes"]) == 25 and exact["nextAfter"] is None
+    past = cloud.http.get(path, params={"after": "c24"}, headers=agent).json()
+    assert past == {"recordHashes": {}, "nextAfter": None}
+    for limit in (0, 10_001):
+        refused = cloud.http.get(path, params={"limit": limit}, headers=agent)
+        assert refused.status_code == 400, refused.text
+        assert "limit" in refused.json()["error"]
+
+
+def test_a_record_too_deeply_nested_to_store_is_refused(cloud: CloudHarness) -> None:
+    agent = cloud.linked_agent(cloud.new_company())
+    dataset_id = _processing(cloud, agent)
+    nested: dict[str, Any] = {}
+    deepest = nested
+    for _ in range(300):
+        deepest["a"] = {}
+        deepest = deepest["a"]
+    refused = upload_chunk(cloud, agent, dataset_id, 0, [{**ALICE, "notes": nested}])
+    assert refused.status_code == 400, refused.text
+    assert "Record 'a' (chunk 0)" in refused.json()["error"]

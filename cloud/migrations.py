@@ -1,0 +1,111 @@
+"""Bringing a database written by an earlier version of the cloud up to these tables.
+
+``metadata.create_all`` creates the tables a database lacks but never changes one it has. The
+version of the tables a database holds is kept in ``schema_version`` (one row). A database
+created now is stamped with the latest version; one from before versions were kept (no row) is
+version 1, the tables as first released. Each step after a database's version runs in order, in
+the transaction that opens the database (on PostgreSQL under the advisory lock that keeps
+servers starting together apart), so a database is upgraded whole or not at all.
+
+Steps use their own lightweight table constructs, not ``cloud.db``'s, so that later changes to
+the current tables cannot change what an old step does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import orjson
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    table,
+    text,
+    tuple_,
+    update,
+)
+
+from agent.record_hash import canonical_bytes
+
+_metadata = MetaData()
+schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))
+
+_BATCH = 5_000
+
+
+def _add_record_hashes(conn: Connection) -> None:
+    """Version 2: ``records.hash``, so the baseline need not hash every payload on every call.
+
+    Every stored payload is put in today's canonical form as it is hashed (orjson's JSON, which
+    writes non-ASCII characters as they are where ``json.dumps`` escaped them): the agent hashes
+    that form, and a record whose text differed only by its escapes would otherwise look
+    changed to it once.
+    """
+    conn.execute(text("ALTER TABLE records ADD COLUMN hash VARCHAR(64)"))
+    old = table(
+        "records",
+        column("company_id"),
+        column("data_type"),
+        column("record_id"),
+        column("payload"),
+        column("hash"),
+    )
+    key = tuple_(old.c.company_id, old.c.data_type, old.c.record_id)
+    write = (
+        update(old)
+        .where(
+            old.c.company_id == bindparam("k_company"),
+            old.c.data_type == bindparam("k_type"),
+            old.c.record_id == bindparam("k_id"),
+        )
+        .values(payload=bindparam("v_payload"), hash=bindparam("v_hash"))
+    )
+    after: tuple[str, str, str] | None = None
+    while True:
+        query = select(old.c.company_id, old.c.data_type, old.c.record_id, old.c.payload)
+        if after is not None:
+            query = query.where(key > tuple_(*after))
+        rows = conn.execute(query.order_by(*key.clauses).limit(_BATCH)).all()
+        if not rows:
+            return
+        changes = []
+        for company_id, data_type, record_id, payload in rows:
+            canonical = canonical_bytes(orjson.loads(payload))
+            changes.append(
+                {
+                    "k_company": company_id,
+                    "k_type": data_type,
+                    "k_id": record_id,
+                    "v_payload": canonical.decode(),
+                    "v_hash": hashlib.sha256(canonical).hexdigest(),
+                }
+            )
+        conn.execute(write, changes)
+        after = (rows[-1][0], rows[-1][1], rows[-1][2])
+
+
+# Step n brings a database from version n - 1 to version n.
+STEPS: dict[int, Callable[[Connection], None]] = {
+    2: _add_record_hashes,
+}
+LATEST = max(STEPS)
+
+
+def upgrade(conn: Connection, *, fresh: bool) -> None:
+    """Run the steps this database lacks; ``fresh``: it was created just now, at the latest."""
+    schema_version.create(conn, checkfirst=True)
+    version = conn.execute(select(schema_version.c.version)).scalar()
+    if version is None:
+        version = LATEST if fresh else 1
+        conn.execute(insert(schema_version).values(version=version))
+    for step in range(version + 1, LATEST + 1):
+        STEPS[step](conn)
+        conn.execute(update(schema_version).values(version=step))

@@ -1,0 +1,105 @@
+"""A database written by the previous version of the cloud keeps working after the upgrade."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, insert, inspect, select, text
+
+from agent.record_hash import canonical_json, record_hash
+from cloud import cache, migrations
+from cloud.db import companies, open_database, records
+from tests.postgres import fresh_database
+
+COUNT = 5_100  # more than one batch of the upgrade (cloud.migrations._BATCH)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cloud.db'}"
+        return
+    with fresh_database() as url:
+        yield url
+
+
+def _as_the_previous_version_left_it(url: str) -> list[dict[str, object]]:
+    """Tables of version 1 (no records.hash, no schema_version), records as it stored them."""
+    engine = open_database(url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE records DROP COLUMN hash"))
+        conn.execute(text("DROP TABLE schema_version"))
+    written = [
+        {
+            "id": f"r{n:05d}",
+            "name": f"Café {n}",  # json.dumps wrote it as "Caf\\u00e9"
+            "amount": 1e-7 * n,
+            "metadata": {"source": "book"},
+        }
+        for n in range(COUNT)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(companies).values(id="c1", name="Acme", created="2026-01-01"))
+        conn.execute(
+            text(
+                "INSERT INTO records (company_id, data_type, record_id, connection_id, payload,"
+                " modified_date, is_deleted, position) VALUES"
+                " ('c1', 'customers', :id, 'k1', :payload, '2026-01-01', :deleted, :position)"
+            ),
+            [
+                {
+                    "id": r["id"],
+                    "payload": json.dumps(r, sort_keys=True, separators=(",", ":")),
+                    "deleted": n % 10 == 0,
+                    "position": n,
+                }
+                for n, r in enumerate(written)
+            ],
+        )
+    engine.dispose()
+    return written
+
+
+def test_an_old_database_gets_record_hashes_in_todays_canonical_form(database_url: str) -> None:
+    written = _as_the_previous_version_left_it(database_url)
+    engine = open_database(database_url)
+    try:
+        assert _version(engine) == migrations.LATEST
+        with engine.connect() as conn:
+            stored = {
+                row.record_id: row
+                for row in conn.execute(
+                    select(records.c.record_id, records.c.payload, records.c.hash)
+                )
+            }
+            dataset = {"company_id": "c1", "data_type": "customers", "connection_id": "k1"}
+            page, next_after = cache.baseline(conn, dataset, limit=cache.BASELINE_PAGE)
+        for record in written:
+            row = stored[str(record["id"])]
+            assert row.payload == canonical_json(record)
+            assert "Café" in row.payload
+            assert row.hash == record_hash(record)
+        live = {str(r["id"]): record_hash(r) for n, r in enumerate(written) if n % 10}
+        assert page == live and next_after is None
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_starts_at_the_latest_version_and_reopens_unchanged(
+    database_url: str,
+) -> None:
+    for _ in range(2):
+        engine = open_database(database_url)
+        assert _version(engine) == migrations.LATEST
+        assert "hash" in {c["name"] for c in inspect(engine).get_columns("records")}
+        engine.dispose()
+
+
+def _version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        versions = conn.execute(select(migrations.schema_version.c.version)).scalars().all()
+    assert len(versions) == 1
+    return int(versions[0])
