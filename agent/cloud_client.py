@@ -203,11 +203,6 @@ class CloudClient:
         body.update({key: value for key, value in optional.items() if value is not None})
         self._send("POST", f"/datasets/{dataset_id}/transitions", json=body, kind="transition")
 
-    def baseline(self, dataset_id: str) -> dict[str, str]:
-        """id -> hash of what the cloud holds for this dataset's data type (see record_hash),
-        every page of it in one dict; :meth:`baseline_hashes` reads it a page at a time."""
-        return dict(self.baseline_hashes(dataset_id))
-
     def baseline_hashes(
         self, dataset_id: str, *, page_size: int | None = None
     ) -> Iterator[tuple[str, str]]:

@@ -211,7 +211,7 @@ class DatasetRunner:
         """What the cloud lacks: records it holds differently or not at all, and the ids it
         holds that the book no longer has. Without the cloud's baseline, everything."""
         try:
-            spool.hold(self._client.baseline(dataset.id).items())
+            spool.hold(self._client.baseline_hashes(dataset.id))
         except CloudUnavailable as error:
             log.info("%s: no baseline from the cloud (%s); sending all", dataset.id, error.message)
             return _Upload(spool.count, [], full=True)
