@@ -102,6 +102,45 @@ def child_raw_scan(book: Path, book_format: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
+def child_records_floor(book: Path) -> dict[str, Any]:
+    """The least Python work that turns an SQLite book's splits into journal-entry JSON: the
+    raw scan's rows, joined and sorted as the agent's ledger asks SQLite to, one dict a
+    transaction with a dict a line (floats, ISO dates), each encoded by orjson. No exact
+    amounts, no checks, no upload: a floor for any agent written in Python, not a design."""
+    import orjson
+
+    started = time.perf_counter()
+    db = sqlite3.connect(f"{book.resolve().as_uri()}?mode=ro", uri=True)
+    query = (
+        "SELECT t.guid, t.description, t.post_date, t.enter_date, s.account_guid, s.memo, "
+        "s.value_num, s.value_denom FROM transactions AS t JOIN splits AS s "
+        "ON s.tx_guid = t.guid ORDER BY t.post_date, t.enter_date, t.guid"
+    )
+    records = 0
+    size = 0
+    entry: dict[str, Any] | None = None
+    for guid, description, posted, entered, account, memo, num, denom in db.execute(query):
+        if entry is None or entry["id"] != guid:
+            if entry is not None:
+                size += len(orjson.dumps(entry))
+                records += 1
+            entry = {
+                "id": guid,
+                "description": description,
+                "postedOn": posted[:10] + "T00:00:00Z",
+                "createdOn": entered.replace(" ", "T") + "Z",
+                "journalLines": [],
+            }
+        entry["journalLines"].append(
+            {"netAmount": num / denom, "accountRef": {"id": account}, "description": memo}
+        )
+    if entry is not None:
+        size += len(orjson.dumps(entry))
+        records += 1
+    db.close()
+    return {"seconds": time.perf_counter() - started, "records": records, "bytes": size}
+
+
 def child_read(book: Path, workdir: Path, transactions: bool) -> dict[str, Any]:
     from agent.sources.gnucash.reader import open_book, read_book
 
@@ -151,7 +190,7 @@ def child_sync(home: Path, book: Path, link_url: str | None) -> dict[str, Any]:
 
 def child_main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=("floor", "raw-scan", "read", "sync"))
+    parser.add_argument("what", choices=("floor", "raw-scan", "records-floor", "read", "sync"))
     parser.add_argument("--book", type=Path)
     parser.add_argument("--book-format")
     parser.add_argument("--workdir", type=Path)
@@ -163,6 +202,8 @@ def child_main(argv: Sequence[str]) -> int:
         result = child_floor()
     elif args.what == "raw-scan":
         result = child_raw_scan(args.book, args.book_format)
+    elif args.what == "records-floor":
+        result = child_records_floor(args.book)
     elif args.what == "read":
         result = child_read(args.book, args.workdir, args.transactions)
     else:
@@ -244,6 +285,7 @@ class FormatResult:
     raw: Measured
     read: Measured
     read_all: Measured | None  # open_book + one ledger pass, when this version has it
+    records_floor: Measured | None  # SQLite only: rows -> journal-entry JSON, nothing else
     small_read: Measured
     full: SyncRun
     small_full: SyncRun
@@ -346,6 +388,10 @@ def measure_format(
 
     raw = run_child(["raw-scan", "--book", str(book.path), "--book-format", book_format], log)
     print(f"[{book_format}] raw scan {raw.seconds:.2f} s, {mb(raw.peak_bytes)}", flush=True)
+    records_floor = None
+    if book_format == "sqlite":
+        records_floor = run_child(["records-floor", "--book", str(book.path)], log)
+        print(f"[{book_format}] records floor {records_floor.seconds:.2f} s", flush=True)
     read = run_child(["read", "--book", str(book.path), "--workdir", str(folder / "w")], log)
     got = (read.result["accounts"], read.result["customers"], read.result["vendors"])
     if got != (book.accounts, book.customers, book.vendors):
@@ -390,7 +436,17 @@ def measure_format(
         small_company, types, folder / "agent-small", small.path, log, link=True, before=set()
     )
     return FormatResult(
-        book, small, raw, read, read_all, small_read, full, small_full, resync, touched
+        book,
+        small,
+        raw,
+        read,
+        read_all,
+        records_floor,
+        small_read,
+        full,
+        small_full,
+        resync,
+        touched,
     )
 
 
@@ -417,6 +473,18 @@ def report(results: dict[str, FormatResult], floor: Measured, splits: int) -> No
         print("-" * len(header))
         rows = [
             ("raw scan (baseline)", raw, "1.0x raw", r.raw.peak_bytes),
+            *(
+                [
+                    (
+                        "records floor (rows -> entry JSON)",
+                        r.records_floor.seconds,
+                        f"{r.records_floor.seconds / raw:.1f}x raw",
+                        r.records_floor.peak_bytes,
+                    )
+                ]
+                if r.records_floor
+                else []
+            ),
             ("read_book", r.read.seconds, f"{r.read.seconds / raw:.1f}x raw", r.read.peak_bytes),
             *(
                 [
