@@ -56,3 +56,22 @@ def test_one_reading_serves_every_data_type_until_the_book_changes(
     source.release()
     assert list(workdir.iterdir()) == []
     assert live.read_bytes() == before
+
+
+def test_an_unchanged_book_is_not_copied_again_after_a_restart(
+    book_dir: Path, workdir: Path
+) -> None:
+    live = place_sample("sqlite", book_dir)
+    first = GnuCashSource(live, workdir)
+    fingerprint = first.fingerprint()
+    first.release()
+
+    restarted = GnuCashSource(live, workdir)  # a new process: nothing in memory
+    assert restarted.fingerprint() == fingerprint
+    assert not list(workdir.glob("*.snapshot"))  # answered without a snapshot
+
+    later = live.stat().st_mtime_ns + 1_000_000_000
+    os.utime(live, ns=(later, later))  # touched: the data is digested again, and is the same
+    assert restarted.fingerprint() == fingerprint
+    assert list(workdir.glob("*.snapshot"))  # this time from a snapshot
+    restarted.release()

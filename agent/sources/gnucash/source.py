@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from agent.config import write_atomically
 from agent.mapping.accounts import map_accounts
 from agent.mapping.bank_accounts import map_bank_accounts
 from agent.mapping.company import map_company
@@ -92,18 +95,21 @@ class GnuCashSource:
         may map the same book differently). Opening a book in GnuCash, or saving it without a
         change, leaves it the same; any change to its data does not.
 
-        While the file's size and modification time stay as they were, the digest is not
-        computed again; otherwise a new snapshot is taken, which the next fetch then parses,
-        so the digest always describes the data that is read (or older data: never newer).
+        While the file's size, modification time and inode stay as they were, the digest is not
+        computed again (it is kept in the work folder, so across restarts too); otherwise a new
+        snapshot is taken, which the next fetch then parses, so the digest always describes the
+        data that is read (or older data: never newer).
         """
         seen = _stat(self.book_path)
         if seen is None:
             return None
-        if self._digested is not None and _file_key(seen) == self._digested[0]:
-            digest = self._digested[1]
+        known = self._digested or self._remembered_digest()
+        if known is not None and _file_key(seen) == known[0]:
+            digest = known[1]
         else:
             digest = content_digest(self._reading_of_now(seen).snapshot)
-            self._digested = (_file_key(seen), digest)
+            self._remember_digest(_file_key(seen), digest)
+        self._digested = (_file_key(seen), digest)
         found = f"{__version__}:{digest}"
         # Another number of report months maps the same book to other records.
         return found if self.report_months is None else f"{found}:months={self.report_months}"
@@ -129,6 +135,26 @@ class GnuCashSource:
         if self._reading is not None:
             self._reading.close()
         self._reading = self._reading_of = None
+
+    def _digest_file(self) -> Path:
+        """Where the last digest of this book is kept, so that a restarted agent does not
+        copy a large book only to find it unchanged (one file per book: links share the
+        folder)."""
+        key = hashlib.sha256(str(self.book_path).encode()).hexdigest()[:16]
+        return self.workdir / f"digest-{key}.json"
+
+    def _remembered_digest(self) -> tuple[tuple[int, int, int], str] | None:
+        try:
+            kept = json.loads(self._digest_file().read_text(encoding="utf-8"))
+            size, mtime_ns, inode = kept["file"]
+            return (int(size), int(mtime_ns), int(inode)), str(kept["digest"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # none yet, or unreadable: the book is digested again
+
+    def _remember_digest(self, file_key: tuple[int, int, int], digest: str) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"file": list(file_key), "digest": digest})
+        write_atomically(self._digest_file(), text)
 
     def _reading_of_now(self, seen: os.stat_result | None) -> BookReading:
         """The kept reading while the file is as it was when it was taken, else a new one."""
