@@ -148,6 +148,9 @@ records = Table(
     Column("modified_date", String(32), nullable=False),
     Column("is_deleted", Boolean, nullable=False, default=False),
     Column("position", Integer, nullable=False),  # order the source gave, for stable paging
+    # One connection's records of a type, in order: where a delta's new records go (the
+    # highest position) without reading every payload of a large type.
+    Index("ix_records_connection_position", "company_id", "data_type", "connection_id", "position"),
 )
 
 

@@ -92,9 +92,20 @@ def _add_record_hashes(conn: Connection) -> None:
         after = (rows[-1][0], rows[-1][1], rows[-1][2])
 
 
+def _index_record_positions(conn: Connection) -> None:
+    """Version 3: an index over one connection's records of a type by position."""
+    conn.execute(
+        text(
+            "CREATE INDEX IF NOT EXISTS ix_records_connection_position "
+            "ON records (company_id, data_type, connection_id, position)"
+        )
+    )
+
+
 # Step n brings a database from version n - 1 to version n.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_record_hashes,
+    3: _index_record_positions,
 }
 LATEST = max(STEPS)
 

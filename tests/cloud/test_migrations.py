@@ -31,6 +31,7 @@ def _as_the_previous_version_left_it(url: str) -> list[dict[str, object]]:
     engine = open_database(url)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE records DROP COLUMN hash"))
+        conn.execute(text("DROP INDEX ix_records_connection_position"))
         conn.execute(text("DROP TABLE schema_version"))
     written = [
         {
@@ -68,6 +69,8 @@ def test_an_old_database_gets_record_hashes_in_todays_canonical_form(database_ur
     engine = open_database(database_url)
     try:
         assert _version(engine) == migrations.LATEST
+        indexes = {index["name"] for index in inspect(engine).get_indexes("records")}
+        assert "ix_records_connection_position" in indexes
         with engine.connect() as conn:
             stored = {
                 row.record_id: row
