@@ -10,13 +10,13 @@ dataset's staging folder until the pages are written, and is rebuilt from the bo
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from agent.record_hash import canonical_json
+from agent.scratch_db import open_scratch
 
 _BATCH = 2000
 
@@ -25,9 +25,7 @@ class RecordSpool:
     def __init__(self, path: Path) -> None:
         path.unlink(missing_ok=True)  # what a run interrupted earlier left is rebuilt
         self.path = path
-        self._db = sqlite3.connect(path)
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
+        self._db = open_scratch(path)
         self._db.execute(
             "CREATE TABLE mapped (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, hash TEXT NOT NULL, "
             "body TEXT NOT NULL)"

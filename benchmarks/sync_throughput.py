@@ -458,6 +458,17 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+Row = tuple[str, float, str, int]  # what, seconds, ratio, peak RSS (0: none)
+
+
+def against_raw(name: str, measured: Measured | None, raw: float) -> list[Row]:
+    """A table row with its ratio to the raw scan; none when it was not measured (this format
+    or this version has no such measurement)."""
+    if measured is None:
+        return []
+    return [(name, measured.seconds, f"{measured.seconds / raw:.1f}x raw", measured.peak_bytes)]
+
+
 def report(results: dict[str, FormatResult], floor: Measured, splits: int) -> None:
     print()
     print(f"Peak RSS of a child that only imports the agent: {mb(floor.peak_bytes)}")
@@ -471,33 +482,11 @@ def report(results: dict[str, FormatResult], floor: Measured, splits: int) -> No
         header = f"{'measurement':<36} {'seconds':>9} {'ratio':>16} {'peak RSS':>9}"
         print(header)
         print("-" * len(header))
-        rows = [
-            ("raw scan (baseline)", raw, "1.0x raw", r.raw.peak_bytes),
-            *(
-                [
-                    (
-                        "records floor (rows -> entry JSON)",
-                        r.records_floor.seconds,
-                        f"{r.records_floor.seconds / raw:.1f}x raw",
-                        r.records_floor.peak_bytes,
-                    )
-                ]
-                if r.records_floor
-                else []
-            ),
-            ("read_book", r.read.seconds, f"{r.read.seconds / raw:.1f}x raw", r.read.peak_bytes),
-            *(
-                [
-                    (
-                        "open_book + ledger pass",
-                        r.read_all.seconds,
-                        f"{r.read_all.seconds / raw:.1f}x raw",
-                        r.read_all.peak_bytes,
-                    )
-                ]
-                if r.read_all
-                else []
-            ),
+        rows: list[Row] = [
+            *against_raw("raw scan (baseline)", r.raw, raw),
+            *against_raw("records floor (rows -> entry JSON)", r.records_floor, raw),
+            *against_raw("read_book", r.read, raw),
+            *against_raw("open_book + ledger pass", r.read_all, raw),
             (
                 "full sync (run start -> all Complete)",
                 r.full.seconds,

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from agent.scratch_db import open_scratch
 from agent.sources.gnucash.records import Split, Transaction
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -35,10 +36,7 @@ class LedgerSpool:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._db = sqlite3.connect(path)
-        # Scratch data, rebuilt from the book if lost: no journal, no waiting for the disk.
-        self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA synchronous = OFF")
+        self._db = open_scratch(path)
         self._db.execute(
             "CREATE TABLE txn (guid TEXT, currency TEXT, num TEXT, description TEXT, "
             "posted INTEGER, entered INTEGER, closing INTEGER, splits TEXT)"
