@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from agent.sources.gnucash.book_builder import (
     OWNER_TYPE_CODES,
@@ -100,20 +100,10 @@ def customers_of(
 ) -> Iterator[Customer]:
     if "customers" not in tables:
         return  # a book saved without GnuCash's business features has no customers
-    columns = _address_columns("addr", "shipaddr")
-    rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM customers")  # noqa: S608 - columns are constants
-    for guid, number, name, notes, active, currency, *addresses in rows:
-        label = f'the customer "{name}" (ID {number})'
-        yield Customer(
-            guid=guid,
-            number=text(number),
-            name=text(name),
-            notes=text(notes),
-            active=bool(active),
-            currency=_currency(currency, commodities, source, label),
-            billing=_address(addresses[:8]),
-            shipping=_address(addresses[8:]),
-        )
+    for fields, (billing, shipping) in _owners(
+        db, "customers", ("addr", "shipaddr"), commodities, source
+    ):
+        yield Customer(**fields, billing=billing, shipping=shipping)
 
 
 def vendors_of(
@@ -124,19 +114,45 @@ def vendors_of(
 ) -> Iterator[Vendor]:
     if "vendors" not in tables:
         return  # as for customers: no business features, no vendors
-    columns = _address_columns("addr")
-    rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM vendors")  # noqa: S608 - columns are constants
-    for guid, number, name, notes, active, currency, *address in rows:
-        label = f'the vendor "{name}" (ID {number})'
-        yield Vendor(
+    for fields, (address,) in _owners(db, "vendors", ("addr",), commodities, source):
+        yield Vendor(**fields, address=address)
+
+
+class _OwnerFields(TypedDict):
+    """The fields a customer and a vendor record share."""
+
+    guid: str
+    number: str
+    name: str
+    notes: str
+    active: bool
+    currency: str
+
+
+def _owners(
+    db: sqlite3.Connection,
+    table: str,
+    address_prefixes: tuple[str, ...],
+    commodities: dict[str, tuple[str, str]],
+    source: Path,
+) -> Iterator[tuple[_OwnerFields, list[Address]]]:
+    """What customers and vendors share, from their table: the fields both records have, and
+    the addresses in the order of ``address_prefixes``."""
+    columns = _address_columns(*address_prefixes)
+    kind = table.removesuffix("s")
+    rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM {table}")  # noqa: S608 - constants only
+    for guid, number, name, notes, active, currency, *addresses in rows:
+        label = f'the {kind} "{name}" (ID {number})'
+        fields = _OwnerFields(
             guid=guid,
             number=text(number),
             name=text(name),
             notes=text(notes),
             active=bool(active),
             currency=_currency(currency, commodities, source, label),
-            address=_address(address),
         )
+        size = len(_ADDRESS_FIELDS)
+        yield fields, [_address(addresses[at : at + size]) for at in range(0, len(addresses), size)]
 
 
 def _address_columns(*prefixes: str) -> str:

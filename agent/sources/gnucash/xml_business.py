@@ -7,6 +7,7 @@ the reader decides which records it wants.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import NamedTuple
@@ -236,33 +237,29 @@ def parse_entry(record: Element, source: Path) -> RawEntry:
         else date
     )
     document = child_text(record, q("entry", "invoice")) or child_text(record, q("entry", "bill"))
+
+    def side(prefix: str) -> DocumentEntry:
+        """The line as an invoice (``i-``) or a bill (``b-``) prices it."""
+        return DocumentEntry(
+            guid=guid,
+            description=description,
+            quantity=quantity,
+            price=amount(f"{prefix}-price"),
+            account_guid=child_text(record, q("entry", f"{prefix}-acct")),
+            # GnuCash writes i-taxable only for an invoice's line and b-taxable only for a
+            # bill's; when absent, the engine keeps gncEntryCreate's default: taxable.
+            taxable=flag(f"{prefix}-taxable", default=True),
+            tax_included=flag(f"{prefix}-taxincluded"),
+            tax_table_guid=optional_text(record, q("entry", f"{prefix}-taxtable")) or None,
+        )
+
     return RawEntry(
         document_guid=document,
         date=date,
         entered=entered,
-        customer_side=DocumentEntry(
-            guid=guid,
-            description=description,
-            quantity=quantity,
-            price=amount("i-price"),
-            account_guid=child_text(record, q("entry", "i-acct")),
-            # GnuCash writes i-taxable only for an invoice's line and b-taxable only for a
-            # bill's; when absent, the engine keeps gncEntryCreate's default: taxable.
-            taxable=flag("i-taxable", default=True),
-            tax_included=flag("i-taxincluded"),
-            tax_table_guid=optional_text(record, q("entry", "i-taxtable")) or None,
-            discount=amount("i-discount"),
-            discount_type=kind,
-            discount_how=how,
+        # Only customer documents have discounts.
+        customer_side=replace(
+            side("i"), discount=amount("i-discount"), discount_type=kind, discount_how=how
         ),
-        vendor_side=DocumentEntry(
-            guid=guid,
-            description=description,
-            quantity=quantity,
-            price=amount("b-price"),
-            account_guid=child_text(record, q("entry", "b-acct")),
-            taxable=flag("b-taxable", default=True),
-            tax_included=flag("b-taxincluded"),
-            tax_table_guid=optional_text(record, q("entry", "b-taxtable")) or None,
-        ),
+        vendor_side=side("b"),
     )
