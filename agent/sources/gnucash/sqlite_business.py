@@ -304,31 +304,37 @@ def _entry(row: tuple[Any, ...], source: Path) -> RawEntry:
     label = f'the document line "{text(description)}" ({guid})'
     quantity = rational(qty_num or 0, qty_denom or 1, book=source, record=label)
     kind, how = discount_terms(d_type, d_how, source=source, label=label)
+
+    def side(
+        account: object,
+        num: int | None,
+        denom: int | None,
+        taxable: object,
+        incl: object,
+        table: object,
+    ) -> DocumentEntry:
+        """The line as an invoice (``i_`` columns) or a bill (``b_``) prices it."""
+        return DocumentEntry(
+            guid=guid,
+            description=text(description),
+            quantity=quantity,
+            price=rational(num or 0, denom or 1, book=source, record=label),
+            account_guid=text(account),
+            taxable=bool(taxable),
+            tax_included=bool(incl),
+            tax_table_guid=text(table) or None,
+        )
+
     return RawEntry(
         document_guid=text(invoice or bill),
         date=parse_timestamp(date, book=source, record=label, field="date"),
         entered=parse_timestamp(entered or date, book=source, record=label, field="entry date"),
-        customer_side=DocumentEntry(
-            guid=guid,
-            description=text(description),
-            quantity=quantity,
-            price=rational(i_num or 0, i_denom or 1, book=source, record=label),
-            account_guid=text(i_acct),
-            taxable=bool(i_taxable),
-            tax_included=bool(i_incl),
-            tax_table_guid=i_table or None,
+        # Only customer documents have discounts.
+        customer_side=replace(
+            side(i_acct, i_num, i_denom, i_taxable, i_incl, i_table),
             discount=rational(d_num or 0, d_denom or 1, book=source, record=label),
             discount_type=kind,
             discount_how=how,
         ),
-        vendor_side=DocumentEntry(
-            guid=guid,
-            description=text(description),
-            quantity=quantity,
-            price=rational(b_num or 0, b_denom or 1, book=source, record=label),
-            account_guid=text(b_acct),
-            taxable=bool(b_taxable),
-            tax_included=bool(b_incl),
-            tax_table_guid=b_table or None,
-        ),
+        vendor_side=side(b_acct, b_num, b_denom, b_taxable, b_incl, b_table),
     )
