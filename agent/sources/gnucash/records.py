@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypedDict
 
 BookFormat = Literal["sqlite", "xml-gzip", "xml"]
 
@@ -41,6 +41,17 @@ class Account:
     placeholder: bool
     commodity: str  # mnemonic, e.g. "USD"
     balance: Fraction  # sum of split quantities, debit positive, in the account's commodity
+
+
+class OwnerFields(TypedDict):
+    """The fields a customer and a vendor share, which both readers parse the same way."""
+
+    guid: str
+    number: str  # the user-visible ID, e.g. "000001"
+    name: str
+    notes: str
+    active: bool
+    currency: str  # mnemonic
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 from agent.sources.gnucash.book_builder import (
     OWNER_TYPE_CODES,
@@ -28,6 +28,7 @@ from agent.sources.gnucash.records import (
     Customer,
     DocumentEntry,
     LotSplit,
+    OwnerFields,
     TaxTable,
     TaxTableEntry,
     Vendor,
@@ -118,24 +119,13 @@ def vendors_of(
         yield Vendor(**fields, address=address)
 
 
-class _OwnerFields(TypedDict):
-    """The fields a customer and a vendor record share."""
-
-    guid: str
-    number: str
-    name: str
-    notes: str
-    active: bool
-    currency: str
-
-
 def _owners(
     db: sqlite3.Connection,
     table: str,
     address_prefixes: tuple[str, ...],
     commodities: dict[str, tuple[str, str]],
     source: Path,
-) -> Iterator[tuple[_OwnerFields, list[Address]]]:
+) -> Iterator[tuple[OwnerFields, list[Address]]]:
     """What customers and vendors share, from their table: the fields both records have, and
     the addresses in the order of ``address_prefixes``."""
     columns = _address_columns(*address_prefixes)
@@ -143,7 +133,7 @@ def _owners(
     rows = db.execute(f"SELECT guid, id, name, notes, active, currency, {columns} FROM {table}")  # noqa: S608 - constants only
     for guid, number, name, notes, active, currency, *addresses in rows:
         label = f'the {kind} "{name}" (ID {number})'
-        fields = _OwnerFields(
+        fields = OwnerFields(
             guid=guid,
             number=text(number),
             name=text(name),

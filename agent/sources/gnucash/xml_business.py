@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import NamedTuple
 from xml.etree.ElementTree import Element
 
 from agent.sources.gnucash.book_builder import RawDocument, RawEntry, RawTaxTable, discount_terms
@@ -18,6 +17,7 @@ from agent.sources.gnucash.records import (
     Address,
     Customer,
     DocumentEntry,
+    OwnerFields,
     TaxTable,
     TaxTableEntry,
     Vendor,
@@ -76,44 +76,21 @@ def parse_tax_table(record: Element, source: Path) -> RawTaxTable:
 
 
 def parse_customer(record: Element, source: Path) -> Customer:
-    owner = _owner(record, "cust", "customer", source)
     return Customer(
-        guid=owner.guid,
-        number=owner.number,
-        name=owner.name,
-        notes=owner.notes,
-        active=owner.active,
-        currency=owner.currency,
+        **_owner(record, "cust", "customer", source),
         billing=_address(record.find(q("cust", "addr"))),
         shipping=_address(record.find(q("cust", "shipaddr"))),
     )
 
 
 def parse_vendor(record: Element, source: Path) -> Vendor:
-    owner = _owner(record, "vendor", "vendor", source)
     return Vendor(
-        guid=owner.guid,
-        number=owner.number,
-        name=owner.name,
-        notes=owner.notes,
-        active=owner.active,
-        currency=owner.currency,
+        **_owner(record, "vendor", "vendor", source),
         address=_address(record.find(q("vendor", "addr"))),
     )
 
 
-class _Owner(NamedTuple):
-    """The elements GnuCash writes alike for a customer and a vendor, read and checked."""
-
-    guid: str
-    number: str
-    name: str
-    notes: str
-    active: bool
-    currency: str
-
-
-def _owner(record: Element, prefix: str, kind: str, source: Path) -> _Owner:
+def _owner(record: Element, prefix: str, kind: str, source: Path) -> OwnerFields:
     """Read ``<prefix:guid>``, ``<prefix:name>``, ... of a ``kind`` ("customer", "vendor")."""
     name = child_text(record, q(prefix, "name"))
     number = child_text(record, q(prefix, "id"))
@@ -124,7 +101,7 @@ def _owner(record: Element, prefix: str, kind: str, source: Path) -> _Owner:
     currency = record.find(q(prefix, "currency"))
     if currency is None:
         raise garbled(source, label, "it has no currency")
-    return _Owner(
+    return OwnerFields(
         guid=guid,
         number=number,
         name=name,
