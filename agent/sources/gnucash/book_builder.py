@@ -31,7 +31,6 @@ from agent.sources.gnucash.records import (
     OwnerKind,
     OwnerLot,
     Price,
-    Split,
     TaxTable,
     Vendor,
 )
@@ -333,11 +332,6 @@ def _company(parts: BookParts) -> Company | None:
         if option in parts.business
     }
     return Company(guid=parts.book_guid, **known)
-
-
-def split_order(split: Split) -> tuple[object, ...]:
-    """Debits before credits, as a journal lists them; neither format keeps the user's order."""
-    return (split.value < 0, split.guid)
 
 
 def _find_root(

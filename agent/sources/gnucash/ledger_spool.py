@@ -16,6 +16,7 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from agent.scratch_db import open_scratch
 from agent.sources.gnucash.records import Split, Transaction
@@ -55,8 +56,7 @@ class LedgerSpool:
         closing: bool,
         splits: list[SpooledSplit],
     ) -> None:
-        # Debits before credits, then by GUID: the order the ledger hands splits out in.
-        splits.sort(key=lambda split: (split[3] < 0, split[0]))
+        splits.sort(key=spooled_split_order)
         self._pending.append(
             (
                 guid,
@@ -133,25 +133,32 @@ class SpooledLedger:
                     description=description,
                     posted=_EPOCH + posted * _MICROSECOND,
                     entered=_EPOCH + entered * _MICROSECOND,
-                    splits=tuple(_split(*split) for split in json.loads(splits)),
+                    splits=tuple(spooled_split(*split) for split in json.loads(splits)),
                     closing=bool(closing_entry),
                 )
 
 
-def _split(
+def spooled_split_order(split: SpooledSplit | list[Any]) -> tuple[bool, str]:
+    """Debits before credits, as a journal lists them, then by GUID (neither format keeps the
+    user's order), on the raw fields: the order every ledger hands splits out in."""
+    return (split[3] < 0, split[0])
+
+
+def spooled_split(
     guid: str,
-    account: str,
-    memo: str,
+    account: str | None,
+    memo: str | None,
     value_num: int,
     value_denom: int,
     qty_num: int,
     qty_denom: int,
 ) -> Split:
-    # The parse checked every denominator before spooling it.
+    """A split from its fields as a JSON array, as spooled here or as SQLite's JSON functions
+    write them (where NULL is null); the denominators were checked before."""
     return Split(
         guid=guid,
-        account_guid=account,
-        memo=memo,
+        account_guid=account or "",
+        memo=memo or "",
         value=Fraction(value_num, value_denom),
         quantity=Fraction(qty_num, qty_denom),
     )
