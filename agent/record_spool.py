@@ -43,6 +43,7 @@ class RecordSpool:
 
     def duplicate_id(self) -> str | None:
         """The first id that more than one record carries, if any."""
+        self._index_ids()
         row = self._db.execute(
             "SELECT id FROM mapped GROUP BY id HAVING COUNT(*) > 1 ORDER BY MIN(seq) LIMIT 1"
         ).fetchone()
@@ -54,8 +55,7 @@ class RecordSpool:
         while batch := list(islice(pairs, _BATCH)):
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO held (id, hash) VALUES (?, ?)", batch)
-        with self._db:
-            self._db.execute("CREATE INDEX IF NOT EXISTS mapped_id ON mapped (id)")
+        self._index_ids()
 
     def pages(self, size: int, *, changed_only: bool) -> Iterator[list[str]]:
         """The records to send, in mapping order, as lists of JSON texts of up to ``size``."""
@@ -83,6 +83,11 @@ class RecordSpool:
             "SELECT id FROM held WHERE id NOT IN (SELECT id FROM mapped) ORDER BY id"
         )
         return [record_id for (record_id,) in rows]
+
+    def _index_ids(self) -> None:
+        """Once every record is in: built in one go, far cheaper than kept up while adding."""
+        with self._db:
+            self._db.execute("CREATE INDEX IF NOT EXISTS mapped_id ON mapped (id)")
 
     def close(self) -> None:
         self._db.close()

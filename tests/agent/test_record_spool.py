@@ -1,0 +1,49 @@
+"""The record spool: what changed against the cloud's baseline, read back from disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.record_hash import record_hash
+from agent.record_spool import RecordSpool
+
+
+def _customer(number: int, name: str) -> dict[str, object]:
+    return {"id": f"c{number}", "customerName": name, "status": "Active"}
+
+
+def test_only_what_the_cloud_lacks_is_paged_and_what_it_alone_holds_is_deleted(
+    tmp_path: Path,
+) -> None:
+    spool = RecordSpool(tmp_path / "records.db")
+    mapped = [_customer(n, f"Customer {n}") for n in range(5)]
+    spool.add(iter(mapped[:3]))
+    spool.add(iter(mapped[3:]))  # added in several goes, as a stream
+    held = [
+        ("c0", record_hash(mapped[0])),  # unchanged
+        ("c1", "0" * 64),  # changed since
+        ("c9", "1" * 64),  # gone from the book
+    ]
+
+    assert spool.duplicate_id() is None
+    spool.hold(iter(held))
+
+    assert spool.count == 5
+    assert spool.changed_count() == 4
+    pages = [[json.loads(body) for body in page] for page in spool.pages(3, changed_only=True)]
+    assert pages == [[mapped[1], mapped[2], mapped[3]], [mapped[4]]]  # in mapping order
+    assert [len(page) for page in spool.pages(2, changed_only=False)] == [2, 2, 1]
+    assert spool.deleted_ids() == ["c9"]
+
+    spool.close()
+    assert not (tmp_path / "records.db").exists()
+
+
+def test_a_repeated_id_is_found_and_a_leftover_spool_is_started_afresh(tmp_path: Path) -> None:
+    path = tmp_path / "records.db"
+    path.write_bytes(b"left by a run that was killed")
+    spool = RecordSpool(path)
+    spool.add(iter([_customer(1, "Ada"), _customer(2, "Bo"), _customer(1, "Ada again")]))
+    assert spool.duplicate_id() == "c1"
+    spool.close()
