@@ -56,7 +56,7 @@ _CLOSING_TRANSACTIONS = (
 
 
 class SqliteLedger:
-    """The :class:`~agent.sources.gnucash.ledger.Ledger` of an SQLite snapshot ``copy``."""
+    """The :class:`~agent.sources.gnucash.records.Ledger` of an SQLite snapshot ``copy``."""
 
     def __init__(self, copy: Path, source: Path) -> None:
         self._uri = f"{copy.resolve().as_uri()}?mode=ro"
@@ -80,6 +80,7 @@ class SqliteLedger:
     def _stream(self, query: str, parameters: tuple[str, ...]) -> Iterator[Transaction]:
         # Every split's account and denominators were checked when the book was read (its
         # balances): what is left to check here are the transactions' own fields.
+        source = self._source
         with closing(sqlite3.connect(self._uri, uri=True)) as db:
             currencies = {
                 guid: mnemonic
@@ -91,8 +92,7 @@ class SqliteLedger:
             ):
                 label = f'the transaction "{text(description)}" ({guid})'
                 if not isinstance(currency, str) or currency not in currencies:
-                    raise garbled(self._source, label, f"its currency {currency} does not exist")
-                source = self._source
+                    raise garbled(source, label, f"its currency {currency} does not exist")
                 yield Transaction(
                     guid=text(guid),
                     currency=currencies[currency],
