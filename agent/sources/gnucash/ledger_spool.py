@@ -18,6 +18,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from agent.scratch_db import open_scratch
 from agent.sources.gnucash.records import Split, Transaction
 
@@ -66,7 +68,7 @@ class LedgerSpool:
                 (posted - _EPOCH) // _MICROSECOND,
                 (entered - _EPOCH) // _MICROSECOND,
                 int(closing),
-                json.dumps(splits, separators=(",", ":")),
+                orjson.dumps(splits).decode(),
             )
         )
         if len(self._pending) >= _BATCH:

@@ -45,6 +45,14 @@ def parse_num_denom(text: str | None, *, book: Path, record: str) -> tuple[int, 
     Pairs rather than fractions, so that a reader can add up many amounts of one denominator
     as plain integers and normalise once; :func:`rational` turns a pair into a ``Fraction``.
     """
+    if text is not None and text.isascii():
+        # The plain "-2062/100" of nearly every amount, without the regular expression.
+        num_text, slash, denom_text = text.partition("/")
+        digits = num_text[1:] if num_text.startswith("-") else num_text
+        if digits.isdigit() and (denom_text.isdigit() if slash else True):
+            num, denom = int(num_text), int(denom_text) if slash else 1
+            if denom > 0:
+                return num, denom
     match = _RATIONAL.fullmatch(text or "")
     if match is None:
         raise garbled(book, record, f"the amount {text!r} is not a number")
