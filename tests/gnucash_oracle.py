@@ -5,10 +5,12 @@ Run with Debian's interpreter, which has the engine's bindings (package python3-
     /usr/bin/python3 tests/gnucash_oracle.py BOOK_PATH
 
 Prints one JSON object: ``{"book": {...}, "accounts": [...], "customers": [...], "vendors": [...],
-"tax_tables": [...], "transactions": [...], "invoices": [...]}`` (``invoices`` holds every business
-document: invoices, bills, credit notes, vouchers); every value comes from the engine's own getters
-(balances from ``xaccAccountGetBalance``), never from reading the file. Where the 4.13 bindings
-lack a getter (book options, tax tables), the engine's C function is called through ctypes.
+"tax_tables": [...], "transactions": [...], "invoices": [...], "owner_lots": [...]}`` (``invoices``
+holds every business document: invoices, bills, credit notes, vouchers; ``owner_lots`` the payment
+lots that hold what is paid but not applied to any document); every value comes from the engine's
+own getters (balances from ``xaccAccountGetBalance``), never from reading the file. Where the 4.13
+bindings lack a getter (book options, tax tables, lots), the engine's C function is called through
+ctypes.
 
 The engine writes ``.log`` files beside any book it opens and may take a lock, so it only ever
 opens a private copy in a temporary folder, never the book it was given.
@@ -89,6 +91,12 @@ _balance_as_of = _c("xaccAccountGetBalanceAsOfDate", _Numeric, _P, ctypes.c_int6
 _end_owner = _c("gncOwnerGetEndOwner", _P, _P)
 _owner_type = _c("gncOwnerGetType", ctypes.c_int, _P)
 _owner_guid = _c("gncOwnerGetGUID", ctypes.POINTER(ctypes.c_ubyte * 16), _P)
+_owner_new = _c("gncOwnerNew", _P)
+_owner_free = _c("gncOwnerFree", None, _P)
+_owner_from_lot = _c("gncOwnerGetOwnerFromLot", ctypes.c_int, _P, _P)
+_invoice_from_lot = _c("gncInvoiceGetInvoiceFromLot", _P, _P)
+_lot_count = _c("gnc_lot_count_splits", ctypes.c_int, _P)
+_account_lots = _c("xaccAccountGetLotList", ctypes.POINTER(_GList), _P)
 
 # GncOwnerType, as the engine numbers it.
 OWNER_TYPES = {2: "customer", 3: "job", 4: "vendor", 5: "employee"}
@@ -172,6 +180,12 @@ def _customer(customer: Any) -> dict[str, Any]:
 def _vendor(vendor: Any) -> dict[str, Any]:
     # A vendor has one address: GnuCash keeps no shipping address for what the business buys.
     return {**_owner(vendor), "addr": _address(vendor.GetAddr())}
+
+
+def _with_balance(owner: Any) -> dict[str, Any]:
+    """``gncOwnerGetBalanceInCurrency`` in the owner's currency: on 4.13 the sum of the balances
+    of its documents' open lots (debit positive), its unallocated payments left out."""
+    return {"balance": _fraction(owner.GetBalanceInCurrency(owner.GetCurrency()))}
 
 
 def _business(
@@ -277,6 +291,39 @@ def _splits_of_lot(lot: int) -> list[dict[str, str]]:
         )
         node = node.contents.next
     return found
+
+
+def _owner_lots(root: Any) -> list[dict[str, Any]]:
+    """The payment lots of A/R and A/P accounts that still hold splits: lots GnuCash tagged with
+    an owner (``gncOwnerGetOwnerFromLot``) and no document, where a payment, or what is left of
+    it, waits unallocated."""
+    found = []
+    for account in root.get_descendants():
+        if core.xaccAccountTypeEnumAsString(account.GetType()) not in ("RECEIVABLE", "PAYABLE"):
+            continue
+        node = _account_lots(_pointer(account))
+        while node:
+            lot = node.contents.data
+            node = node.contents.next
+            if _invoice_from_lot(lot) or not _lot_count(lot):
+                continue
+            owner = _owner_new()
+            try:
+                if not _owner_from_lot(lot, owner):
+                    continue
+                end = _end_owner(owner)
+                found.append(
+                    {
+                        "guid": _guid_of(lot),
+                        "owner_type": OWNER_TYPES.get(_owner_type(end), "unknown"),
+                        "owner": bytes(_owner_guid(end).contents).hex(),
+                        "balance": _numeric(_lot_balance(lot)),
+                        "splits": _splits_of_lot(lot),
+                    }
+                )
+            finally:
+                _owner_free(owner)
+    return sorted(found, key=lambda lot: lot["guid"])
 
 
 def _month_end_balances(root: Any, transactions: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
@@ -393,8 +440,13 @@ def describe(book_path: Path) -> dict[str, Any]:
             root = book.get_root_account()
             root_guid = root.GetGUID().to_string()
             accounts = [_account(a, root_guid) for a in root.get_descendants()]
-            customers = _business(book, core.GNC_ID_CUSTOMER, Customer, _customer)
-            vendors = _business(book, core.GNC_ID_VENDOR, Vendor, _vendor)
+            customers = _business(
+                book, core.GNC_ID_CUSTOMER, Customer, lambda c: {**_customer(c), **_with_balance(c)}
+            )
+            vendors = _business(
+                book, core.GNC_ID_VENDOR, Vendor, lambda v: {**_vendor(v), **_with_balance(v)}
+            )
+            owner_lots = _owner_lots(root)
             about = _book(book)
             tax_tables = _business(book, core.GNC_ID_TAXTABLE, TaxTable, _tax_table)
             transactions = _transactions(book, {a["guid"] for a in accounts})
@@ -412,6 +464,7 @@ def describe(book_path: Path) -> dict[str, Any]:
     invoices.sort(key=lambda i: i["guid"])
     return {
         "invoices": invoices,
+        "owner_lots": owner_lots,
         "book": about,
         "accounts": accounts,
         "customers": customers,

@@ -3,12 +3,15 @@
 A GnuCash payment is a transaction of type 'P' (slot ``trans-txn-type``): money into (or out of)
 a bank or cash account against the A/R (A/P) account, its A/R (A/P) splits sitting in the lots
 of the documents it pays, and any rest in a payment lot tagged with the owner (unallocated).
-Lot links ('L') offset documents against each other and are not payments.
+A lot link ('L') moves no money: it offsets documents against each other (a credit note set
+against an invoice or bill), and the model calls that a payment too, of zero.
 
 Signs follow the public model: ``totalAmount`` and each line's ``amount`` are positive for money
-received from a customer (paid to a supplier); a link's ``amount`` is how much the linked
-document's balance changes, so paying an invoice or a bill gives a negative link amount. A line
-without links is the unallocated rest of the payment.
+received from a customer (paid to a supplier), and each line's links sum to minus its amount:
+paying an invoice or a bill gives a negative link, refunding a credit note a positive one. A
+credit note set against an invoice is one line of zero with the invoice's link negative and the
+credit note's positive. The unallocated rest of a payment is a line whose one link is
+``PaymentOnAccount``, to the customer (supplier).
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from agent.sources.gnucash.records import Book, Document, LotSplit, Transaction
 from agent.validation import check_reference
 
 PAYMENT = "P"
+LOT_LINK = "L"
+# A document lot's splits that are payments in the model: money paid, or documents offset.
+ALLOCATIONS = frozenset({PAYMENT, LOT_LINK})
 # Accounts a payment's money moves through the owner's side of, not the bank's.
 OWNER_ACCOUNT_TYPES = frozenset({"RECEIVABLE", "PAYABLE"})
 
@@ -45,6 +51,7 @@ class _Payment:
     # (document, GnuCash's raw lot value of this payment in the document's lot)
     allocations: list[tuple[Document, Fraction]] = field(default_factory=list)
     unallocated: Fraction = Fraction(0)  # raw value in the owner's payment lot
+    lot_link: bool = False  # documents offset against each other: no money moved
 
 
 def payments_by_transaction(book: Book, kind: str) -> dict[str, _Payment]:
@@ -53,9 +60,10 @@ def payments_by_transaction(book: Book, kind: str) -> dict[str, _Payment]:
     for document in book.documents:
         if document.owner_kind != kind or document.posted is None:
             continue
-        for split in _payment_splits(document.lot_splits):
+        for split in _allocation_splits(document.lot_splits):
             payment = found.setdefault(split.txn_guid, _Payment(document.owner_guid))
             payment.allocations.append((document, split.value))
+            payment.lot_link = split.txn_type == LOT_LINK
     owners = _owner_names(book, kind)
     for lot in book.owner_lots:
         if lot.owner_guid not in owners:
@@ -68,6 +76,10 @@ def payments_by_transaction(book: Book, kind: str) -> dict[str, _Payment]:
 
 def _payment_splits(splits: Iterable[LotSplit]) -> Iterable[LotSplit]:
     return (s for s in splits if s.txn_type == PAYMENT)
+
+
+def _allocation_splits(splits: Iterable[LotSplit]) -> Iterable[LotSplit]:
+    return (s for s in splits if s.txn_type in ALLOCATIONS)
 
 
 def _owner_names(book: Book, kind: str) -> dict[str, str]:
@@ -104,26 +116,40 @@ def _record(
     sign = -1 if kind == "customer" else 1
     day = to_iso(_calendar_day(txn.posted))
     lines: list[dict[str, Any]] = []
-    for document, value in payment.allocations:
-        link_type = _link_type(document, kind)
-        # The document's balance, in its own sign (+ owed), changes by -sign * value... which
-        # for a payment against an invoice or bill is negative.
-        document_sign = (1 if kind == "customer" else -1) * (-1 if document.credit_note else 1)
+    # A link is the line's amount moved onto the document, so it is minus that amount.
+    links = [
+        {
+            "type": _link_type(document, kind),
+            "id": document.guid,
+            "amount": to_amount(-sign * value, places),
+        }
+        for document, value in payment.allocations
+    ]
+    if payment.lot_link:
+        # One line: the documents offset each other, so it comes to zero.
+        total = sum((value for _, value in payment.allocations), Fraction(0))
+        lines.append(
+            {"amount": to_amount(sign * total, places), "allocatedOnDate": day, "links": links}
+        )
+    else:
+        for (_, value), link in zip(payment.allocations, links, strict=True):
+            lines.append(
+                {"amount": to_amount(sign * value, places), "allocatedOnDate": day, "links": [link]}
+            )
+    if payment.unallocated:
+        amount = sign * payment.unallocated
         lines.append(
             {
-                "amount": to_amount(sign * value, places),
-                "allocatedOnDate": day,
+                "amount": to_amount(amount, places),
                 "links": [
                     {
-                        "type": link_type,
-                        "id": document.guid,
-                        "amount": to_amount(document_sign * value, places),
+                        "type": "PaymentOnAccount",
+                        "id": payment.owner_guid,
+                        "amount": to_amount(-amount, places),
                     }
                 ],
             }
         )
-    if payment.unallocated:
-        lines.append({"amount": to_amount(sign * payment.unallocated, places), "links": []})
     bank = [
         s for s in txn.splits if accounts[s.account_guid].account_type not in OWNER_ACCOUNT_TYPES
     ]
@@ -155,14 +181,15 @@ def _link_type(document: Document, kind: str) -> str:
 
 
 def allocations_of(document: Document) -> list[dict[str, Any]]:
-    """A posted document's ``paymentAllocations``: each payment in its lot and how much of it
-    applied there (read from the lot alone, so invoices and bills need no transactions)."""
+    """A posted document's ``paymentAllocations``: each payment in its lot, or document set
+    against it, and how much of it applied there (read from the lot alone, so invoices and bills
+    need no transactions)."""
     places = currency_places(document.currency)
     # A payment's raw lot value, turned into money received (paid) by the business; on a
     # credit note, into the credit refunded (positive) by the business (to it, for a supplier's).
     sign = (-1 if document.owner_kind == "customer" else 1) * (-1 if document.credit_note else 1)
     found = []
-    for split in _payment_splits(document.lot_splits):
+    for split in _allocation_splits(document.lot_splits):
         day = to_iso(_calendar_day(split.posted))
         found.append(
             {

@@ -1,10 +1,14 @@
-"""Shared fixtures for the GnuCash reader tests: live books in a temporary folder, no waiting."""
+"""Shared fixtures for the GnuCash reader tests: live books in a temporary folder, no waiting,
+and the "cases" book (tests/fixtures/make_books.py) built once a session by the real engine."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +16,10 @@ from agent.sources.base import Record
 from agent.sources.gnucash.source import GnuCashSource
 from agent.validation import validate
 from tests.conftest import SAMPLE_BOOKS
+from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
+
+MAKE_BOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "make_books.py"
+CASES_BOOKS = {"sqlite": "cases.gnucash", "xml-gzip": "cases-xml.gnucash"}
 
 
 class RecordingSleep:
@@ -70,3 +78,49 @@ def synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
 def cents(value: Fraction | str) -> float:
     """An exact amount (or its ``num/denom`` text) rounded to cents, as the mapping rounds."""
     return float(round(Fraction(value), 2))
+
+
+def place_case(cases_books: dict[str, Path], book_format: str, book_dir: Path) -> Path:
+    """Copy one format of the cases book into ``book_dir``, as the user's live book."""
+    return Path(shutil.copy2(cases_books[book_format], book_dir / "Cases.gnucash"))
+
+
+@pytest.fixture(scope="session")
+def cases_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Both formats of the cases book, built once per session by the real engine."""
+    require_gnucash()
+    outdir = tmp_path_factory.mktemp("cases-books")
+    subprocess.run(
+        [ENGINE_PYTHON, str(MAKE_BOOKS), str(outdir)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return {name: outdir / file for name, file in CASES_BOOKS.items()}
+
+
+@pytest.fixture(scope="session")
+def cases_truth(cases_books: dict[str, Path]) -> dict[str, dict[str, Any]]:
+    """What the engine says each format of the book holds."""
+    return {name: run_oracle(path) for name, path in cases_books.items()}
+
+
+@pytest.fixture(scope="session")
+def cases_synced(
+    cases_books: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str, str], list[Record]]:
+    """(format, data type) -> what the agent uploads from the book, synced once a session; a
+    sync that fails is not kept, so it fails each test of that data type and no other."""
+    found: dict[tuple[str, str], list[Record]] = {}
+
+    def records(book_format: str, data_type: str) -> list[Record]:
+        if (book_format, data_type) not in found:
+            root = tmp_path_factory.mktemp(f"cases-{book_format}-{data_type}")
+            book_dir, workdir = root / "My Books", root / "work"
+            book_dir.mkdir()
+            workdir.mkdir()
+            live = place_case(cases_books, book_format, book_dir)
+            found[book_format, data_type] = synced(live, workdir, data_type)
+        return found[book_format, data_type]
+
+    return records
