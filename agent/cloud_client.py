@@ -55,6 +55,24 @@ class _Call:
     timeout: float | None
 
 
+class _SentOnce:
+    """A request body that lets go of its bytes as it is sent.
+
+    httpx keeps each request reachable from its response, and the response in a reference cycle
+    (its stream points back at it), so a body passed as plain ``content`` lives until Python's
+    cycle collector next runs a full pass. A record page is about 0.3 MB: at hundreds of pages
+    a sync, the waiting ones raised the agent's peak memory by several MB.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        data, self._data = self._data, None
+        if data:
+            yield data
+
+
 @dataclass(frozen=True)
 class LinkGrant:
     cloud_url: str
@@ -275,6 +293,11 @@ class CloudClient:
 
     def _request(self, call: _Call, token: str | None) -> httpx.Response:
         all_headers = dict(call.headers or {})
+        content: _SentOnce | None = None
+        if call.content is not None:
+            # The same framing as bytes would get (not chunked), without keeping the bytes.
+            all_headers["Content-Length"] = str(len(call.content))
+            content = _SentOnce(call.content)
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
         try:
@@ -282,7 +305,7 @@ class CloudClient:
                 call.method,
                 call.path,
                 json=call.json,
-                content=call.content,
+                content=content,
                 headers=all_headers,
                 params=call.params,
                 timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
