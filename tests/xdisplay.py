@@ -138,9 +138,17 @@ class XDisplay:
         )
 
     @staticmethod
-    def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    def wait_for(
+        condition: Callable[[], object],
+        what: str,
+        timeout: float = 30.0,
+        evidence: Callable[[], str] | None = None,
+    ) -> None:
+        """Poll ``condition`` until it holds; on giving up, say what ``evidence`` shows (the
+        app's log, say), so that a failure in CI can be understood from its output alone."""
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Gave up waiting for {what}")
+                shown = f"\n{evidence()}" if evidence is not None else ""
+                raise TimeoutError(f"Gave up waiting for {what}{shown}")
             time.sleep(0.2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,8 +164,21 @@ def test_the_frozen_tray_icon_docks(installed_package: InstalledPackage, tmp_pat
                 lambda: company.datasets("customers")[-1]["status"] == "Complete",
                 "the first dataset to complete",
                 timeout=120,
+                evidence=lambda: _what_happened(company.datasets("customers"), log, out),
             )
             assert app.poll() is None, out.read_text()
         finally:
             app.terminate()
             app.wait(timeout=30)
+
+
+def _what_happened(datasets: list[dict[str, Any]], log: Path, out: Path) -> str:
+    """The datasets' states, and the ends of the app's log and output: what a timeout shows."""
+    states = ", ".join(f"{d['id'][:8]} {d['status']}" for d in datasets) or "none"
+    tails = [
+        f"--- last lines of {path.name}:\n"
+        + "\n".join(path.read_text(errors="replace").splitlines()[-40:])
+        for path in (log, out)
+        if path.is_file()
+    ]
+    return "\n".join([f"customers datasets: {states}", *tails])
