@@ -69,14 +69,6 @@ class RecordSpool:
         while rows := cursor.fetchmany(size):
             yield [body for (body,) in rows]
 
-    def changed_count(self) -> int:
-        """How many mapped records the cloud holds differently or not at all."""
-        (count,) = self._db.execute(
-            "SELECT COUNT(*) FROM mapped AS m LEFT JOIN held AS h ON h.id = m.id "
-            "WHERE h.hash IS NULL OR h.hash <> m.hash"
-        ).fetchone()
-        return int(count)
-
     def deleted_ids(self) -> list[str]:
         """The ids the cloud holds that no mapped record carries any more."""
         rows = self._db.execute(

@@ -145,15 +145,17 @@ class DatasetRunner:
                 raise RecordsInvalid(
                     f"{data_type} record {duplicate!r} appears twice: ids must be unique."
                 )
-            upload = _Upload(0, []) if unchanged else self._changes(dataset, spool)
-            self._finish_with_upload(dataset, spool, upload)
+            upload = _Upload([]) if unchanged else self._changes(dataset, spool)
+            sent = self._finish_with_upload(dataset, spool, upload)
             log.info(
                 "%s %s: Complete; %s",
                 data_type,
                 run.dataset_id,
-                "the book is unchanged, nothing sent" if unchanged else upload.describe(spool),
+                "the book is unchanged, nothing sent"
+                if unchanged
+                else upload.describe(spool, sent),
             )
-            return Outcome(run.dataset_id, data_type, S.COMPLETE, uploaded=upload.count)
+            return Outcome(run.dataset_id, data_type, S.COMPLETE, uploaded=sent)
         except DatasetFailed as failure:
             status = _failure_status(dataset.status, failure.status)
             level = logging.INFO if status == S.NOT_SUPPORTED else logging.WARNING
@@ -214,24 +216,27 @@ class DatasetRunner:
             spool.hold(self._client.baseline_hashes(dataset.id))
         except CloudUnavailable as error:
             log.info("%s: no baseline from the cloud (%s); sending all", dataset.id, error.message)
-            return _Upload(spool.count, [], full=True)
-        return _Upload(spool.changed_count(), spool.deleted_ids())
+            return _Upload([], full=True)
+        return _Upload(spool.deleted_ids())
 
-    def _finish_with_upload(self, dataset: _Progress, spool: RecordSpool, upload: _Upload) -> None:
-        """Stage the pages, then queue Processing, every page and Complete in one commit."""
+    def _finish_with_upload(self, dataset: _Progress, spool: RecordSpool, upload: _Upload) -> int:
+        """Stage the pages, then queue Processing, every page and Complete in one commit; the
+        number of records the pages hold."""
         if self._stopping():
             raise Interrupted
         folder = self._staging_dir / dataset.id
         pages: list[tuple[str, dict[str, Any]]] = []
+        sent = 0
         bodies = spool.pages(self._chunk_size, changed_only=not upload.full)
         for number, page_records in enumerate(bodies):
             page = folder / f"page-{number:05d}.json"
             write_atomically(page, "[" + ",".join(page_records) + "]")
             pages.append(("chunk", {"chunk": number, "file": str(page)}))
+            sent += len(page_records)
         complete = self._report(
             S.COMPLETE,
             chunks=len(pages),
-            recordCount=upload.count,
+            recordCount=sent,
             mode="full" if upload.full else "delta",
             deletedIds=upload.deleted,
         )
@@ -247,6 +252,7 @@ class DatasetRunner:
             finished=True,
             staged=True,
         )
+        return sent
 
     def _end(self, dataset: _Progress, status: DatasetStatus, message: str) -> None:
         check_transition(dataset.status, status)
@@ -288,14 +294,13 @@ class DatasetRunner:
 
 @dataclass(frozen=True)
 class _Upload:
-    count: int  # records to send
     deleted: list[str]  # ids the cloud holds that the book no longer has (delta only)
     full: bool = False  # replace everything the cloud holds (no baseline to diff against)
 
-    def describe(self, spool: RecordSpool) -> str:
+    def describe(self, spool: RecordSpool, sent: int) -> str:
         if self.full:
-            return f"{self.count} records sent"
-        return f"{self.count} of {spool.count} records changed, {len(self.deleted)} deleted"
+            return f"{sent} records sent"
+        return f"{sent} of {spool.count} records changed, {len(self.deleted)} deleted"
 
 
 def _failure_status(current: DatasetStatus, wanted: DatasetStatus) -> DatasetStatus:
