@@ -261,6 +261,18 @@ def test_garbled_xml_values_name_the_record(
             "UPDATE splits SET quantity_denom = 0 WHERE rowid = (SELECT MIN(rowid) FROM splits)",
             "has no valid denominator",
         ),
+        (
+            "UPDATE splits SET value_denom = 0 WHERE rowid = (SELECT MIN(rowid) FROM splits)",
+            "has no valid denominator",
+        ),
+        (
+            # A split of no transaction, so no transaction can be named: its account is.
+            "INSERT INTO splits (guid, tx_guid, account_guid, memo, action, reconcile_state, "
+            "value_num, value_denom, quantity_num, quantity_denom) "
+            "VALUES ('0123456789abcdef0123456789abcdef', 'gone', 'ffff', '', '', 'n', "
+            "1, 100, 1, 100)",
+            "a split in the account ffff",
+        ),
     ],
     ids=[
         "account-type",
@@ -269,6 +281,8 @@ def test_garbled_xml_values_name_the_record(
         "customer-currency",
         "vendor-currency",
         "zero-denom",
+        "zero-value-denom",
+        "orphan-split-unknown-account",
     ],
 )
 def test_garbled_sqlite_values_name_the_record(

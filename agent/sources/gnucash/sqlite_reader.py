@@ -179,7 +179,8 @@ def _balances(db: sqlite3.Connection, names: dict[str, str], source: Path) -> di
         _raise_bad_split(db, source)
     balances: dict[str, Fraction] = {}
     for account, denom, num, _ in rows:
-        record = f"a split in {account_label(names[account], account)}"
+        # A split of no transaction in an unknown account is left to the book's own check.
+        record = f"a split in {account_label(names.get(account, '?'), account)}"
         balances[account] = balances.get(account, Fraction(0)) + rational(
             num, denom, book=source, record=record
         )
@@ -187,6 +188,8 @@ def _balances(db: sqlite3.Connection, names: dict[str, str], source: Path) -> di
 
 
 def _raise_bad_split(db: sqlite3.Connection, source: Path) -> None:
+    """Name the first bad split by its transaction; a split of no transaction is not found
+    here (the join leaves it out) and is named by its account later, as before."""
     row = db.execute(_FIRST_BAD_SPLIT).fetchone()
     if row is None:
         return
