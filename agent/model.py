@@ -6,6 +6,18 @@ are exactly the public API's (``../shared/reference/codat-accounting-fields.txt`
 
 from __future__ import annotations
 
+# A customer's credit note and a supplier's are the same shape in the model.
+_CREDIT_NOTE_FIELDS = (
+    "id",
+    "status",
+    "subTotal",
+    "totalTaxAmount",
+    "totalAmount",
+    "totalDiscount",
+    "discountPercentage",
+    "remainingCredit",
+)
+
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "chartOfAccounts": ("id", "name", "type", "status"),
     "customers": ("id", "customerName", "status"),
@@ -16,26 +28,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "bankAccounts": ("id", "accountName", "accountType", "currency"),
     "invoices": ("id", "issueDate", "status", "totalAmount", "totalTaxAmount", "amountDue"),
     "bills": ("id", "issueDate", "status", "subTotal", "taxAmount", "totalAmount"),
-    "creditNotes": (
-        "id",
-        "status",
-        "subTotal",
-        "totalTaxAmount",
-        "totalAmount",
-        "totalDiscount",
-        "discountPercentage",
-        "remainingCredit",
-    ),
-    "billCreditNotes": (
-        "id",
-        "status",
-        "subTotal",
-        "totalTaxAmount",
-        "totalAmount",
-        "totalDiscount",
-        "discountPercentage",
-        "remainingCredit",
-    ),
+    "creditNotes": _CREDIT_NOTE_FIELDS,
+    "billCreditNotes": _CREDIT_NOTE_FIELDS,
     "payments": ("id", "date"),
     "billPayments": ("id", "date"),
     "balanceSheet": ("id", "date", "currency", "netAssets"),
