@@ -21,6 +21,7 @@ import httpx
 
 from agent.clock import Clock, to_iso, utc_now
 from agent.config import SYSTEM_PROXY
+from agent.connectivity import unreachable
 from agent.errors import (
     AuthorizationLost,
     CloudUnavailable,
@@ -125,6 +126,7 @@ class CloudClient:
         self.cloud_url = cloud_url.rstrip("/")
         self._keeper = keeper
         self._clock = clock
+        self._proxy = proxy
         self._http = httpx.Client(
             base_url=self.cloud_url + API_PREFIX,
             headers={"User-Agent": f"Connector/{__version__}"},
@@ -311,9 +313,8 @@ class CloudClient:
                 timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TransportError as exc:
-            raise CloudUnavailable(
-                f"Cannot reach {self.cloud_url}: {exc}. Check the network connection."
-            ) from exc
+            # Titled and worded by the hop that failed (the certificate, the proxy, ...).
+            raise unreachable(exc, self.cloud_url, proxy=self._proxy) from exc
 
     def _failure(self, response: httpx.Response, kind: str) -> ConnectorError:
         message = _error_message(response)

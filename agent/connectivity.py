@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from agent.config import SYSTEM_PROXY
-from agent.errors import ConnectorError
+from agent.errors import CloudUnavailable, ConnectorError
 from agent.network import proxy_options, tls_context
 from agent.redaction import redact
 
@@ -28,6 +28,7 @@ Hop = Literal[
     "ok",
     "name-resolution",
     "proxy",
+    "proxy-authentication",
     "connection-refused",
     "connection-timeout",
     "tls-certificate",
@@ -47,6 +48,23 @@ CA_BUNDLE_FIX = (
     "as Connector's extra CA bundle (the ca_bundle setting). Otherwise check that this PC's "
     "date and time are right."
 )
+
+
+# What a person sees as the title of an error on each hop (the message says the rest).
+HOP_TITLES: dict[Hop, str] = {
+    "name-resolution": "The cloud's name cannot be found",
+    "proxy": "The proxy did not let Connector through",
+    "proxy-authentication": "The proxy wants a user name and password",
+    "connection-refused": "The cloud refused the connection",
+    "connection-timeout": "No answer from the cloud",
+    "tls-certificate": "The cloud's certificate is not trusted",
+    "tls": "No secure connection to the cloud",
+    "no-answer": "The cloud did not answer in time",
+}
+
+# A proxy answers CONNECT with these when it wants credentials, or refuses the ones it got
+# (407 is the standard; some, tinyproxy among them, answer 401 to wrong ones).
+_PROXY_AUTH_CODES = ("401", "407")
 
 
 @dataclass(frozen=True)
@@ -85,8 +103,18 @@ def probe(
         with httpx.Client(verify=verify, timeout=timeout, **proxy_options(proxy)) as client:
             response = client.get(url)
     except httpx.TransportError as exc:
-        return classify(exc, cloud_url)
+        return classify(exc, cloud_url, proxy=proxy)
     return _judge_status(response, cloud_url)
+
+
+def unreachable(
+    exc: httpx.TransportError, cloud_url: str, *, proxy: str | None = SYSTEM_PROXY
+) -> CloudUnavailable:
+    """The error for a call to ``cloud_url`` that failed on the way (``proxy``: the proxy
+    setting it was made with): titled by the hop that failed, saying what to do about it."""
+    found = classify(exc, cloud_url, proxy=proxy)
+    message = found.detail if found.fix is None else f"{found.detail} {found.fix}"
+    return CloudUnavailable(message, title=HOP_TITLES.get(found.hop, CloudUnavailable.title))
 
 
 def _judge_status(response: httpx.Response, cloud_url: str) -> Reachability:
@@ -115,16 +143,33 @@ def _judge_status(response: httpx.Response, cloud_url: str) -> Reachability:
     )
 
 
-def classify(exc: BaseException, cloud_url: str) -> Reachability:
-    """Name the hop that ``exc`` (an httpx error, or one raised from it) failed at."""
+def classify(
+    exc: BaseException, cloud_url: str, *, proxy: str | None = SYSTEM_PROXY
+) -> Reachability:
+    """Name the hop that ``exc`` (an httpx error, or one raised from it) failed at; ``proxy`` is
+    the proxy setting the call was made with ("system": the environment's)."""
     parts = urlsplit(cloud_url)
     host = parts.hostname or cloud_url
     port = parts.port or (443 if parts.scheme == "https" else 80)
     where = f"{host}:{port}"
-    proxy = proxy_for(cloud_url)
+    proxy = proxy_for(cloud_url) if proxy == SYSTEM_PROXY else proxy
     chain = _chain(exc)
     text = " ".join(str(e) for e in chain)
 
+    if isinstance(exc, httpx.ProxyError) and str(exc).split(" ", 1)[0] in _PROXY_AUTH_CODES:
+        return _proxy_wants_credentials(proxy, str(exc), where)
+    # Before the proxy: through a proxy, a certificate the agent does not trust is most likely
+    # the proxy's own (a firewall inspecting encrypted traffic), and the fix is the same.
+    cert_error = _first(chain, ssl.SSLCertVerificationError)
+    if cert_error is not None or "CERTIFICATE_VERIFY_FAILED" in text:
+        via = f" (through the proxy {redact(proxy)})" if proxy else ""
+        return _certificate_problem(cert_error, _reason(chain), where + via)
+    if _first(chain, ssl.SSLError) is not None or "[SSL" in text:
+        return Reachability(
+            "tls",
+            f"The secure (TLS) handshake with {where} failed: {_reason(chain)}.",
+            CA_BUNDLE_FIX,
+        )
     if isinstance(exc, httpx.ProxyError) or (
         proxy and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
     ):
@@ -134,15 +179,6 @@ def classify(exc: BaseException, cloud_url: str) -> Reachability:
             f"connection to {where} on: {_reason(chain)}.",
             "Check the proxy setting (HTTPS_PROXY, or Connector's proxy setting) with your IT "
             "team; if the cloud should be reached directly, add its name to NO_PROXY.",
-        )
-    cert_error = _first(chain, ssl.SSLCertVerificationError)
-    if cert_error is not None or "CERTIFICATE_VERIFY_FAILED" in text:
-        return _certificate_problem(cert_error, _reason(chain), where)
-    if _first(chain, ssl.SSLError) is not None or "[SSL" in text:
-        return Reachability(
-            "tls",
-            f"The secure (TLS) handshake with {where} failed: {_reason(chain)}.",
-            CA_BUNDLE_FIX,
         )
     if _first(chain, socket.gaierror) is not None or _looks_like_dns(text):
         return Reachability(
@@ -179,6 +215,26 @@ def classify(exc: BaseException, cloud_url: str) -> Reachability:
         "network",
         f"The connection to {where} failed: {_reason(chain)}.",
         "Check this PC's network connection and proxy settings, then try again.",
+    )
+
+
+def _proxy_wants_credentials(proxy: str | None, answer: str, where: str) -> Reachability:
+    named = redact(proxy or "(from the environment)")
+    if proxy and urlsplit(proxy).username:
+        return Reachability(
+            "proxy-authentication",
+            f"The proxy {named} refused the user name and password in its address, so it did "
+            f"not pass the connection to {where} on ({redact(answer)}).",
+            "Check the user name and password in the proxy address with your IT team (the "
+            "address looks like http://user:password@proxy:port).",
+        )
+    return Reachability(
+        "proxy-authentication",
+        f"The proxy {named} wants a user name and password before it passes the connection to "
+        f"{where} on ({redact(answer)}).",
+        "Put the proxy's user name and password in the proxy address "
+        "(http://user:password@proxy:port, in HTTPS_PROXY or Connector's proxy setting), or ask "
+        "your IT team to let Connector through.",
     )
 
 

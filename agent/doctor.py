@@ -175,7 +175,8 @@ def _link_checks(
 
 
 def _reachable(name: str, config: AgentConfig, link: Link, has_credential: bool) -> Check:
-    found = probe(link.cloud_url, ca_bundle=config.ca_bundle)
+    # The same certificates and proxy the agent's own calls use, so the answer holds for syncs.
+    found = probe(link.cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy)
     if found.ok:
         return Check(name, True, found.detail)
     skipped = " Authorization and the clock were not checked." if has_credential else ""
@@ -213,7 +214,8 @@ def _secure(name: str, cloud_url: str) -> Check:
             "Use the cloud's https:// address: ask for a link URL that starts with https:// "
             "and link again.",
         )
-    if is_loopback(urlsplit(cloud_url).hostname or ""):
+    parts = urlsplit(cloud_url)
+    if parts.scheme == "http" and is_loopback(parts.hostname or ""):
         return Check(name, True, "Plain http, but only to this computer.")
     return Check(name, True, "The connection is encrypted (https).")
 

@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument(
         "--public-url",
-        help="the URL people and agents use to reach this server (default: http://HOST:PORT)",
+        help="the URL people and agents use to reach this server (default: http://HOST:PORT, "
+        "https:// with --tls-cert)",
     )
     serve.add_argument(
         "--refresh-token-ttl",
@@ -60,18 +61,29 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="how often schedules, leases and expiries are checked (default: 5)",
     )
+    serve.add_argument(
+        "--tls-cert",
+        metavar="PEM",
+        help="serve https with this certificate (chain) file; needs --tls-key",
+    )
+    serve.add_argument(
+        "--tls-key", metavar="PEM", help="the private key of --tls-cert (unencrypted PEM)"
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
     if not args.api_key:
         parser.error("an API key is required: pass --api-key or set CONNECTOR_CLOUD_API_KEY")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together: give both to serve https, or neither")
+    scheme = "https" if args.tls_cert else "http"
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     settings = CloudSettings(
         database_url=args.database,
         api_key=args.api_key,
-        public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"),
+        public_url=(args.public_url or f"{scheme}://{args.host}:{args.port}").rstrip("/"),
         refresh_token_ttl_seconds=args.refresh_token_ttl,
         access_token_ttl_seconds=args.access_token_ttl,
         lease_seconds=args.lease_seconds,
@@ -82,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        # Agents refuse plain http to anything but their own machine: a cloud they reach over
+        # a network serves https, here or behind a TLS-terminating proxy.
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
         # Long polls would otherwise hold a restart for their whole wait; agents retry anyway.
         timeout_graceful_shutdown=2,
     )

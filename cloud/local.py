@@ -10,9 +10,11 @@ import base64
 import os
 import secrets
 import socket
+import ssl
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -26,8 +28,25 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class CloudTls:
+    """https for a :class:`LocalCloud`: its certificate and key, the name the certificate is for
+    (the host in the cloud's URL, so link URLs carry it), and the authority that signed it,
+    which clients must trust."""
+
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+    host_name: str
+
+    def client_context(self) -> ssl.SSLContext:
+        """Trusts this cloud's authority alone: what the test's own public API calls use."""
+        return ssl.create_default_context(cafile=str(self.ca_file))
+
+
 class LocalCloud:
-    """Runs ``connector-cloud serve`` for the length of a ``with`` block."""
+    """Runs ``connector-cloud serve`` for the length of a ``with`` block: plain http on
+    loopback, or https (``tls``) on ``bind_host``."""
 
     def __init__(
         self,
@@ -36,11 +55,18 @@ class LocalCloud:
         api_key: str | None = None,
         database_url: str | None = None,
         extra_args: tuple[str, ...] = (),
+        bind_host: str = "127.0.0.1",
+        tls: CloudTls | None = None,
     ) -> None:
         self.workdir = workdir
         self.api_key = api_key or secrets.token_urlsafe(16)
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.bind_host = bind_host
+        self.tls = tls
+        if tls is None:
+            self.url = f"http://{bind_host}:{self.port}"
+        else:
+            self.url = f"https://{tls.host_name}:{self.port}"
         self.database_path = workdir / "cloud.db"
         self.database_url = database_url or f"sqlite:///{self.database_path.resolve()}"
         self.extra_args = extra_args
@@ -58,7 +84,15 @@ class LocalCloud:
 
     def client(self) -> httpx.Client:
         """An httpx client for the public API, authorised with the API key."""
-        return httpx.Client(base_url=self.url, headers={"Authorization": self.auth_header})
+        return httpx.Client(
+            base_url=self.url,
+            headers={"Authorization": self.auth_header},
+            verify=self._verify(),
+            trust_env=False,  # straight to the server, whatever proxy a test sets for the agent
+        )
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        return True if self.tls is None else self.tls.client_context()
 
     def __enter__(self) -> LocalCloud:
         self.start()
@@ -81,19 +115,29 @@ class LocalCloud:
             "cloud.cli",
             "serve",
             "--host",
-            "127.0.0.1",
+            self.bind_host,
             "--port",
             str(self.port),
             "--database",
             self.database_url,
             "--log-level",
             "warning",
+            *self._tls_args(),
             *self.extra_args,
         ]
         env = {**os.environ, "CONNECTOR_CLOUD_API_KEY": self.api_key}
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
         self._wait_until_healthy(timeout=30.0)
+
+    def _tls_args(self) -> tuple[str, ...]:
+        if self.tls is None:
+            return ()
+        files = ("--tls-cert", str(self.tls.cert_file), "--tls-key", str(self.tls.key_file))
+        if self.tls.host_name == self.bind_host:
+            return files  # the server's default public URL, https://HOST:PORT, is right
+        # Link URLs must carry the name the certificate is for, not the address bound.
+        return (*files, "--public-url", self.url)
 
     def stop(self, *, abrupt: bool = False) -> None:
         """Stop the server; ``abrupt`` kills it as a crash or a pulled plug would."""
@@ -111,12 +155,16 @@ class LocalCloud:
 
     def _wait_until_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        verify = self._verify()
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
                 raise RuntimeError(f"The cloud exited early:\n{self.log_path.read_text()}")
             try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 204:
+                health = httpx.get(
+                    f"{self.url}/health", timeout=1.0, verify=verify, trust_env=False
+                )
+                if health.status_code == 204:
                     return
             except httpx.TransportError:
                 pass

@@ -19,7 +19,7 @@ import pytest
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link, Paths
-from agent.connectivity import CA_BUNDLE_FIX, classify, probe
+from agent.connectivity import CA_BUNDLE_FIX, classify, probe, unreachable
 from agent.credentials import NO_KEYRING_FIX, CredentialStore
 from agent.doctor import RELINK_FIX, Check, exit_code, format_report, run_checks
 from agent.errors import CredentialStoreUnavailable
@@ -361,6 +361,40 @@ def test_through_a_proxy_the_proxy_is_named(monkeypatch: pytest.MonkeyPatch) -> 
         "https://cloud.example",
     )
     assert bypassed.hop == "connection-refused"
+
+
+@pytest.mark.parametrize(
+    ("proxy", "answer", "said"),
+    [
+        ("http://proxy.corp.example:3128", "407 Proxy Authentication Required", "wants a user"),
+        ("http://alice:s3cret-pass@proxy.corp.example:3128", "401 Unauthorized", "refused the"),
+        ("http://alice:s3cret-pass@proxy.corp.example:3128", "407 Proxy Auth", "refused the"),
+    ],
+)
+def test_a_proxy_asking_for_credentials_says_so(proxy: str, answer: str, said: str) -> None:
+    error = unreachable(httpx.ProxyError(answer), "https://cloud.example", proxy=proxy)
+    assert error.title == "The proxy wants a user name and password"
+    assert said in error.message and answer in error.message
+    assert "proxy.corp.example:3128" in error.message and "s3cret-pass" not in error.message
+
+
+def test_a_certificate_refused_through_a_proxy_is_a_certificate_problem() -> None:
+    error = httpx.ConnectError("certificate verify failed")
+    error.__cause__ = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate"
+    )
+    found = classify(error, "https://cloud.example", proxy="http://proxy.corp.example:3128")
+    assert found.hop == "tls-certificate" and found.fix == CA_BUNDLE_FIX
+    assert "through the proxy http://proxy.corp.example:3128" in found.detail
+
+
+def test_the_proxy_setting_is_named_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy.example:8080")
+    refused = _wrapped(ConnectionRefusedError(111, "Connection refused"), httpx.ConnectError)
+    named = classify(refused, "https://cloud.example", proxy="http://set-proxy.example:3128")
+    assert named.hop == "proxy" and "set-proxy.example:3128" in named.detail
+    direct = classify(refused, "https://cloud.example", proxy=None)
+    assert direct.hop == "connection-refused"
 
 
 # The report ---------------------------------------------------------------------------------
