@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from agent.clock import Clock, utc_now
-from cloud import migrations
+from cloud import migrations, server_secret
 
 metadata = MetaData()
 
@@ -224,6 +224,7 @@ def open_database(url: str) -> Engine:
         fresh = not inspect(conn).has_table("records")
         metadata.create_all(conn)
         migrations.upgrade(conn, fresh=fresh)
+        server_secret.ensure(conn)  # a fresh database is stamped at the latest version
     return engine
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from agent.record_hash import canonical_bytes
+from cloud import server_secret
 
 _metadata = MetaData()
 schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))
@@ -102,10 +103,20 @@ def _index_record_positions(conn: Connection) -> None:
     )
 
 
+def _add_server_secret(conn: Connection) -> None:
+    """Version 4: the server's own random secret (``cloud/server_secret.py``).
+
+    Portal sessions were signed with a key derived from the API key; they are signed with this
+    secret now, so a session signed before the upgrade is refused (people sign in again).
+    """
+    server_secret.ensure(conn)
+
+
 # Step n brings a database from version n - 1 to version n.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_record_hashes,
     3: _index_record_positions,
+    4: _add_server_secret,
 }
 LATEST = max(STEPS)
 

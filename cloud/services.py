@@ -11,6 +11,7 @@ from cloud.agents import Agents, TokenPolicy
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
 from cloud.maintenance import Maintenance
+from cloud.server_secret import ServerKeys, load
 from cloud.settings import CloudSettings
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import Tenancy
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 class Services:
     settings: CloudSettings
     db: Database
+    keys: ServerKeys
     wakeups: Wakeups
     tenancy: Tenancy
     datasets: Datasets
@@ -39,6 +41,8 @@ class Services:
 def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Services:
     # Importing the dispatcher registers the webhook tables before the database is opened.
     db = Database(open_database(settings.database_url), clock)
+    with db.reading() as conn:
+        keys = ServerKeys(load(conn))
     wakeups = Wakeups()
     bridge: PostgresWakeups | None = None
     if db.shared:
@@ -78,6 +82,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
     return Services(
         settings=settings,
         db=db,
+        keys=keys,
         wakeups=wakeups,
         tenancy=tenancy,
         datasets=datasets,

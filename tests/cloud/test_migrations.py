@@ -94,11 +94,16 @@ def test_an_old_database_gets_record_hashes_in_todays_canonical_form(database_ur
 def test_a_new_database_starts_at_the_latest_version_and_reopens_unchanged(
     database_url: str,
 ) -> None:
+    secrets = []
     for _ in range(2):
         engine = open_database(database_url)
         assert _version(engine) == migrations.LATEST
         assert "hash" in {c["name"] for c in inspect(engine).get_columns("records")}
+        with engine.connect() as conn:
+            secrets.append(conn.execute(text("SELECT secret FROM server_secret")).scalars().all())
         engine.dispose()
+    # The server secret is made once: reopening (a restart, another process) keeps it.
+    assert len(secrets[0]) == 1 and secrets[0] == secrets[1]
 
 
 def _version(engine: Engine) -> int:

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
+from cloud.db import database_url
 from cloud.local import LocalCloud
+from cloud.portal import session as sessions
+from cloud.server_secret import ServerKeys
 from tests.postgres import fresh_database
 
 
@@ -127,3 +134,33 @@ def test_a_sync_completes_on_postgres(two_servers: tuple[LocalCloud, LocalCloud]
         "Complete",
     ]
     assert status[dataset["dataType"]]["currentStatus"] == "Complete"
+
+
+def test_both_servers_sign_with_the_one_secret_made_for_the_database(
+    two_servers: tuple[LocalCloud, LocalCloud],
+) -> None:
+    first, second = two_servers
+    with httpx.Client(base_url=first.url) as browser:
+        form = browser.get("/portal/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        signed_in = browser.post(
+            "/portal/sign-in",
+            data={"csrf_token": token.group(1), "api_key": first.api_key, "next": "/portal"},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = browser.cookies[sessions.COOKIE]
+    # The other process accepts the session the first one signed.
+    page = httpx.get(f"{second.url}/portal", cookies={sessions.COOKIE: cookie})
+    assert page.status_code == 200 and "Companies" in page.text
+    # One secret, in the database, made once; the cookie is signed with a key derived from it.
+    engine = create_engine(database_url(first.database_url))
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT secret FROM server_secret")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(stored) == 1
+    keys = ServerKeys(bytes.fromhex(stored[0]))
+    key = hmac.new(keys.portal_session, first.api_key.encode(), hashlib.sha256).digest()
+    assert sessions.decode(cookie, key, datetime.now(UTC)) is not None
