@@ -11,7 +11,7 @@ import uvicorn
 
 from agent.version import __version__
 from cloud.app import create_app
-from cloud.settings import CloudSettings
+from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--api-key",
         default=os.environ.get("CONNECTOR_CLOUD_API_KEY"),
-        help="the public API's key (default: $CONNECTOR_CLOUD_API_KEY)",
+        help="the public API's key, at least 32 random characters (default: "
+        f"$CONNECTOR_CLOUD_API_KEY); make one with: {MAKE_AN_API_KEY}",
     )
     serve.add_argument(
         "--public-url",
@@ -64,19 +65,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if not args.api_key:
-        parser.error("an API key is required: pass --api-key or set CONNECTOR_CLOUD_API_KEY")
+        parser.error(
+            "an API key is required: pass --api-key or set CONNECTOR_CLOUD_API_KEY; "
+            f"make one with: {MAKE_AN_API_KEY}"
+        )
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    settings = CloudSettings(
-        database_url=args.database,
-        api_key=args.api_key,
-        public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"),
-        refresh_token_ttl_seconds=args.refresh_token_ttl,
-        access_token_ttl_seconds=args.access_token_ttl,
-        lease_seconds=args.lease_seconds,
-        sweep_seconds=args.sweep_seconds,
-    )
+    try:
+        settings = CloudSettings(
+            database_url=args.database,
+            api_key=args.api_key,
+            public_url=(args.public_url or f"http://{args.host}:{args.port}").rstrip("/"),
+            refresh_token_ttl_seconds=args.refresh_token_ttl,
+            access_token_ttl_seconds=args.access_token_ttl,
+            lease_seconds=args.lease_seconds,
+            sweep_seconds=args.sweep_seconds,
+        )
+    except SettingsRefused as refused:
+        parser.exit(2, f"{parser.prog}: {refused.title}: {refused.message}\n")
     uvicorn.run(
         create_app(settings),
         host=args.host,

@@ -38,7 +38,7 @@ class LocalCloud:
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.workdir = workdir
-        self.api_key = api_key or secrets.token_urlsafe(16)
+        self.api_key = api_key or secrets.token_urlsafe(32)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_path = workdir / "cloud.db"
