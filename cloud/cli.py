@@ -61,6 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="how often schedules, leases and expiries are checked (default: 5)",
     )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy (IP address or network) whose X-Forwarded-For header names the "
+        "client; repeatable. Without it the header is ignored and the peer is the client "
+        "(failed API keys and link codes are limited per client)",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             access_token_ttl_seconds=args.access_token_ttl,
             lease_seconds=args.lease_seconds,
             sweep_seconds=args.sweep_seconds,
+            trusted_proxies=tuple(args.trusted_proxy),
         )
     except SettingsRefused as refused:
         parser.exit(2, f"{parser.prog}: {refused.title}: {refused.message}\n")
@@ -89,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        # The app reads forwarded headers itself, from --trusted-proxy alone; uvicorn would
+        # otherwise trust them from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) whatever that says.
+        proxy_headers=False,
         # Long polls would otherwise hold a restart for their whole wait; agents retry anyway.
         timeout_graceful_shutdown=2,
     )

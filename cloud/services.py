@@ -15,6 +15,7 @@ from cloud.server_secret import ServerKeys, load
 from cloud.settings import CloudSettings
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import Tenancy
+from cloud.throttle import Throttles
 from cloud.wakeups import Wakeups
 from cloud.webhook_feed import WebhookFeed
 from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
@@ -36,6 +37,7 @@ class Services:
     maintenance: Maintenance
     pg_wakeups: PostgresWakeups | None
     webhooks: WebhookDispatcher
+    throttles: Throttles
 
 
 def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Services:
@@ -91,4 +93,5 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
         maintenance=maintenance,
         pg_wakeups=bridge,
         webhooks=webhooks,
+        throttles=Throttles(),
     )

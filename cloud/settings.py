@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 # The API key is the one secret that opens everything; a short or repetitive one falls to
@@ -32,9 +33,26 @@ class CloudSettings:
     sweep_seconds: float = 5.0  # how often leases, expiries and schedules are checked
     # Waits between webhook delivery attempts; None = the standard schedule (5 s ... 10 h).
     webhook_retry_seconds: tuple[float, ...] | None = None
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the real client;
+    # empty: the peer is the client, and the header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_api_key(self.api_key)
+        for proxy in self.trusted_proxies:
+            check_trusted_proxy(proxy)
+
+
+def check_trusted_proxy(proxy: str) -> None:
+    """An address or a network: a name could resolve to anything, so it is refused."""
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise SettingsRefused(
+            "A trusted proxy is not an address",
+            f"'{proxy}' is neither an IP address nor a network (such as 10.0.0.5 or "
+            "10.0.0.0/24); give the address the proxy connects to this server from.",
+        ) from None
 
 
 def check_api_key(api_key: str) -> None:
