@@ -22,15 +22,10 @@ from cloud.dataset_moves import AUTH_LOST_MESSAGE, Event, EventSink, end_open_da
 from cloud.datasets import Datasets
 from cloud.db import Database, agent_credentials, companies, connections
 from cloud.errors import BadRequest, Unauthorized
+from cloud.link_codes import LinkCodes
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import connection_row
-from cloud.tokens import (
-    LINK_CODE_LIFETIME,
-    new_agent_token,
-    new_link_code,
-    normalise_link_code,
-    token_hash,
-)
+from cloud.tokens import new_agent_token, token_hash
 
 REFRESH_GRACE = timedelta(seconds=60)
 # Polls would otherwise write "last seen" on every request; "online" means heard from within
@@ -65,6 +60,7 @@ class Agents:
         db: Database,
         datasets: Datasets,
         sync_settings: SyncSettings,
+        link_codes: LinkCodes,
         *,
         policy: TokenPolicy,
         emit: EventSink = lambda _event: None,
@@ -73,6 +69,7 @@ class Agents:
         self._db = db
         self._datasets = datasets
         self._sync_settings = sync_settings
+        self._link_codes = link_codes
         self._policy = policy
         self._emit = emit
         self._wake = wake
@@ -86,11 +83,11 @@ class Agents:
         data_types: list[str] | None,
     ) -> LinkGrant:
         """Spend a link code: the connection becomes Linked; a first link queues its types."""
-        code = normalise_link_code(link_code)
+        digest = LinkCodes.lookup_hash(link_code)
         now = self._db.now()
         with self._db.writing() as conn:
             found = (
-                conn.execute(select(connections).where(connections.c.link_code == code))
+                conn.execute(select(connections).where(connections.c.link_code_hash == digest))
                 .mappings()
                 .first()
             )
@@ -108,8 +105,7 @@ class Agents:
                 .values(
                     status="Linked",
                     status_reason=None,
-                    link_code=None,
-                    link_code_expires=None,
+                    **LinkCodes.spent(),
                     agent_last_seen=to_iso(now),
                     agent_version=agent_version,
                     agent_hostname=hostname,
@@ -257,8 +253,7 @@ class Agents:
                     status="Deauthorized",
                     status_reason=why,
                     # A fresh code, so the end user can re-link through the same linkUrl.
-                    link_code=new_link_code(),
-                    link_code_expires=to_iso(now + LINK_CODE_LIFETIME),
+                    **self._link_codes.issue(now),
                 )
             )
             conn.execute(

@@ -55,7 +55,9 @@ connections = Table(
     Column("created", String(32), nullable=False),
     Column("last_sync", String(32)),
     # The one-time link code travels in the linkUrl; it is spent by the agent's link exchange.
-    Column("link_code", String(16), unique=True),
+    # Only its hash is kept, and the nonce it is derived from (cloud/link_codes.py).
+    Column("link_nonce", String(32)),
+    Column("link_code_hash", String(64)),
     Column("link_code_expires", String(32)),
     Column("agent_last_seen", String(32)),
     Column("agent_version", Text),
@@ -63,6 +65,7 @@ connections = Table(
     Column("agent_data_types", Text),  # JSON list the agent says it can read; NULL = unknown
     Column("agent_wait_reason", Text),  # why the agent is not taking datasets (paused, ...)
     Column("status_reason", Text),  # why the connection is Deauthorized, in words for people
+    Index("ux_connections_link_code_hash", "link_code_hash", unique=True),
 )
 
 # Only hashes of the agent's tokens are kept: a leaked database cannot impersonate an agent.

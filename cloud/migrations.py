@@ -35,6 +35,7 @@ from sqlalchemy import (
 
 from agent.record_hash import canonical_bytes
 from cloud import server_secret
+from cloud.tokens import link_code, link_code_hash, new_link_nonce
 
 _metadata = MetaData()
 schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))
@@ -112,11 +113,51 @@ def _add_server_secret(conn: Connection) -> None:
     server_secret.ensure(conn)
 
 
+def _hash_link_codes(conn: Connection) -> None:
+    """Version 5: link codes are no longer stored, only a nonce and the code's hash.
+
+    A code is derived from its nonce and the server secret (``cloud/link_codes.py``). An old
+    code was not, so every unspent one is replaced by a new, longer code with the same expiry:
+    the connection's linkUrl shows the new one, and the old URL says it is no longer valid.
+    The old ``link_code`` column is emptied and left in place: SQLite cannot drop a UNIQUE
+    column without rebuilding the table, and nothing reads it any more.
+    """
+    conn.execute(text("ALTER TABLE connections ADD COLUMN link_nonce VARCHAR(32)"))
+    conn.execute(text("ALTER TABLE connections ADD COLUMN link_code_hash VARCHAR(64)"))
+    conn.execute(
+        text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ux_connections_link_code_hash "
+            "ON connections (link_code_hash)"
+        )
+    )
+    key = server_secret.ServerKeys(server_secret.load(conn)).link_code
+    old = table(
+        "connections",
+        column("id"),
+        column("link_code"),
+        column("link_nonce"),
+        column("link_code_hash"),
+    )
+    pending = conn.execute(select(old.c.id).where(old.c.link_code.is_not(None))).scalars().all()
+    for connection_id in pending:
+        nonce = new_link_nonce()
+        conn.execute(
+            update(old)
+            .where(old.c.id == connection_id)
+            .values(
+                link_code=None,
+                link_nonce=nonce,
+                link_code_hash=link_code_hash(link_code(key, nonce)),
+            )
+        )
+
+
 # Step n brings a database from version n - 1 to version n.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_record_hashes,
     3: _index_record_positions,
     4: _add_server_secret,
+    5: _hash_link_codes,
 }
 LATEST = max(STEPS)
 

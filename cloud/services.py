@@ -10,6 +10,7 @@ from agent.clock import Clock, utc_now
 from cloud.agents import Agents, TokenPolicy
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
+from cloud.link_codes import LinkCodes
 from cloud.maintenance import Maintenance
 from cloud.server_secret import ServerKeys, load
 from cloud.settings import CloudSettings
@@ -29,6 +30,7 @@ class Services:
     settings: CloudSettings
     db: Database
     keys: ServerKeys
+    link_codes: LinkCodes
     wakeups: Wakeups
     tenancy: Tenancy
     datasets: Datasets
@@ -53,7 +55,8 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
 
         bridge = PostgresWakeups(db.engine, wakeups)
     wake = bridge.notify if bridge is not None else wakeups.notify
-    tenancy = Tenancy(db)
+    link_codes = LinkCodes(keys.link_code, settings.public_url)
+    tenancy = Tenancy(db, link_codes)
     retries = settings.webhook_retry_seconds
     webhooks = WebhookDispatcher(
         db.engine,
@@ -64,13 +67,14 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
             else tuple(timedelta(seconds=s) for s in retries)
         ),
     )
-    feed = WebhookFeed(webhooks, tenancy, settings.public_url, clock)
+    feed = WebhookFeed(webhooks, tenancy, link_codes, clock)
     datasets = Datasets(db, lease=timedelta(seconds=settings.lease_seconds), wake=wake, emit=feed)
     sync_settings = SyncSettings(db)
     agents = Agents(
         db,
         datasets,
         sync_settings,
+        link_codes,
         policy=TokenPolicy(
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
@@ -85,6 +89,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
         settings=settings,
         db=db,
         keys=keys,
+        link_codes=link_codes,
         wakeups=wakeups,
         tenancy=tenancy,
         datasets=datasets,

@@ -11,15 +11,16 @@ from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 from agent.clock import to_iso
 from cloud.db import Database, companies, connections
 from cloud.errors import BadRequest, NotFound
-from cloud.tokens import LINK_CODE_LIFETIME, new_link_code
+from cloud.link_codes import LinkCodes
 
 PLATFORMS: Mapping[str, str] = {"gncs": "GnuCash"}
 """Platform keys this cloud accepts, with their display names."""
 
 
 class Tenancy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, link_codes: LinkCodes) -> None:
         self._db = db
+        self._link_codes = link_codes
 
     # Companies ---------------------------------------------------------------------------
 
@@ -93,8 +94,7 @@ class Tenancy:
                     platform_key=platform_key,
                     status="PendingAuth",
                     created=to_iso(now),
-                    link_code=new_link_code(),
-                    link_code_expires=to_iso(now + LINK_CODE_LIFETIME),
+                    **self._link_codes.issue(now),
                 )
             )
         return self.get_connection(company_id, connection_id)
@@ -129,7 +129,7 @@ class Tenancy:
             conn.execute(
                 update(connections)
                 .where(connections.c.id == connection_id)
-                .values(status="Unlinked", link_code=None, link_code_expires=None)
+                .values(status="Unlinked", **LinkCodes.spent())
             )
         return self.get_connection(company_id, connection_id)
 

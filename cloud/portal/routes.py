@@ -147,9 +147,7 @@ def _companies(
 ) -> Response:
     now = services.db.now()
     companies = [
-        shapes.company(
-            row, services.tenancy.list_connections(row["id"]), services.settings.public_url, now
-        )
+        shapes.company(row, services.tenancy.list_connections(row["id"]), services.link_codes, now)
         for row in services.tenancy.list_companies()
     ]
     return page(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import subprocess
 import sys
@@ -14,12 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
 
 from cloud.app import create_app
 from cloud.local import LocalCloud
 from cloud.portal import session as sessions
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
-from cloud.throttle import API_KEY_FAILURES
+from cloud.throttle import API_KEY_FAILURES, LINK_CODE_FAILURES
 from tests.conftest import API_KEY, CloudHarness, FakeClock
 
 
@@ -166,3 +168,84 @@ def test_a_trusted_proxy_must_be_an_address() -> None:
             public_url="http://x",
             trusted_proxies=("proxy.internal",),
         )
+
+
+# Link codes -----------------------------------------------------------------------------------
+
+ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B
+
+
+def _code_of(connection: dict[str, str]) -> str:
+    return connection["linkUrl"].rsplit("/", 1)[1]
+
+
+def test_link_codes_are_long_grouped_and_unambiguous(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    codes = {_code_of(cloud.new_connection(company_id)) for _ in range(20)}
+    assert len(codes) == 20
+    for code in codes:
+        groups = code.split("-")
+        assert [len(group) for group in groups] == [5, 5, 5, 5]
+        assert set("".join(groups)) <= set(ALPHABET)
+    assert 20 * math.log2(len(ALPHABET)) >= 80
+
+
+def test_link_codes_are_stored_only_as_hashes(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    connection = cloud.new_connection(company_id)
+    code = _code_of(connection)
+    engine = cloud.services.db.engine
+    with engine.connect() as conn:
+        (row,) = conn.execute(text("SELECT * FROM connections")).mappings().all()
+        every_table = [
+            value
+            for table in inspect(conn).get_table_names()
+            for stored in conn.execute(text(f"SELECT * FROM {table}")).all()
+            for value in stored
+        ]
+    compact = code.replace("-", "")
+    assert not any(compact in str(value) or code in str(value) for value in every_table)
+    assert row["link_code_hash"] == hashlib.sha256(compact.encode()).hexdigest()
+    # The public API still serves the code in the linkUrl, every time (Codat compatibility).
+    again = cloud.http.get(
+        f"/companies/{company_id}/connections/{connection['id']}", headers=cloud.auth
+    ).json()
+    assert again["linkUrl"] == connection["linkUrl"]
+
+
+def _wrong_link(http: TestClient) -> httpx.Response:
+    answer: httpx.Response = http.post(
+        "/agent/v1/link", json={"linkCode": "ACDEF-GHJKM-NPQRT-UVWXY"}
+    )
+    return answer
+
+
+def test_link_code_guessing_is_throttled_at_the_agent_api(cloud: CloudHarness) -> None:
+    code = _code_of(cloud.new_connection(cloud.new_company()))
+    for _ in range(LINK_CODE_FAILURES):
+        assert _wrong_link(cloud.http).status_code == 401
+    held = cloud.http.post("/agent/v1/link", json={"linkCode": code})
+    assert held.status_code == 429
+    assert held.json()["statusCode"] == 429
+    assert "Too many link codes that are not valid" in held.json()["error"]
+    assert 1 <= int(held.headers["retry-after"]) <= 60
+    # Another client with the good code links.
+    other = TestClient(cloud.http.app, client=("198.51.100.7", 40000))
+    assert other.post("/agent/v1/link", json={"linkCode": code}).status_code == 200
+
+
+def test_link_code_guessing_is_throttled_at_the_link_page_too(cloud: CloudHarness) -> None:
+    code = _code_of(cloud.new_connection(cloud.new_company()))
+    assert cloud.http.get(f"/link/{code}").status_code == 200
+    for n in range(LINK_CODE_FAILURES):
+        if n % 2:
+            assert _wrong_link(cloud.http).status_code == 401
+        else:
+            assert cloud.http.get("/link/ACDEF-GHJKM-NPQRT-UVWXY").status_code == 404
+    # The page would name the company of a good code: now it says nothing but "wait".
+    held = cloud.http.get(f"/link/{code}")
+    assert held.status_code == 429
+    assert "Acme Ltd" not in held.text and code not in held.text
+    assert 1 <= int(held.headers["retry-after"]) <= 60
+    cloud.clock.advance(61)
+    assert cloud.http.get(f"/link/{code}").status_code == 200

@@ -123,7 +123,8 @@ def test_create_a_company_and_a_connection_then_open_its_link_page(cloud: CloudH
     assert post(cloud.http, f"{company_path}/connections", token).status_code == 303
     page = cloud.http.get(company_path).text
     (connection,) = cloud.services.tenancy.list_connections(company_id)
-    code = connection["link_code"]
+    code = cloud.services.link_codes.code_of(connection)
+    assert code is not None
     assert code in page and f"http://cloud.test/link/{code}" in page and "PendingAuth" in page
 
     link_page = cloud.http.get(f"/link/{code}")
