@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from agent.clock import from_iso, to_iso
 from agent.states import DatasetStatus
 from cloud import shapes
-from cloud.agents import Tokens
+from cloud.agent_tokens import Tokens
 from cloud.auth import AgentDep, ServicesDep
 from cloud.cache import BASELINE_PAGE
 from cloud.errors import Unauthorized

@@ -26,7 +26,7 @@ from cloud import (
     settings_api,
     webhooks_api,
 )
-from cloud.errors import CloudError
+from cloud.errors import CloudError, Unauthorized
 from cloud.services import build_services
 from cloud.settings import CloudSettings
 from cloud.throttle import TooManyFailures
@@ -105,7 +105,10 @@ def _error(status_code: int, message: str) -> JSONResponse:
 
 async def _on_cloud_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CloudError)
-    response = _error(exc.status_code, exc.message)
+    body = error_body(exc.status_code, exc.message)
+    if isinstance(exc, Unauthorized) and exc.reason is not None:
+        body["reason"] = exc.reason
+    response = JSONResponse(body, status_code=exc.status_code)
     if isinstance(exc, TooManyFailures):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

@@ -14,7 +14,9 @@ the current tables cannot change what an old step does.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import (
@@ -33,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 
+from agent.clock import to_iso
 from agent.record_hash import canonical_bytes
 from cloud import server_secret
 from cloud.tokens import link_code, link_code_hash, new_link_nonce
@@ -152,12 +155,75 @@ def _hash_link_codes(conn: Connection) -> None:
         )
 
 
+def _token_families(conn: Connection) -> None:
+    """Version 6: agent tokens by family (``cloud/agent_tokens.py``), and when a connection
+    last changed status.
+
+    Each connection's credential becomes a family with its current pair (``create_all`` has
+    made the new tables already): live if the connection is Linked, else ended (an Unlinked
+    connection's credential was left working before; it ends "unlinked" now). The refresh
+    token a rotation replaced within the last minute is not carried over: its successor was
+    random, not derived from it, so a retry with it could not be answered with the same pair.
+    """
+    conn.execute(text("ALTER TABLE connections ADD COLUMN status_changed VARCHAR(32)"))
+    now = to_iso(datetime.now(UTC))
+    credentials = conn.execute(
+        text(
+            "SELECT c.connection_id, c.access_hash, c.access_expires, c.refresh_hash,"
+            " c.refresh_expires, k.status FROM agent_credentials c"
+            " JOIN connections k ON k.id = c.connection_id"
+        )
+    ).all()
+    families = table(
+        "token_families",
+        column("id"),
+        column("connection_id"),
+        column("started"),
+        column("ended"),
+        column("end_reason"),
+    )
+    tokens = table(
+        "agent_tokens", column("token_hash"), column("family_id"), column("kind"), column("expires")
+    )
+    for row in credentials:
+        family_id = str(uuid.uuid4())
+        ended = {"Linked": None, "Unlinked": "unlinked"}.get(row.status, "revoked")
+        conn.execute(
+            insert(families).values(
+                id=family_id,
+                connection_id=row.connection_id,
+                started=now,
+                ended=None if ended is None else now,
+                end_reason=ended,
+            )
+        )
+        conn.execute(
+            insert(tokens),
+            [
+                {
+                    "token_hash": row.access_hash,
+                    "family_id": family_id,
+                    "kind": "access",
+                    "expires": row.access_expires,
+                },
+                {
+                    "token_hash": row.refresh_hash,
+                    "family_id": family_id,
+                    "kind": "refresh",
+                    "expires": row.refresh_expires,
+                },
+            ],
+        )
+    conn.execute(text("DROP TABLE agent_credentials"))
+
+
 # Step n brings a database from version n - 1 to version n.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_record_hashes,
     3: _index_record_positions,
     4: _add_server_secret,
     5: _hash_link_codes,
+    6: _token_families,
 }
 LATEST = max(STEPS)
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from agent.clock import Clock, utc_now
-from cloud.agents import Agents, TokenPolicy
+from cloud.agent_tokens import TokenPolicy
+from cloud.agents import Agents
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
 from cloud.link_codes import LinkCodes
@@ -79,6 +80,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
+        rotation_key=keys.token_rotation,
         emit=feed,
         wake=wake,
     )

@@ -74,8 +74,12 @@ def connection(row: RowMapping, links: LinkCodes, now: datetime) -> dict[str, An
             "agentDataTypes": json.loads(row["agent_data_types"] or "null"),
         },
     }
+    # The connection's last change of status, and why it lost its authorization: the smallest
+    # history that tells the API user (and the Portal) what happened to it, and when.
     if row["status_reason"]:
         body["connectionInfo"]["statusReason"] = row["status_reason"]
+    if row["status_changed"]:
+        body["connectionInfo"]["statusChanged"] = row["status_changed"]
     if row["last_sync"]:
         body["lastSync"] = row["last_sync"]
     return body

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from agent.clock import to_iso
+from cloud import agent_tokens
 from cloud.db import Database, companies, connections
 from cloud.errors import BadRequest, NotFound
 from cloud.link_codes import LinkCodes
@@ -94,6 +95,7 @@ class Tenancy:
                     platform_key=platform_key,
                     status="PendingAuth",
                     created=to_iso(now),
+                    status_changed=to_iso(now),
                     **self._link_codes.issue(now),
                 )
             )
@@ -126,11 +128,14 @@ class Tenancy:
                 raise BadRequest(
                     f"Only a Linked connection can be unlinked; this one is {found['status']}."
                 )
+            now = self._db.now()
             conn.execute(
                 update(connections)
                 .where(connections.c.id == connection_id)
-                .values(status="Unlinked", **LinkCodes.spent())
+                .values(status="Unlinked", status_changed=to_iso(now), **LinkCodes.spent())
             )
+            # The agent's tokens stop working at once, refresh included, with this reason.
+            agent_tokens.end_family(conn, connection_id, "unlinked", now)
         return self.get_connection(company_id, connection_id)
 
 

@@ -7,7 +7,7 @@ import hmac
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -164,3 +164,52 @@ def test_both_servers_sign_with_the_one_secret_made_for_the_database(
     keys = ServerKeys(bytes.fromhex(stored[0]))
     key = hmac.new(keys.portal_session, first.api_key.encode(), hashlib.sha256).digest()
     assert sessions.decode(cookie, key, datetime.now(UTC)) is not None
+
+
+def test_one_refresh_token_sent_to_both_servers_at_once_gets_one_pair(
+    two_servers: tuple[LocalCloud, LocalCloud],
+) -> None:
+    first, second = two_servers
+    with first.client() as api:
+        company_id = api.post("/companies", json={"name": "Acme"}).json()["id"]
+        connection = api.post(
+            f"/companies/{company_id}/connections", json={"platformKey": "gncs"}
+        ).json()
+    code = connection["linkUrl"].rsplit("/", 1)[1]
+    grant = httpx.post(f"{first.url}/agent/v1/link", json={"linkCode": code}).json()
+    for _ in range(3):  # each round rotates the token both servers were sent
+        one, other = _at_once(
+            [first, second], lambda server, t=grant["refreshToken"]: _refresh(server, t)
+        )
+        assert one.status_code == other.status_code == 200, (one.text, other.text)
+        assert one.json()["refreshToken"] == other.json()["refreshToken"]
+        assert one.json()["accessToken"] == other.json()["accessToken"]
+        grant = one.json()
+    with second.client() as api:
+        state = api.get(f"/companies/{company_id}/connections/{connection['id']}").json()
+    assert state["status"] == "Linked"
+
+
+def _refresh(server: LocalCloud, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/agent/v1/token", json={"refreshToken": refresh_token}, timeout=30
+    )
+
+
+def _at_once(
+    servers: list[LocalCloud], call: Callable[[LocalCloud], httpx.Response]
+) -> list[httpx.Response]:
+    """``call`` on every server from its own thread, released together."""
+    start = threading.Barrier(len(servers))
+    answers: dict[int, httpx.Response] = {}
+
+    def one(index: int) -> None:
+        start.wait(timeout=10)
+        answers[index] = call(servers[index])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(servers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return [answers[i] for i in range(len(servers))]
