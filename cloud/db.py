@@ -98,6 +98,8 @@ agent_tokens = Table(
     # lost) and gets the same successor; after, it is reuse.
     Column("grace_until", String(32)),
     Index("ix_agent_tokens_family", "family_id", "replaced"),
+    # The sweep looks for what expired every few seconds: only those rows, not the table.
+    Index("ix_agent_tokens_expires", "expires"),
 )
 
 sync_settings = Table(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from agent.clock import to_iso
 from cloud.agent_tokens import REFRESH_GRACE
@@ -201,3 +202,30 @@ def test_an_access_token_that_merely_expired_says_so(cloud: CloudHarness) -> Non
     fresh = _refresh(cloud, renewed["refreshToken"]).json()
     _refused(_poll(cloud, renewed["accessToken"]), "expired_access_token")
     assert _poll(cloud, fresh["accessToken"]).status_code == 200
+
+
+def test_replaced_tokens_are_kept_while_they_could_be_used_and_then_forgotten(
+    cloud: CloudHarness,
+) -> None:
+    _, grant = _linked(cloud)
+    replaced = grant["refreshToken"]
+    current = _refresh(cloud, replaced).json()
+    for _ in range(3):
+        cloud.clock.advance(3600)
+        current = _refresh(cloud, current["refreshToken"]).json()
+    cloud.clock.advance(3601)
+    cloud.sweep()
+    with cloud.services.db.engine.connect() as conn:
+        kinds = sorted(conn.execute(text("SELECT kind FROM agent_tokens")).scalars())
+    # The replaced access tokens have expired and are gone; the refresh tokens stay, since
+    # one of them presented again must still be recognised as reuse.
+    assert kinds == ["access"] + ["refresh"] * 5
+    assert _poll(cloud, current["accessToken"]).status_code == 401  # merely expired
+    cloud.clock.advance(90 * 24 * 3600)
+    cloud.sweep()  # the family expired (Deauthorized) long ago; kept a while for its reason
+    _refused(_refresh(cloud, replaced), "expired")
+    cloud.clock.advance(90 * 24 * 3600)
+    cloud.sweep()
+    with cloud.services.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM agent_tokens")).scalar() == 0
+    _refused(_refresh(cloud, replaced), "unknown")
