@@ -16,9 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from agent.clock import from_iso, to_iso
 from agent.states import DatasetStatus
 from cloud import shapes
-from cloud.agents import Tokens
+from cloud.agent_tokens import Tokens
 from cloud.auth import AgentDep, ServicesDep
 from cloud.cache import BASELINE_PAGE
+from cloud.errors import Unauthorized
+from cloud.throttle import client_address
 
 router = APIRouter(prefix="/agent/v1")
 
@@ -63,13 +65,23 @@ class TransitionReport(BaseModel):
 
 
 @router.post("/link")
-def link(body: LinkRequest, services: ServicesDep) -> dict[str, Any]:
-    grant = services.agents.link(
-        body.linkCode,
-        agent_version=body.agentVersion,
-        hostname=body.hostname,
-        data_types=body.dataTypes,
-    )
+def link(body: LinkRequest, request: Request, services: ServicesDep) -> dict[str, Any]:
+    # A code that is not good counts against the client (with the public link page's), so
+    # codes cannot be tried at speed; past the limit even a good one waits (429).
+    throttle = services.throttles.link_code
+    address = client_address(request)
+    now = services.db.now()
+    throttle.check(address, now, "link codes that are not valid")
+    try:
+        grant = services.agents.link(
+            body.linkCode,
+            agent_version=body.agentVersion,
+            hostname=body.hostname,
+            data_types=body.dataTypes,
+        )
+    except Unauthorized:
+        throttle.failed(address, now)
+        raise
     return {
         "companyId": grant.connection["company_id"],
         "companyName": grant.company_name,
@@ -127,9 +139,7 @@ def status(connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
         if row["connection_id"] == connection["id"]
     ]
     return {
-        "connection": shapes.connection(
-            connection, services.settings.public_url, services.db.now()
-        ),
+        "connection": shapes.connection(connection, services.link_codes, services.db.now()),
         "dataStatus": shapes.data_status(mine),
     }
 

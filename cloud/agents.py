@@ -1,49 +1,70 @@
 """Agents: linking with a one-time code, tokens, heartbeats, and losing authorization.
 
-An agent holds a short-lived access token and a refresh token that rotates on every use. When
-authorization is lost (revoked by the API user, or the refresh token expired) the connection
-becomes Deauthorized, its open datasets end AuthError, and a fresh link code is issued so the
-end user can re-link through the same linkUrl.
+An agent holds a short-lived access token and a refresh token that rotates on every use
+(``cloud/agent_tokens.py``). When authorization is lost (revoked by the API user, the refresh
+token expired, or a replaced refresh token used again) the connection becomes Deauthorized, its
+open datasets end AuthError, and a fresh link code is issued so the end user can re-link
+through the same linkUrl. Every refusal of a token says why, in ``reason``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import Connection, RowMapping, delete, insert, select, update
+from sqlalchemy import RowMapping, select, update
 
 from agent.clock import to_iso
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus
+from cloud import agent_tokens
+from cloud.agent_tokens import EndReason, RefusalReason, TokenPolicy, Tokens
 from cloud.dataset_moves import AUTH_LOST_MESSAGE, Event, EventSink, end_open_datasets
 from cloud.datasets import Datasets
-from cloud.db import Database, agent_credentials, companies, connections
+from cloud.db import Database, companies, connections
 from cloud.errors import BadRequest, Unauthorized
+from cloud.link_codes import LinkCodes
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import connection_row
-from cloud.tokens import (
-    LINK_CODE_LIFETIME,
-    new_agent_token,
-    new_link_code,
-    normalise_link_code,
-    token_hash,
-)
 
-REFRESH_GRACE = timedelta(seconds=60)
+log = logging.getLogger(__name__)
+
 # Polls would otherwise write "last seen" on every request; "online" means heard from within
 # 90 s, so a 30 s resolution is plenty.
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)
 
+# Why a Linked connection became Deauthorized, as its statusReason and its AuthError datasets
+# say it ("The connector's authorization for this connection was {why}. ...").
+DEAUTHORIZED_BECAUSE: dict[EndReason, str] = {
+    "revoked": "revoked",
+    "expired": "not renewed in time and expired",
+    "reused": (
+        "revoked by the cloud, because one of its refresh tokens was used again after it had "
+        "been replaced: a copy of the connector's credential may be in other hands"
+    ),
+}
 
-@dataclass(frozen=True)
-class Tokens:
-    access_token: str
-    access_expires: datetime
-    refresh_token: str
-    refresh_expires: datetime
+# What a refused token's ``error`` says to people; ``reason`` says the same to machines.
+REFUSED_BECAUSE: dict[RefusalReason, str] = {
+    "revoked": "The connector's authorization was revoked. Link Connector again.",
+    "unlinked": "This connection was unlinked: the connector can no longer sync it.",
+    "expired": (
+        "The connector's authorization expired: it was not renewed in time. Link Connector again."
+    ),
+    "reused": (
+        "The connector's authorization was revoked because a refresh token was used again "
+        "after it had been replaced (a copy may be in other hands). Link Connector again."
+    ),
+    "unknown": "This token is not valid here. Link Connector again.",
+    "expired_access_token": "The access token has expired: refresh it.",
+}
+
+
+def refused(reason: RefusalReason) -> Unauthorized:
+    return Unauthorized(REFUSED_BECAUSE[reason], reason=reason)
 
 
 @dataclass(frozen=True)
@@ -53,27 +74,25 @@ class LinkGrant:
     tokens: Tokens
 
 
-@dataclass(frozen=True)
-class TokenPolicy:
-    access_ttl: timedelta = timedelta(hours=1)
-    refresh_ttl: timedelta = timedelta(days=90)
-
-
 class Agents:
     def __init__(
         self,
         db: Database,
         datasets: Datasets,
         sync_settings: SyncSettings,
+        link_codes: LinkCodes,
         *,
         policy: TokenPolicy,
+        rotation_key: bytes,
         emit: EventSink = lambda _event: None,
         wake: Callable[[str], None] = lambda _connection_id: None,
     ) -> None:
         self._db = db
         self._datasets = datasets
         self._sync_settings = sync_settings
+        self._link_codes = link_codes
         self._policy = policy
+        self._rotation_key = rotation_key
         self._emit = emit
         self._wake = wake
 
@@ -86,11 +105,11 @@ class Agents:
         data_types: list[str] | None,
     ) -> LinkGrant:
         """Spend a link code: the connection becomes Linked; a first link queues its types."""
-        code = normalise_link_code(link_code)
+        digest = LinkCodes.lookup_hash(link_code)
         now = self._db.now()
         with self._db.writing() as conn:
             found = (
-                conn.execute(select(connections).where(connections.c.link_code == code))
+                conn.execute(select(connections).where(connections.c.link_code_hash == digest))
                 .mappings()
                 .first()
             )
@@ -108,15 +127,15 @@ class Agents:
                 .values(
                     status="Linked",
                     status_reason=None,
-                    link_code=None,
-                    link_code_expires=None,
+                    status_changed=to_iso(now),
+                    **LinkCodes.spent(),
                     agent_last_seen=to_iso(now),
                     agent_version=agent_version,
                     agent_hostname=hostname,
                     agent_data_types=_data_types_json(data_types),
                 )
             )
-            tokens = self._issue(conn, found["id"], now)
+            tokens = agent_tokens.start_family(conn, found["id"], now, self._policy)
             company_name = conn.execute(
                 select(companies.c.name).where(companies.c.id == found["company_id"])
             ).scalar_one()
@@ -129,45 +148,71 @@ class Agents:
         return LinkGrant(connection=connection, company_name=company_name, tokens=tokens)
 
     def refresh(self, refresh_token: str) -> Tokens:
-        """New tokens for a refresh token; the old refresh token stops working (rotation)."""
-        digest = token_hash(refresh_token)
+        """New tokens for the current refresh token, which is replaced (rotation); the same
+        pair again for a retry within the grace; otherwise a refusal with its reason.
+
+        Reuse of a replaced refresh token, or an expired one, also ends the connection's
+        authorization (as a revocation does) before the refusal is answered.
+        """
         now = self._db.now()
         with self._db.writing() as conn:
-            found = (
-                conn.execute(
-                    select(agent_credentials).where(
-                        (agent_credentials.c.refresh_hash == digest)
-                        | (agent_credentials.c.previous_refresh_hash == digest)
+            presented = agent_tokens.find(conn, refresh_token, "refresh")
+            if presented is None:
+                raise refused("unknown")
+            # Two servers refreshing the same token at once must not both rotate it: the
+            # second waits, then finds it replaced (a retry, answered with the same pair).
+            self._db.serialise_connection(conn, presented.connection_id)
+            presented = agent_tokens.find(conn, refresh_token, "refresh")
+            assert presented is not None  # tokens are deleted only with their family, later
+            if presented.end_reason is not None:
+                raise refused(presented.end_reason)
+            lost: EndReason
+            if presented.current:
+                if not presented.expired(now):
+                    return agent_tokens.rotate(
+                        conn, presented, refresh_token, now, self._policy, self._rotation_key
                     )
+                lost = "expired"
+            else:
+                retry = agent_tokens.retry_within_grace(
+                    conn, presented, refresh_token, now, self._rotation_key
                 )
-                .mappings()
-                .first()
+                if retry is not None:
+                    return retry
+                lost = "reused"
+        if lost == "reused":
+            log.warning(
+                "A replaced refresh token of connection %s was used again: its authorization "
+                "is revoked until the connector is linked again",
+                presented.connection_id,
             )
-            if found is None:
-                raise Unauthorized("This refresh token is not valid. Link Connector again.")
-            if found["refresh_hash"] != digest and found["previous_refresh_until"] < to_iso(now):
-                raise Unauthorized("This refresh token was already used. Link Connector again.")
-            if found["refresh_expires"] < to_iso(now):
-                raise Unauthorized("The connector's authorization expired. Link it again.")
-            return self._issue(conn, found["connection_id"], now, rotated_from=digest)
+        self._deauthorize(presented.connection_id, lost)
+        raise refused(lost)
 
     def authenticate(self, access_token: str) -> RowMapping:
-        """The Linked connection an access token belongs to; notes that its agent was seen."""
+        """The Linked connection an access token belongs to; notes that its agent was seen.
+
+        A refusal's reason tells an access token to refresh (``expired_access_token``, also
+        for one a refresh replaced) and one this cloud does not know (``unknown``: the agent
+        refreshes, and the refresh's answer decides) from authorization lost (the reason its
+        family ended).
+        """
         now = self._db.now()
         with self._db.reading() as conn:
+            presented = agent_tokens.find(conn, access_token, "access")
+            if presented is None:
+                raise refused("unknown")
+            if presented.end_reason is not None:
+                raise refused(presented.end_reason)
+            if presented.row["status"] != "Linked":  # not expected: every change ends a family
+                raise refused(agent_tokens.lost_reason(conn, presented.connection_id))
+            if not presented.current or presented.expired(now):
+                raise refused("expired_access_token")
             found = (
-                conn.execute(
-                    select(connections, agent_credentials.c.access_expires)
-                    .join(agent_credentials, agent_credentials.c.connection_id == connections.c.id)
-                    .where(agent_credentials.c.access_hash == token_hash(access_token))
-                )
+                conn.execute(select(connections).where(connections.c.id == presented.connection_id))
                 .mappings()
-                .first()
+                .one()
             )
-        if found is None or found["status"] != "Linked":
-            raise Unauthorized("This connector is no longer authorized. Link it again.")
-        if found["access_expires"] < to_iso(now):
-            raise Unauthorized("The access token has expired: refresh it.")
         last_seen = found["agent_last_seen"]
         if last_seen is None or last_seen < to_iso(now - LAST_SEEN_RESOLUTION):
             with self._db.writing() as conn:
@@ -202,16 +247,18 @@ class Agents:
         self._wake(connection_id)  # a poll waiting now must hear of a pause at once
 
     def taking_work(self, connection_id: str) -> bool:
-        """Whether the connection's agent may be handed a dataset now; raises Unauthorized if
-        the connection is no longer Linked (so a waiting long poll ends at once)."""
+        """Whether the connection's agent may be handed a dataset now; raises Unauthorized (with
+        the reason) if the connection is no longer Linked, so a waiting long poll ends at once."""
         with self._db.reading() as conn:
             found = conn.execute(
                 select(connections.c.status, connections.c.agent_wait_reason).where(
                     connections.c.id == connection_id
                 )
             ).first()
-        if found is None or found.status != "Linked":
-            raise Unauthorized("This connector is no longer authorized. Link it again.")
+            if found is None:
+                raise refused("unknown")  # deleted meanwhile
+            if found.status != "Linked":
+                raise refused(agent_tokens.lost_reason(conn, connection_id))
         return found.agent_wait_reason is None
 
     def revoke(self, company_id: str, connection_id: str) -> RowMapping:
@@ -228,44 +275,40 @@ class Agents:
             return connection_row(conn, company_id, connection_id)
 
     def expire_refresh_tokens(self) -> int:
-        """Deauthorize every connection whose refresh token has expired."""
+        """Deauthorize every connection whose refresh token has expired; forget the tokens
+        that can no longer matter."""
         with self._db.reading() as conn:
-            expired = (
-                conn.execute(
-                    select(agent_credentials.c.connection_id)
-                    .join(connections, connections.c.id == agent_credentials.c.connection_id)
-                    .where(
-                        agent_credentials.c.refresh_expires < to_iso(self._db.now()),
-                        connections.c.status == "Linked",
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            expired = agent_tokens.expired_connections(conn, self._db.now())
         for connection_id in expired:
-            self._deauthorize(connection_id, "not renewed in time and expired")
+            self._deauthorize(connection_id, "expired")
+        with self._db.writing() as conn:
+            agent_tokens.prune(conn, self._db.now(), self._policy)
         return len(expired)
 
-    def _deauthorize(self, connection_id: str, why: str) -> None:
+    def _deauthorize(self, connection_id: str, reason: EndReason) -> None:
         events: list[Event] = []
         now = self._db.now()
+        why = DEAUTHORIZED_BECAUSE[reason]
         with self._db.writing() as conn:
+            self._db.serialise_connection(conn, connection_id)
+            status = conn.execute(
+                select(connections.c.status).where(connections.c.id == connection_id)
+            ).scalar()
+            if status != "Linked":
+                return  # done already (two servers saw one reused token at once)
             conn.execute(
                 update(connections)
                 .where(connections.c.id == connection_id)
                 .values(
                     status="Deauthorized",
                     status_reason=why,
+                    status_changed=to_iso(now),
                     # A fresh code, so the end user can re-link through the same linkUrl.
-                    link_code=new_link_code(),
-                    link_code_expires=to_iso(now + LINK_CODE_LIFETIME),
+                    **self._link_codes.issue(now),
                 )
             )
-            conn.execute(
-                delete(agent_credentials).where(agent_credentials.c.connection_id == connection_id)
-            )
+            agent_tokens.end_family(conn, connection_id, reason, now)
             message = AUTH_LOST_MESSAGE.format(why=why)
-            self._db.serialise_connection(conn, connection_id)
             end_open_datasets(conn, connection_id, DatasetStatus.AUTH_ERROR, message, now, events)
             connection = (
                 conn.execute(select(connections).where(connections.c.id == connection_id))
@@ -275,31 +318,6 @@ class Agents:
         self._wake(connection_id)
         for event in [*events, _connection_event("connection.disconnected", connection)]:
             self._emit(event)
-
-    def _issue(
-        self, conn: Connection, connection_id: str, now: datetime, rotated_from: str | None = None
-    ) -> Tokens:
-        tokens = Tokens(
-            access_token=new_agent_token(),
-            access_expires=now + self._policy.access_ttl,
-            refresh_token=new_agent_token(),
-            refresh_expires=now + self._policy.refresh_ttl,
-        )
-        conn.execute(
-            delete(agent_credentials).where(agent_credentials.c.connection_id == connection_id)
-        )
-        conn.execute(
-            insert(agent_credentials).values(
-                connection_id=connection_id,
-                access_hash=token_hash(tokens.access_token),
-                access_expires=to_iso(tokens.access_expires),
-                refresh_hash=token_hash(tokens.refresh_token),
-                refresh_expires=to_iso(tokens.refresh_expires),
-                previous_refresh_hash=rotated_from,
-                previous_refresh_until=to_iso(now + REFRESH_GRACE) if rotated_from else None,
-            )
-        )
-        return tokens
 
 
 def _data_types_json(data_types: list[str] | None) -> str | None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from agent.clock import Clock, utc_now
 from agent.states import IllegalTransition
@@ -25,9 +26,10 @@ from cloud import (
     settings_api,
     webhooks_api,
 )
-from cloud.errors import CloudError
+from cloud.errors import CloudError, Unauthorized
 from cloud.services import build_services
 from cloud.settings import CloudSettings
+from cloud.throttle import TooManyFailures
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,11 @@ def create_app(
     ):
         app.include_router(router)
     portal.install(app)
+    if settings.trusted_proxies:
+        # The client's address (what failures are counted against) and scheme come from
+        # X-Forwarded-For and X-Forwarded-Proto only when the peer is one of these; from anyone
+        # else the headers are ignored, or a guesser could claim a new address every time.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:
@@ -98,7 +105,13 @@ def _error(status_code: int, message: str) -> JSONResponse:
 
 async def _on_cloud_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CloudError)
-    return _error(exc.status_code, exc.message)
+    body = error_body(exc.status_code, exc.message)
+    if isinstance(exc, Unauthorized) and exc.reason is not None:
+        body["reason"] = exc.reason
+    response = JSONResponse(body, status_code=exc.status_code)
+    if isinstance(exc, TooManyFailures):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _on_illegal_transition(_request: Request, exc: Exception) -> Response:

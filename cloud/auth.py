@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cloud.errors import Unauthorized
 from cloud.services import Services
+from cloud.throttle import client_address
 
 
 def services_of(request: Request) -> Services:
@@ -23,10 +24,19 @@ ServicesDep = Annotated[Services, Depends(services_of)]
 
 
 def require_api_key(request: Request, services: ServicesDep) -> None:
-    """``Authorization: Basic base64(apiKey)``, as the official SDKs send it."""
+    """``Authorization: Basic base64(apiKey)``, as the official SDKs send it.
+
+    A client that sent a wrong key too often is refused (429) before its key is looked at. A
+    right key does not clear its count (as a sign-in does in the Portal): behind one address
+    a working integration would otherwise keep resetting a guesser's count.
+    """
+    address = client_address(request)
+    now = services.db.now()
+    services.throttles.api_key.check(address, now, "requests with a wrong API key")
     expected = "Basic " + base64.b64encode(services.settings.api_key.encode()).decode()
     given = request.headers.get("authorization", "")
     if not hmac.compare_digest(given.encode(), expected.encode()):
+        services.throttles.api_key.failed(address, now)
         raise Unauthorized("Missing or wrong API key: send Authorization: Basic base64(apiKey).")
 
 

@@ -11,7 +11,7 @@ import uvicorn
 
 from agent.version import __version__
 from cloud.app import create_app
-from cloud.settings import CloudSettings
+from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--api-key",
         default=os.environ.get("CONNECTOR_CLOUD_API_KEY"),
-        help="the public API's key (default: $CONNECTOR_CLOUD_API_KEY)",
+        help="the public API's key, at least 32 random characters (default: "
+        f"$CONNECTOR_CLOUD_API_KEY); make one with: {MAKE_AN_API_KEY}",
     )
     serve.add_argument(
         "--public-url",
@@ -69,26 +70,42 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--tls-key", metavar="PEM", help="the private key of --tls-cert (unencrypted PEM)"
     )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy (IP address or network) whose X-Forwarded-For header names the "
+        "client; repeatable. Without it the header is ignored and the peer is the client "
+        "(failed API keys and link codes are limited per client)",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
     if not args.api_key:
-        parser.error("an API key is required: pass --api-key or set CONNECTOR_CLOUD_API_KEY")
+        parser.error(
+            "an API key is required: pass --api-key or set CONNECTOR_CLOUD_API_KEY; "
+            f"make one with: {MAKE_AN_API_KEY}"
+        )
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together: give both to serve https, or neither")
     scheme = "https" if args.tls_cert else "http"
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    settings = CloudSettings(
-        database_url=args.database,
-        api_key=args.api_key,
-        public_url=(args.public_url or f"{scheme}://{args.host}:{args.port}").rstrip("/"),
-        refresh_token_ttl_seconds=args.refresh_token_ttl,
-        access_token_ttl_seconds=args.access_token_ttl,
-        lease_seconds=args.lease_seconds,
-        sweep_seconds=args.sweep_seconds,
-    )
+    try:
+        settings = CloudSettings(
+            database_url=args.database,
+            api_key=args.api_key,
+            public_url=(args.public_url or f"{scheme}://{args.host}:{args.port}").rstrip("/"),
+            refresh_token_ttl_seconds=args.refresh_token_ttl,
+            access_token_ttl_seconds=args.access_token_ttl,
+            lease_seconds=args.lease_seconds,
+            sweep_seconds=args.sweep_seconds,
+            trusted_proxies=tuple(args.trusted_proxy),
+        )
+    except SettingsRefused as refused:
+        parser.exit(2, f"{parser.prog}: {refused.title}: {refused.message}\n")
     uvicorn.run(
         create_app(settings),
         host=args.host,
@@ -98,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         # a network serves https, here or behind a TLS-terminating proxy.
         ssl_certfile=args.tls_cert,
         ssl_keyfile=args.tls_key,
+        # The app reads forwarded headers itself, from --trusted-proxy alone; uvicorn would
+        # otherwise trust them from 127.0.0.1 (or $FORWARDED_ALLOW_IPS) whatever that says.
+        proxy_headers=False,
         # Long polls would otherwise hold a restart for their whole wait; agents retry anyway.
         timeout_graceful_shutdown=2,
     )

@@ -79,9 +79,8 @@ def delete_company(company_id: str, services: ServicesDep) -> Response:
 @router.get("/companies/{company_id}/connections")
 def list_connections(company_id: str, services: ServicesDep, params: ListDep) -> dict[str, Any]:
     now = services.db.now()
-    public_url = services.settings.public_url
     rows = services.tenancy.list_connections(company_id)
-    return page_of([shapes.connection(row, public_url, now) for row in rows], params)
+    return page_of([shapes.connection(row, services.link_codes, now) for row in rows], params)
 
 
 @router.post("/companies/{company_id}/connections")
@@ -121,8 +120,8 @@ def revoke_connection(company_id: str, connection_id: str, services: ServicesDep
 def _company(services: Services, company_id: str) -> dict[str, Any]:
     row = services.tenancy.get_company(company_id)
     connections = services.tenancy.list_connections(company_id)
-    return shapes.company(row, connections, services.settings.public_url, services.db.now())
+    return shapes.company(row, connections, services.link_codes, services.db.now())
 
 
 def _connection(services: Services, row: Any) -> dict[str, Any]:
-    return shapes.connection(row, services.settings.public_url, services.db.now())
+    return shapes.connection(row, services.link_codes, services.db.now())

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from agent.clock import Clock, utc_now
-from cloud import migrations
+from cloud import migrations, server_secret
 
 metadata = MetaData()
 
@@ -55,7 +55,9 @@ connections = Table(
     Column("created", String(32), nullable=False),
     Column("last_sync", String(32)),
     # The one-time link code travels in the linkUrl; it is spent by the agent's link exchange.
-    Column("link_code", String(16), unique=True),
+    # Only its hash is kept, and the nonce it is derived from (cloud/link_codes.py).
+    Column("link_nonce", String(32)),
+    Column("link_code_hash", String(64)),
     Column("link_code_expires", String(32)),
     Column("agent_last_seen", String(32)),
     Column("agent_version", Text),
@@ -63,21 +65,41 @@ connections = Table(
     Column("agent_data_types", Text),  # JSON list the agent says it can read; NULL = unknown
     Column("agent_wait_reason", Text),  # why the agent is not taking datasets (paused, ...)
     Column("status_reason", Text),  # why the connection is Deauthorized, in words for people
+    Column("status_changed", String(32)),  # when it last changed status (NULL: not since v6)
+    Index("ux_connections_link_code_hash", "link_code_hash", unique=True),
+)
+
+# A token family: the tokens one link began, each refresh replacing the pair before it. It
+# ends when the connection's authorization is lost, keeping why, so that any token of it is
+# refused with that reason (cloud/agent_tokens.py).
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("connection_id", ForeignKey("connections.id", ondelete="CASCADE"), nullable=False),
+    Column("started", String(32), nullable=False),
+    Column("ended", String(32)),
+    Column("end_reason", String(16)),  # revoked, unlinked, expired, reused
+    Index("ix_token_families_connection", "connection_id"),
 )
 
 # Only hashes of the agent's tokens are kept: a leaked database cannot impersonate an agent.
-agent_credentials = Table(
-    "agent_credentials",
+agent_tokens = Table(
+    "agent_tokens",
     metadata,
-    Column("connection_id", ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True),
-    Column("access_hash", String(64), nullable=False, unique=True),
-    Column("access_expires", String(32), nullable=False),
-    Column("refresh_hash", String(64), nullable=False, unique=True),
-    Column("refresh_expires", String(32), nullable=False),
-    # The refresh token just rotated out stays good for a moment, in case the answer that
-    # carried its successor was lost on the way to the agent.
-    Column("previous_refresh_hash", String(64)),
-    Column("previous_refresh_until", String(32)),
+    Column("token_hash", String(64), primary_key=True),
+    Column("family_id", ForeignKey("token_families.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # "access" or "refresh"
+    Column("expires", String(32), nullable=False),
+    # When a refresh replaced it; NULL while it is the family's current token. Replaced tokens
+    # are kept until they would have expired, so that reuse of one is recognised.
+    Column("replaced", String(32)),
+    # A replaced refresh token: until then, presenting it again is a retry (its answer was
+    # lost) and gets the same successor; after, it is reuse.
+    Column("grace_until", String(32)),
+    Index("ix_agent_tokens_family", "family_id", "replaced"),
+    # The sweep looks for what expired every few seconds: only those rows, not the table.
+    Index("ix_agent_tokens_expires", "expires"),
 )
 
 sync_settings = Table(
@@ -224,6 +246,7 @@ def open_database(url: str) -> Engine:
         fresh = not inspect(conn).has_table("records")
         metadata.create_all(conn)
         migrations.upgrade(conn, fresh=fresh)
+        server_secret.ensure(conn)  # a fresh database is stamped at the latest version
     return engine
 
 

@@ -18,7 +18,14 @@ class BadRequest(CloudError):
 
 
 class Unauthorized(CloudError):
+    """401. ``reason``, when set, is a word for machines that says why (``docs/PROTOCOL.md``:
+    the agent tells authorization lost from an access token to refresh by it)."""
+
     status_code = 401
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NotFound(CloudError):

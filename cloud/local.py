@@ -59,7 +59,7 @@ class LocalCloud:
         tls: CloudTls | None = None,
     ) -> None:
         self.workdir = workdir
-        self.api_key = api_key or secrets.token_urlsafe(16)
+        self.api_key = api_key or secrets.token_urlsafe(32)
         self.port = free_port()
         self.bind_host = bind_host
         self.tls = tls

@@ -14,7 +14,9 @@ the current tables cannot change what an old step does.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import orjson
 from sqlalchemy import (
@@ -33,7 +35,10 @@ from sqlalchemy import (
     update,
 )
 
+from agent.clock import to_iso
 from agent.record_hash import canonical_bytes
+from cloud import server_secret
+from cloud.tokens import link_code, link_code_hash, new_link_nonce
 
 _metadata = MetaData()
 schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))
@@ -102,10 +107,123 @@ def _index_record_positions(conn: Connection) -> None:
     )
 
 
+def _add_server_secret(conn: Connection) -> None:
+    """Version 4: the server's own random secret (``cloud/server_secret.py``).
+
+    Portal sessions were signed with a key derived from the API key; they are signed with this
+    secret now, so a session signed before the upgrade is refused (people sign in again).
+    """
+    server_secret.ensure(conn)
+
+
+def _hash_link_codes(conn: Connection) -> None:
+    """Version 5: link codes are no longer stored, only a nonce and the code's hash.
+
+    A code is derived from its nonce and the server secret (``cloud/link_codes.py``). An old
+    code was not, so every unspent one is replaced by a new, longer code with the same expiry:
+    the connection's linkUrl shows the new one, and the old URL says it is no longer valid.
+    The old ``link_code`` column is emptied and left in place: SQLite cannot drop a UNIQUE
+    column without rebuilding the table, and nothing reads it any more.
+    """
+    conn.execute(text("ALTER TABLE connections ADD COLUMN link_nonce VARCHAR(32)"))
+    conn.execute(text("ALTER TABLE connections ADD COLUMN link_code_hash VARCHAR(64)"))
+    conn.execute(
+        text(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ux_connections_link_code_hash "
+            "ON connections (link_code_hash)"
+        )
+    )
+    key = server_secret.ServerKeys(server_secret.load(conn)).link_code
+    old = table(
+        "connections",
+        column("id"),
+        column("link_code"),
+        column("link_nonce"),
+        column("link_code_hash"),
+    )
+    pending = conn.execute(select(old.c.id).where(old.c.link_code.is_not(None))).scalars().all()
+    for connection_id in pending:
+        nonce = new_link_nonce()
+        conn.execute(
+            update(old)
+            .where(old.c.id == connection_id)
+            .values(
+                link_code=None,
+                link_nonce=nonce,
+                link_code_hash=link_code_hash(link_code(key, nonce)),
+            )
+        )
+
+
+def _token_families(conn: Connection) -> None:
+    """Version 6: agent tokens by family (``cloud/agent_tokens.py``), and when a connection
+    last changed status.
+
+    Each connection's credential becomes a family with its current pair (``create_all`` has
+    made the new tables already): live if the connection is Linked, else ended (an Unlinked
+    connection's credential was left working before; it ends "unlinked" now). The refresh
+    token a rotation replaced within the last minute is not carried over: its successor was
+    random, not derived from it, so a retry with it could not be answered with the same pair.
+    """
+    conn.execute(text("ALTER TABLE connections ADD COLUMN status_changed VARCHAR(32)"))
+    now = to_iso(datetime.now(UTC))
+    credentials = conn.execute(
+        text(
+            "SELECT c.connection_id, c.access_hash, c.access_expires, c.refresh_hash,"
+            " c.refresh_expires, k.status FROM agent_credentials c"
+            " JOIN connections k ON k.id = c.connection_id"
+        )
+    ).all()
+    families = table(
+        "token_families",
+        column("id"),
+        column("connection_id"),
+        column("started"),
+        column("ended"),
+        column("end_reason"),
+    )
+    tokens = table(
+        "agent_tokens", column("token_hash"), column("family_id"), column("kind"), column("expires")
+    )
+    for row in credentials:
+        family_id = str(uuid.uuid4())
+        ended = {"Linked": None, "Unlinked": "unlinked"}.get(row.status, "revoked")
+        conn.execute(
+            insert(families).values(
+                id=family_id,
+                connection_id=row.connection_id,
+                started=now,
+                ended=None if ended is None else now,
+                end_reason=ended,
+            )
+        )
+        conn.execute(
+            insert(tokens),
+            [
+                {
+                    "token_hash": row.access_hash,
+                    "family_id": family_id,
+                    "kind": "access",
+                    "expires": row.access_expires,
+                },
+                {
+                    "token_hash": row.refresh_hash,
+                    "family_id": family_id,
+                    "kind": "refresh",
+                    "expires": row.refresh_expires,
+                },
+            ],
+        )
+    conn.execute(text("DROP TABLE agent_credentials"))
+
+
 # Step n brings a database from version n - 1 to version n.
 STEPS: dict[int, Callable[[Connection], None]] = {
     2: _add_record_hashes,
     3: _index_record_positions,
+    4: _add_server_secret,
+    5: _hash_link_codes,
+    6: _token_families,
 }
 LATEST = max(STEPS)
 

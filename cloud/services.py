@@ -7,13 +7,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from agent.clock import Clock, utc_now
-from cloud.agents import Agents, TokenPolicy
+from cloud.agent_tokens import TokenPolicy
+from cloud.agents import Agents
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
+from cloud.link_codes import LinkCodes
 from cloud.maintenance import Maintenance
+from cloud.server_secret import ServerKeys, load
 from cloud.settings import CloudSettings
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import Tenancy
+from cloud.throttle import Throttles
 from cloud.wakeups import Wakeups
 from cloud.webhook_feed import WebhookFeed
 from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
 class Services:
     settings: CloudSettings
     db: Database
+    keys: ServerKeys
+    link_codes: LinkCodes
     wakeups: Wakeups
     tenancy: Tenancy
     datasets: Datasets
@@ -34,11 +40,14 @@ class Services:
     maintenance: Maintenance
     pg_wakeups: PostgresWakeups | None
     webhooks: WebhookDispatcher
+    throttles: Throttles
 
 
 def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Services:
     # Importing the dispatcher registers the webhook tables before the database is opened.
     db = Database(open_database(settings.database_url), clock)
+    with db.reading() as conn:
+        keys = ServerKeys(load(conn))
     wakeups = Wakeups()
     bridge: PostgresWakeups | None = None
     if db.shared:
@@ -47,7 +56,8 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
 
         bridge = PostgresWakeups(db.engine, wakeups)
     wake = bridge.notify if bridge is not None else wakeups.notify
-    tenancy = Tenancy(db)
+    link_codes = LinkCodes(keys.link_code, settings.public_url)
+    tenancy = Tenancy(db, link_codes)
     retries = settings.webhook_retry_seconds
     webhooks = WebhookDispatcher(
         db.engine,
@@ -58,17 +68,19 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
             else tuple(timedelta(seconds=s) for s in retries)
         ),
     )
-    feed = WebhookFeed(webhooks, tenancy, settings.public_url, clock)
+    feed = WebhookFeed(webhooks, tenancy, link_codes, clock)
     datasets = Datasets(db, lease=timedelta(seconds=settings.lease_seconds), wake=wake, emit=feed)
     sync_settings = SyncSettings(db)
     agents = Agents(
         db,
         datasets,
         sync_settings,
+        link_codes,
         policy=TokenPolicy(
             access_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
+        rotation_key=keys.token_rotation,
         emit=feed,
         wake=wake,
     )
@@ -78,6 +90,8 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
     return Services(
         settings=settings,
         db=db,
+        keys=keys,
+        link_codes=link_codes,
         wakeups=wakeups,
         tenancy=tenancy,
         datasets=datasets,
@@ -86,4 +100,5 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
         maintenance=maintenance,
         pg_wakeups=bridge,
         webhooks=webhooks,
+        throttles=Throttles(),
     )

@@ -12,6 +12,7 @@ from sqlalchemy import RowMapping
 from agent.clock import from_iso
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus, is_error
+from cloud.link_codes import LinkCodes
 from cloud.tenancy import PLATFORMS
 
 # Stable ids for the one integration this cloud offers, as Codat's catalogue would list it.
@@ -19,20 +20,16 @@ _INTEGRATION_IDS = {"gncs": "6b2a6a59-9c3e-4d0b-9c58-1e0f6f4a9c11"}
 _SOURCE_IDS = {"gncs": "0d9d1a7e-5f0c-4b7e-8f37-2a6f3f1b6d42"}
 
 
-def link_url(public_url: str, link_code: str | None) -> str:
-    return f"{public_url}/link/{link_code}" if link_code else f"{public_url}/link"
-
-
 def company(
-    row: RowMapping, connections: Sequence[RowMapping], public_url: str, now: datetime
+    row: RowMapping, connections: Sequence[RowMapping], links: LinkCodes, now: datetime
 ) -> dict[str, Any]:
-    pending = next((c for c in connections if c["link_code"]), None)
+    pending = next((c for c in connections if c["link_nonce"]), None)
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
-        "redirect": link_url(public_url, pending["link_code"] if pending else None),
+        "redirect": links.url_of(pending),
         "created": row["created"],
-        "dataConnections": [connection(c, public_url, now) for c in connections],
+        "dataConnections": [connection(c, links, now) for c in connections],
     }
     if row["description"]:
         body["description"] = row["description"]
@@ -57,7 +54,7 @@ def agent_online(row: RowMapping, now: datetime) -> bool:
     )
 
 
-def connection(row: RowMapping, public_url: str, now: datetime) -> dict[str, Any]:
+def connection(row: RowMapping, links: LinkCodes, now: datetime) -> dict[str, Any]:
     key = row["platform_key"]
     body: dict[str, Any] = {
         "id": row["id"],
@@ -66,7 +63,7 @@ def connection(row: RowMapping, public_url: str, now: datetime) -> dict[str, Any
         "sourceId": _SOURCE_IDS[key],
         "sourceType": "Accounting",
         "platformName": PLATFORMS[key],
-        "linkUrl": link_url(public_url, row["link_code"]),
+        "linkUrl": links.url_of(row),
         "status": row["status"],
         "created": row["created"],
         "connectionInfo": {
@@ -77,8 +74,12 @@ def connection(row: RowMapping, public_url: str, now: datetime) -> dict[str, Any
             "agentDataTypes": json.loads(row["agent_data_types"] or "null"),
         },
     }
+    # The connection's last change of status, and why it lost its authorization: the smallest
+    # history that tells the API user (and the Portal) what happened to it, and when.
     if row["status_reason"]:
         body["connectionInfo"]["statusReason"] = row["status_reason"]
+    if row["status_changed"]:
+        body["connectionInfo"]["statusChanged"] = row["status_changed"]
     if row["last_sync"]:
         body["lastSync"] = row["last_sync"]
     return body

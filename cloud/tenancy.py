@@ -9,17 +9,19 @@ from collections.abc import Mapping
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from agent.clock import to_iso
+from cloud import agent_tokens
 from cloud.db import Database, companies, connections
 from cloud.errors import BadRequest, NotFound
-from cloud.tokens import LINK_CODE_LIFETIME, new_link_code
+from cloud.link_codes import LinkCodes
 
 PLATFORMS: Mapping[str, str] = {"gncs": "GnuCash"}
 """Platform keys this cloud accepts, with their display names."""
 
 
 class Tenancy:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, link_codes: LinkCodes) -> None:
         self._db = db
+        self._link_codes = link_codes
 
     # Companies ---------------------------------------------------------------------------
 
@@ -93,8 +95,8 @@ class Tenancy:
                     platform_key=platform_key,
                     status="PendingAuth",
                     created=to_iso(now),
-                    link_code=new_link_code(),
-                    link_code_expires=to_iso(now + LINK_CODE_LIFETIME),
+                    status_changed=to_iso(now),
+                    **self._link_codes.issue(now),
                 )
             )
         return self.get_connection(company_id, connection_id)
@@ -126,11 +128,14 @@ class Tenancy:
                 raise BadRequest(
                     f"Only a Linked connection can be unlinked; this one is {found['status']}."
                 )
+            now = self._db.now()
             conn.execute(
                 update(connections)
                 .where(connections.c.id == connection_id)
-                .values(status="Unlinked", link_code=None, link_code_expires=None)
+                .values(status="Unlinked", status_changed=to_iso(now), **LinkCodes.spent())
             )
+            # The agent's tokens stop working at once, refresh included, with this reason.
+            agent_tokens.end_family(conn, connection_id, "unlinked", now)
         return self.get_connection(company_id, connection_id)
 
 

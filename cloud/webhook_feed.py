@@ -15,6 +15,7 @@ from agent.states import DatasetStatus, is_error
 from cloud import shapes
 from cloud.dataset_moves import Event
 from cloud.errors import NotFound
+from cloud.link_codes import LinkCodes
 from cloud.tenancy import Tenancy
 from cloud.webhook_events import connection_event_payload, read_completed_payload
 from cloud.webhooks import WebhookDispatcher
@@ -24,11 +25,11 @@ log = logging.getLogger(__name__)
 
 class WebhookFeed:
     def __init__(
-        self, dispatcher: WebhookDispatcher, tenancy: Tenancy, public_url: str, clock: Clock
+        self, dispatcher: WebhookDispatcher, tenancy: Tenancy, links: LinkCodes, clock: Clock
     ) -> None:
         self._dispatcher = dispatcher
         self._tenancy = tenancy
-        self._public_url = public_url
+        self._links = links
         self._clock = clock
 
     def __call__(self, event: Event) -> None:
@@ -63,7 +64,7 @@ class WebhookFeed:
                 event.company_id, connection_id, entries, company_name=company_name
             )
         row = self._tenancy.get_connection(event.company_id, connection_id)
-        connection = shapes.connection(row, self._public_url, self._clock())
+        connection = shapes.connection(row, self._links, self._clock())
         return connection_event_payload(
             connection, company_id=event.company_id, company_name=company_name
         )

@@ -1,8 +1,8 @@
 """The portal: server-rendered pages for the API user, and the public link page.
 
-``install`` adds both to an app, with the portal's stylesheet and script, the handlers that
-turn a missing session into a redirect and a refused form into a page, and the app's limit on
-failed sign-ins.
+``install`` adds both to an app, with the portal's stylesheet and script, and the handlers that
+turn a missing session into a redirect and a refused form into a page. (Failed sign-ins count
+in the services' API-key throttle, with the public API's wrong keys: ``cloud/throttle.py``.)
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from fastapi.staticfiles import StaticFiles
 from cloud.portal import link_page, routes
 from cloud.portal.session import CsrfRefused, SignInRequired
 from cloud.portal.templates import STATIC_DIR
-from cloud.portal.throttle import SignInThrottle
 
 __all__ = ["install"]
 
@@ -24,4 +23,3 @@ def install(app: FastAPI) -> None:
     app.mount("/portal/static", StaticFiles(directory=STATIC_DIR), name="portal-static")
     app.add_exception_handler(SignInRequired, routes.sign_in_required)
     app.add_exception_handler(CsrfRefused, routes.csrf_refused_page)
-    app.state.portal_sign_in_throttle = SignInThrottle()

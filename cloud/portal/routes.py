@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import math
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -19,9 +18,9 @@ from cloud.portal import session as sessions
 from cloud.portal.session import FormDep, SessionDep
 from cloud.portal.settings_form import settings_from_form, settings_view
 from cloud.portal.templates import templates
-from cloud.portal.throttle import SignInThrottle
 from cloud.portal.views import company_state
 from cloud.services import Services
+from cloud.throttle import client_address, retry_after_seconds
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -89,12 +88,12 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     current = sessions.current(request)
     form = await sessions.read_form(request, current)
     target = safe_next(form.get("next"))
-    throttle: SignInThrottle = request.app.state.portal_sign_in_throttle
-    address = request.client.host if request.client else "unknown"
+    throttle = services.throttles.api_key
+    address = client_address(request)
     now = services.db.now()
     until = throttle.blocked_until(address, now)
     if until is not None:
-        wait = max(1, math.ceil((until - now).total_seconds()))
+        wait = retry_after_seconds(until, now)
         context = {
             "next": target,
             "error": "Too many failed sign-ins from your address.",
@@ -148,9 +147,7 @@ def _companies(
 ) -> Response:
     now = services.db.now()
     companies = [
-        shapes.company(
-            row, services.tenancy.list_connections(row["id"]), services.settings.public_url, now
-        )
+        shapes.company(row, services.tenancy.list_connections(row["id"]), services.link_codes, now)
         for row in services.tenancy.list_companies()
     ]
     return page(

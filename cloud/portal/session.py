@@ -1,9 +1,12 @@
 """The portal's session cookie and its CSRF tokens.
 
-A session is a signed cookie, not a server-side row: the secret is derived from the API key, so
-every server process sharing one database accepts the same cookies, and changing the API key
-signs everybody out. A cookie carries a random nonce; the CSRF token of a form is an HMAC of
-that nonce, so a token is good only with the session it was rendered for.
+A session is a signed cookie, not a server-side row: it is signed with a key derived from the
+server's own random secret (``cloud/server_secret.py``), which every server process sharing one
+database holds, so all of them accept the same cookies. The API key is mixed in under that
+secret, so changing the API key still signs everybody out, yet nothing about the API key can be
+learnt from a cookie without the server secret (a key derived from the API key alone once let a
+captured cookie test guesses of it offline). A cookie carries a random nonce; the CSRF token of
+a form is an HMAC of that nonce, so a token is good only with the session it was rendered for.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ class Session:
 
 def secret_of(services: Services) -> bytes:
     return hmac.new(
-        services.settings.api_key.encode(), b"connector portal session v1", hashlib.sha256
+        services.keys.portal_session, services.settings.api_key.encode(), hashlib.sha256
     ).digest()
 
 

@@ -25,12 +25,11 @@ class CompanyState:
 def company_state(services: Services, company_id: str) -> CompanyState:
     company = services.tenancy.get_company(company_id)
     now = services.db.now()
-    public_url = services.settings.public_url
     connections = []
     for row in services.tenancy.list_connections(company_id):
-        body = shapes.connection(row, public_url, now)
+        body = shapes.connection(row, services.link_codes, now)
         # The public shape carries the code only inside linkUrl; people read it on its own.
-        body["linkCode"] = row["link_code"]
+        body["linkCode"] = services.link_codes.code_of(row)
         connections.append(body)
     datasets = services.datasets.of_company(company_id)
     latest = list(reversed(datasets))[:HISTORY_LIMIT]

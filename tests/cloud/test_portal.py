@@ -7,6 +7,7 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
+from cloud.throttle import API_KEY_FAILURES
 from tests.cloud import drive
 from tests.conftest import API_KEY, CloudHarness
 
@@ -122,7 +123,8 @@ def test_create_a_company_and_a_connection_then_open_its_link_page(cloud: CloudH
     assert post(cloud.http, f"{company_path}/connections", token).status_code == 303
     page = cloud.http.get(company_path).text
     (connection,) = cloud.services.tenancy.list_connections(company_id)
-    code = connection["link_code"]
+    code = cloud.services.link_codes.code_of(connection)
+    assert code is not None
     assert code in page and f"http://cloud.test/link/{code}" in page and "PendingAuth" in page
 
     link_page = cloud.http.get(f"/link/{code}")
@@ -258,25 +260,25 @@ def test_sync_settings_are_shown_and_saved_through_the_services(cloud: CloudHarn
 def test_repeated_failed_sign_ins_are_refused_for_a_minute(cloud: CloudHarness) -> None:
     form = cloud.http.get("/portal/sign-in")
     fields = {"csrf_token": csrf_of(form.text), "next": "/portal"}
-    for _ in range(5):
+    for _ in range(API_KEY_FAILURES):
         wrong = cloud.http.post("/portal/sign-in", data={**fields, "api_key": "guess"})
         assert wrong.status_code == 401
-        cloud.clock.advance(5)
+        cloud.clock.advance(1)
     # Now even the right key is refused: otherwise the answers would reveal a right guess.
     held = cloud.http.post("/portal/sign-in", data={**fields, "api_key": API_KEY})
     assert held.status_code == 429
-    assert held.headers["retry-after"] == "35"  # a minute after the first failure
-    assert "Too many failed sign-ins" in held.text and "Try again in 35 seconds" in held.text
+    assert held.headers["retry-after"] == "30"  # a minute after the first failure
+    assert "Too many failed sign-ins" in held.text and "Try again in 30 seconds" in held.text
     assert cloud.http.get("/portal", follow_redirects=False).status_code == 303
 
-    cloud.clock.advance(35)
+    cloud.clock.advance(30)
     answer = cloud.http.post(
         "/portal/sign-in", data={**fields, "api_key": API_KEY}, follow_redirects=False
     )
     assert answer.status_code == 303
-    # A success clears the count: four slips later, the next is still a plain 401.
+    # A success clears the count: as many slips again are each a plain 401.
     cloud.http.cookies.clear()
     fields["csrf_token"] = csrf_of(cloud.http.get("/portal/sign-in").text)
-    for _ in range(5):
+    for _ in range(API_KEY_FAILURES):
         again = cloud.http.post("/portal/sign-in", data={**fields, "api_key": "typo"})
         assert again.status_code == 401

@@ -147,7 +147,7 @@ def test_a_real_agent_links_and_syncs_while_the_page_watches(browser: Any, tmp_p
 
             page.get_by_role("button", name="New connection").click()
             code = page.locator(".link-code").inner_text()
-            assert len(code) == 9, code
+            assert len(code) == 23, code  # four groups of five
             link_url = page.locator(f"[data-copy$='{code}']").get_attribute("data-copy")
             assert link_url == f"{cloud.url}/link/{code}"
 

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
+from cloud.db import database_url
 from cloud.local import LocalCloud
+from cloud.portal import session as sessions
+from cloud.server_secret import ServerKeys
 from tests.postgres import fresh_database
 
 
@@ -127,3 +134,82 @@ def test_a_sync_completes_on_postgres(two_servers: tuple[LocalCloud, LocalCloud]
         "Complete",
     ]
     assert status[dataset["dataType"]]["currentStatus"] == "Complete"
+
+
+def test_both_servers_sign_with_the_one_secret_made_for_the_database(
+    two_servers: tuple[LocalCloud, LocalCloud],
+) -> None:
+    first, second = two_servers
+    with httpx.Client(base_url=first.url) as browser:
+        form = browser.get("/portal/sign-in")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert token is not None
+        signed_in = browser.post(
+            "/portal/sign-in",
+            data={"csrf_token": token.group(1), "api_key": first.api_key, "next": "/portal"},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = browser.cookies[sessions.COOKIE]
+    # The other process accepts the session the first one signed.
+    page = httpx.get(f"{second.url}/portal", cookies={sessions.COOKIE: cookie})
+    assert page.status_code == 200 and "Companies" in page.text
+    # One secret, in the database, made once; the cookie is signed with a key derived from it.
+    engine = create_engine(database_url(first.database_url))
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT secret FROM server_secret")).scalars().all()
+    finally:
+        engine.dispose()
+    assert len(stored) == 1
+    keys = ServerKeys(bytes.fromhex(stored[0]))
+    key = hmac.new(keys.portal_session, first.api_key.encode(), hashlib.sha256).digest()
+    assert sessions.decode(cookie, key, datetime.now(UTC)) is not None
+
+
+def test_one_refresh_token_sent_to_both_servers_at_once_gets_one_pair(
+    two_servers: tuple[LocalCloud, LocalCloud],
+) -> None:
+    first, second = two_servers
+    with first.client() as api:
+        company_id = api.post("/companies", json={"name": "Acme"}).json()["id"]
+        connection = api.post(
+            f"/companies/{company_id}/connections", json={"platformKey": "gncs"}
+        ).json()
+    code = connection["linkUrl"].rsplit("/", 1)[1]
+    grant = httpx.post(f"{first.url}/agent/v1/link", json={"linkCode": code}).json()
+    for _ in range(3):  # each round rotates the token both servers were sent
+        one, other = _at_once(
+            [first, second], lambda server, t=grant["refreshToken"]: _refresh(server, t)
+        )
+        assert one.status_code == other.status_code == 200, (one.text, other.text)
+        assert one.json()["refreshToken"] == other.json()["refreshToken"]
+        assert one.json()["accessToken"] == other.json()["accessToken"]
+        grant = one.json()
+    with second.client() as api:
+        state = api.get(f"/companies/{company_id}/connections/{connection['id']}").json()
+    assert state["status"] == "Linked"
+
+
+def _refresh(server: LocalCloud, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/agent/v1/token", json={"refreshToken": refresh_token}, timeout=30
+    )
+
+
+def _at_once(
+    servers: list[LocalCloud], call: Callable[[LocalCloud], httpx.Response]
+) -> list[httpx.Response]:
+    """``call`` on every server from its own thread, released together."""
+    start = threading.Barrier(len(servers))
+    answers: dict[int, httpx.Response] = {}
+
+    def one(index: int) -> None:
+        start.wait(timeout=10)
+        answers[index] = call(servers[index])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(servers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return [answers[i] for i in range(len(servers))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.cloud.drive import claim_type, complete, fail, report, upload_chunk
@@ -53,7 +54,7 @@ def test_a_gnucash_connection_starts_pending_with_a_link_code(cloud: CloudHarnes
     for field in ("id", "integrationId", "sourceId", "linkUrl", "created"):
         assert connection[field]
     code = connection["linkUrl"].removeprefix("http://cloud.test/link/")
-    assert len(code) == 9 and code[4] == "-"
+    assert re.fullmatch(r"[A-Z0-9]{5}(-[A-Z0-9]{5}){3}", code), code
 
 
 def test_an_unknown_platform_is_refused(cloud: CloudHarness) -> None:
