@@ -60,6 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
         help="how often schedules, leases and expiries are checked (default: 5)",
     )
+    serve.add_argument(
+        "--webhook-allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host (name or address) webhooks may be sent to although it is, or resolves "
+        "to, a private, loopback or other non-public address: a consumer on an internal "
+        "network on purpose (repeatable; by default such hosts are refused)",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -76,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         access_token_ttl_seconds=args.access_token_ttl,
         lease_seconds=args.lease_seconds,
         sweep_seconds=args.sweep_seconds,
+        webhook_allowed_hosts=tuple(args.webhook_allow_host),
     )
     uvicorn.run(
         create_app(settings),

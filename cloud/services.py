@@ -16,6 +16,7 @@ from cloud.sync_settings import SyncSettings
 from cloud.tenancy import Tenancy
 from cloud.wakeups import Wakeups
 from cloud.webhook_feed import WebhookFeed
+from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
     webhooks = WebhookDispatcher(
         db.engine,
         clock=clock,
+        targets=WebhookTargets(settings.webhook_allowed_hosts),
         retry_schedule=(
             DEFAULT_RETRY_SCHEDULE
             if retries is None

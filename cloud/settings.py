@@ -17,3 +17,6 @@ class CloudSettings:
     sweep_seconds: float = 5.0  # how often leases, expiries and schedules are checked
     # Waits between webhook delivery attempts; None = the standard schedule (5 s ... 10 h).
     webhook_retry_seconds: tuple[float, ...] | None = None
+    # Hosts (names or addresses) webhooks may go to even though they are, or resolve to,
+    # private, loopback or other non-public addresses: consumers on an internal network.
+    webhook_allowed_hosts: tuple[str, ...] = ()
