@@ -230,6 +230,26 @@ def test_a_redirect_is_not_followed(engine: Engine) -> None:
     assert delivery["last_response_status"] == 307
 
 
+def test_a_proxy_from_the_environment_cannot_carry_a_delivery_past_the_check(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A proxy resolves and connects on its own: deliveries never go through one."""
+    dispatcher = WebhookDispatcher(engine, retry_schedule=TINY)
+    with RecordingConsumer() as proxy:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        dispatcher.store.create_consumer("http://10.0.0.7/hooks")
+        dispatcher.start()
+        try:
+            delivery = _settled(dispatcher, _publish(dispatcher))
+        finally:
+            dispatcher.stop()
+        assert proxy.received == []
+    assert "host 10.0.0.7 is a private address" in str(delivery["last_error"])
+
+
 class _Rebinding:
     """A name server for one made-up name that answers a public address the first time and a
     loopback one afterwards: the DNS rebinding trick, on demand."""
