@@ -37,6 +37,7 @@ from agent.sources.gnucash.book_builder import (
     build_book,
 )
 from agent.sources.gnucash.book_limits import (
+    MAX_RECORD_ELEMENTS,
     MAX_SPLITS_PER_TRANSACTION,
     too_many_splits,
     xml_size_bound,
@@ -74,7 +75,7 @@ from agent.sources.gnucash.xml_elements import (
     timestamp,
     typed_slots,
 )
-from agent.sources.gnucash.xml_stream import BookStream, malformed_refusal
+from agent.sources.gnucash.xml_stream import BookStream, malformed_refusal, too_many_elements
 
 ROOT_TAG = "gnc-v2"
 BOOK = q("gnc", "book")
@@ -91,6 +92,7 @@ BOOK_SLOTS = q("book", "slots")
 COMMODITY = q("gnc", "commodity")
 LOTS = q("act", "lots")
 LOT = q("gnc", "lot")
+_PART_TAGS = frozenset({LOT, PRICE_TAG})
 
 # Records sit in <gnc:book>; the oldest files put them straight into <gnc-v2>. Anything deeper
 # (template accounts and transactions of scheduled transactions) is not the user's ledger.
@@ -344,6 +346,7 @@ def _records(stream: BookStream, source: Path) -> Iterator[Element]:
     # the parser sees it: no entity is ever declared, so none can expand or fetch anything.
     events = iterparse(stream, events=("start", "end"))  # noqa: S314
     stack: list[Element] = []
+    elements = 0  # started since the last record was taken: what the next one holds
     for event, element in events:
         if event == "start":
             if not stack and element.tag != ROOT_TAG:
@@ -353,17 +356,21 @@ def _records(stream: BookStream, source: Path) -> Iterator[Element]:
                     ".gnucash file you open in GnuCash."
                 )
             stack.append(element)
-            stream.element_started()
+            elements += 1
+            if elements > MAX_RECORD_ELEMENTS:
+                raise too_many_elements(source)
             continue
         stack.pop()
         if stack and (
-            (stack[-1].tag in _CONTAINERS and element.tag != BOOK) or _is_part(element, stack)
+            (stack[-1].tag in _CONTAINERS and element.tag != BOOK)
+            or (element.tag in _PART_TAGS and _is_part(element, stack))
         ):
             yield element
             # Emptying the finished record and dropping it from its container keeps memory flat.
             element.clear()
             stack[-1].remove(element)
             stream.record_done()
+            elements = 0
 
 
 def _is_part(element: Element, ancestors: list[Element]) -> bool:

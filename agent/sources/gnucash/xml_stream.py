@@ -6,9 +6,9 @@ Everything the parser gets passes through :class:`BookStream`, which refuses the
 - the prolog declares a DOCTYPE (``xml_prolog``), before the parser has seen it;
 - the document passes its size bound (``book_limits``), which for a gzip book is a multiple of
   its compressed size: a gzip bomb is stopped early, and never fills the disk with spool;
-- one record passes its bounds: the parse calls :meth:`BookStream.record_done` after each
-  record, and the bytes read and the elements started since then are what the record being
-  built holds in memory.
+- one record passes its bound in bytes: the parse calls :meth:`BookStream.record_done` after
+  each record, and the bytes read since then are what the record being built holds in memory.
+  (The parse counts the record's elements itself: :func:`too_many_elements`.)
 """
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def malformed_refusal(book: Path, problem: str) -> BookUnreadable:
     )
 
 
+def too_many_elements(book: Path) -> BookUnreadable:
+    """The refusal of a record of more than ``MAX_RECORD_ELEMENTS`` elements."""
+    return too_large_refusal(
+        book, f"one of its records holds more than {MAX_RECORD_ELEMENTS:,} elements"
+    )
+
+
 def too_large_refusal(book: Path, what: str) -> BookUnreadable:
     """The refusal of a book past a size bound: ``what`` says which, e.g. "it holds more than
     4 GiB of XML"."""
@@ -69,20 +76,10 @@ class BookStream:
         self._started = False
         self._read = 0  # bytes handed to the parser
         self._record_start = 0  # where the bytes of the record being built start
-        self._record_elements = 0  # elements started since the last record was taken
 
     def record_done(self) -> None:
         """The parse has taken a whole record: what follows belongs to the next one."""
         self._record_start = self._read
-        self._record_elements = 0
-
-    def element_started(self) -> None:
-        """The parse met the start of an element (of the record being built)."""
-        self._record_elements += 1
-        if self._record_elements > MAX_RECORD_ELEMENTS:
-            raise too_large_refusal(
-                self._book, f"one of its records holds more than {MAX_RECORD_ELEMENTS:,} elements"
-            )
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._stream.read(size)
