@@ -15,6 +15,7 @@ import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from agent.errors import BookUnreadable
 from agent.sources.gnucash import book_limits, snapshot
 from agent.sources.gnucash.book_limits import MAX_SPLITS_PER_TRANSACTION
 from agent.sources.gnucash.records import Book
-from agent.sources.gnucash.snapshot import Snapshot, take_snapshot
+from agent.sources.gnucash.snapshot import Snapshot
 from agent.sources.gnucash.source import GnuCashSource
 from agent.sources.gnucash.sqlite_access import open_copy
 from agent.sources.gnucash.xml_reader import read_xml_snapshot
@@ -135,17 +136,22 @@ def test_the_parser_never_gets_a_dtd_even_past_the_snapshot(
 ) -> None:
     """The XML reader refuses a DOCTYPE itself: a copy that never met the snapshot's check."""
     copy = write_xml(workdir / "copy.xml", external_entity_xml(secret.path), compress=compress)
-    snapshot = Snapshot(
-        source=book_dir / "Entity.gnucash",
-        copy=copy,
-        format="xml-gzip" if compress else "xml",
-        taken_at=take_snapshot(place_sample("sqlite", book_dir), workdir).taken_at,
-        open_in_gnucash=False,
-    )
 
     with pytest.raises(BookUnreadable, match="declares an XML document type"):
-        read_xml_snapshot(snapshot, ledger=workdir / "ledger", documents=True)
+        _parse_copy(copy, book_dir / "Entity.gnucash", compress=compress)
     assert not secret.opened.is_set()
+
+
+def _parse_copy(copy: Path, book: Path, *, compress: bool) -> Book:
+    """Parse ``copy`` as the snapshot of ``book``, without the snapshot's own checks."""
+    snapshot = Snapshot(
+        source=book,
+        copy=copy,
+        format="xml-gzip" if compress else "xml",
+        taken_at=datetime.now(UTC),
+        open_in_gnucash=False,
+    )
+    return read_xml_snapshot(snapshot, ledger=copy.with_name("ledger"), documents=True)
 
 
 @pytest.mark.parametrize(
@@ -201,6 +207,15 @@ def test_the_inflated_size_is_checked_as_the_parse_reads_too(
     message = fetch_error(book, workdir)
 
     assert "of compressed data inflate to more than" in message
+
+
+def test_blank_space_before_the_declaration_counts_too(book_dir: Path, workdir: Path) -> None:
+    """The parse skips blank space before ``<?xml``, and counts it against its bounds (the
+    snapshot refuses such a file already, having found no root element in its head)."""
+    copy = gzip_bomb(workdir / "copy.xml", b"", b" ", 64 * MIB, sample_xml())
+
+    with pytest.raises(BookUnreadable, match="one of its records spans more than 8 MiB"):
+        _parse_copy(copy, book_dir / "Blank.gnucash", compress=True)
 
 
 @FORMATS

@@ -74,7 +74,7 @@ class BookStream:
         self._max_bytes, self._past_bound = bound
         self._prolog = Prolog()
         self._started = False
-        self._read = 0  # bytes handed to the parser
+        self._read = 0  # bytes read from the stream, the blank space skipped included
         self._record_start = 0  # where the bytes of the record being built start
 
     def record_done(self) -> None:
@@ -82,18 +82,13 @@ class BookStream:
         self._record_start = self._read
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self._stream.read(size)
+        chunk = self._take(size)
         while not self._started and chunk:
             chunk = chunk.removeprefix(codecs.BOM_UTF8).lstrip()
             if chunk:  # otherwise the chunk was all blank space: keep skipping
                 self._started = True
             else:
-                chunk = self._stream.read(size)
-        self._read += len(chunk)
-        self._check(chunk)
-        return chunk
-
-    def _check(self, chunk: bytes) -> None:
+                chunk = self._take(size)
         if not self._prolog.done and chunk:
             try:
                 self._prolog.feed(chunk)
@@ -101,6 +96,12 @@ class BookStream:
                 raise doctype_refusal(self._book) from None
             except expat.ExpatError as e:
                 raise malformed_refusal(self._book, str(e)) from None
+        return chunk
+
+    def _take(self, size: int) -> bytes:
+        """The stream's next bytes, counted against the bounds."""
+        raw = self._stream.read(size)
+        self._read += len(raw)
         if self._read > self._max_bytes:
             raise too_large_refusal(self._book, self._past_bound)
         if self._read - self._record_start > MAX_RECORD_BYTES:
@@ -108,3 +109,4 @@ class BookStream:
                 self._book,
                 f"one of its records spans more than {size_text(MAX_RECORD_BYTES)} of XML",
             )
+        return raw
