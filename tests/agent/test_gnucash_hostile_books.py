@@ -365,7 +365,7 @@ def test_a_loop_of_parent_tax_tables_is_refused(book_dir: Path, workdir: Path) -
     assert "its parent tax tables lead back to it" in message
 
 
-def test_a_transaction_of_too_many_splits_is_refused_insqlite_book(
+def test_a_transaction_of_too_many_splits_is_refused_in_sqlite(
     book_dir: Path, workdir: Path
 ) -> None:
     too_many = MAX_SPLITS_PER_TRANSACTION + 1
@@ -376,7 +376,7 @@ def test_a_transaction_of_too_many_splits_is_refused_insqlite_book(
     assert f"with {too_many:,} splits" in message
 
 
-def test_the_most_splits_a_transaction_may_have_are_read_insqlite_book(
+def test_the_most_splits_a_transaction_may_have_are_read_in_sqlite(
     book_dir: Path, workdir: Path
 ) -> None:
     with fetched(crowded_sqlite(book_dir, MAX_SPLITS_PER_TRANSACTION), workdir) as read:
