@@ -79,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
         "client; repeatable. Without it the header is ignored and the peer is the client "
         "(failed API keys and link codes are limited per client)",
     )
+    serve.add_argument(
+        "--webhook-allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host (name or address) webhooks may be sent to although it is, or resolves "
+        "to, a private, loopback or other non-public address: a consumer on an internal "
+        "network on purpose (repeatable; by default such hosts are refused)",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             lease_seconds=args.lease_seconds,
             sweep_seconds=args.sweep_seconds,
             trusted_proxies=tuple(args.trusted_proxy),
+            webhook_allowed_hosts=tuple(args.webhook_allow_host),
         )
     except SettingsRefused as refused:
         parser.exit(2, f"{parser.prog}: {refused.title}: {refused.message}\n")

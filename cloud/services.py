@@ -20,6 +20,7 @@ from cloud.tenancy import Tenancy
 from cloud.throttle import Throttles
 from cloud.wakeups import Wakeups
 from cloud.webhook_feed import WebhookFeed
+from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
     webhooks = WebhookDispatcher(
         db.engine,
         clock=clock,
+        targets=WebhookTargets(settings.webhook_allowed_hosts),
         retry_schedule=(
             DEFAULT_RETRY_SCHEDULE
             if retries is None

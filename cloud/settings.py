@@ -37,6 +37,10 @@ class CloudSettings:
     # empty: the peer is the client, and the header is ignored.
     trusted_proxies: tuple[str, ...] = ()
 
+    # Hosts (names or addresses) webhooks may go to even though they are, or resolve to,
+    # private, loopback or other non-public addresses: consumers on an internal network.
+    webhook_allowed_hosts: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
         check_api_key(self.api_key)
         for proxy in self.trusted_proxies:

@@ -42,6 +42,7 @@ from cloud.webhook_events import (
 )
 from cloud.webhook_signing import signed_headers
 from cloud.webhook_store import AttemptOutcome, DueDelivery, WebhookStore, enqueue
+from cloud.webhook_targets import PinnedTransport, WebhookTargets
 
 __all__ = [
     "DEFAULT_RETRY_SCHEDULE",
@@ -77,9 +78,11 @@ _ERROR_PAUSE = 5.0  # seconds to wait after the loop itself failed (say, the dat
 class WebhookDispatcher:
     """Publishes webhook messages and delivers them on its own thread.
 
-    ``transport`` replaces httpx's network transport (tests); ``retry_schedule`` gives the
-    delays between attempts; ``idle_poll`` bounds how long the thread sleeps with nothing due,
-    so that messages written by ``publish_in`` without a ``wake`` still go out.
+    ``targets`` says where deliveries may go (``cloud.webhook_targets``: public addresses, and
+    the hosts the operator allows); ``transport`` replaces httpx's network transport below the
+    address check (tests); ``retry_schedule`` gives the delays between attempts;
+    ``idle_poll`` bounds how long the thread sleeps with nothing due, so that messages written
+    by ``publish_in`` without a ``wake`` still go out.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class WebhookDispatcher:
         engine: Engine,
         *,
         clock: Clock = utc_now,
+        targets: WebhookTargets | None = None,
         transport: httpx.BaseTransport | None = None,
         retry_schedule: Sequence[timedelta] = DEFAULT_RETRY_SCHEDULE,
         attempt_timeout: float = ATTEMPT_TIMEOUT,
@@ -94,6 +98,7 @@ class WebhookDispatcher:
     ) -> None:
         self.store = WebhookStore(engine, clock=clock)
         self._clock = clock
+        self.targets = targets if targets is not None else WebhookTargets()
         self._transport = transport
         self._schedule = tuple(retry_schedule)
         self._attempt_timeout = attempt_timeout
@@ -187,9 +192,15 @@ class WebhookDispatcher:
 
     def _run(self) -> None:
         with httpx.Client(
-            transport=self._transport,
+            # Every attempt connects to an address checked just before (no DNS in between).
+            transport=PinnedTransport(self.targets, self._transport or httpx.HTTPTransport()),
+            # No proxy from the environment: a proxy would resolve and connect on its own,
+            # past the address check.
+            trust_env=False,
             timeout=self._attempt_timeout,
-            follow_redirects=False,  # a redirect is not a 2xx: Svix counts it a failure too
+            # A redirect is not a 2xx (Svix counts it a failure too), and following one would
+            # lead to a URL nobody checked.
+            follow_redirects=False,
             headers={"user-agent": f"Connector-Webhooks/{__version__}"},
         ) as client:
             while not self._stopping.is_set():

@@ -5,13 +5,16 @@
 creation, as ``signingSecret`` (the SDK ignores extra fields, so raw HTTP callers see it);
 ``GET /webhooks/{webhookId}/secret`` answers ``{"key": ...}`` as Svix's endpoint-secret call
 does, for SDK users and anyone who lost it.
+
+A URL whose host is an address webhooks are not sent to (loopback, private, link-local, ...:
+``cloud.webhook_targets``) is refused with 400, unless the operator allowed that host.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
+import httpx
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import RowMapping
@@ -19,6 +22,7 @@ from sqlalchemy import RowMapping
 from cloud.auth import require_api_key
 from cloud.errors import BadRequest
 from cloud.webhook_store import consumer_company_tags, consumer_event_types
+from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import WebhookDispatcher
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -43,7 +47,7 @@ class ConsumerCreate(BaseModel):
 
 @router.post("/webhooks", status_code=201)
 def create_consumer(body: ConsumerCreate, webhooks: WebhooksDep) -> dict[str, Any]:
-    url = _checked_url(body.url)
+    url = _checked_url(body.url, webhooks.targets)
     event_types = _checked_names(body.eventTypes or [], "eventTypes")
     company_tags = _checked_names(body.companyTags or [], "companyTags")
     row = webhooks.store.create_consumer(
@@ -79,12 +83,19 @@ def consumer(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _checked_url(url: str | None) -> str:
+def _checked_url(url: str | None, targets: WebhookTargets) -> str:
     if not url:
         raise BadRequest("A webhook consumer needs a url.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    # Parsed by httpx, as each delivery will be: the host judged here is the one connected to.
+    try:
+        parts = httpx.URL(url)
+    except httpx.InvalidURL:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
         raise BadRequest(f"'{url}' is not an http(s) URL a webhook can be sent to.")
+    refusal = targets.url_refusal(url)
+    if refusal is not None:
+        raise BadRequest(refusal)
     return url
 
 

@@ -295,3 +295,72 @@ def test_the_digest_is_the_same_without_dbstat(
     monkeypatch.setattr(fingerprint, "_dbstat_pages", lambda db, name: None)
 
     assert _digest(live, workdir) == with_dbstat
+
+
+def _lock_table_layout(book: Path) -> tuple[int, int, list[int]]:
+    """(page size, the lock table's root page, its overflow pages), as dbstat sees them."""
+    with closing(sqlite3.connect(f"{book.as_uri()}?mode=ro", uri=True)) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'gnclock'").fetchone()
+        overflow = db.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'gnclock' AND pagetype = 'overflow'"
+        ).fetchall()
+    return page_size, root[0], [row[0] for row in overflow]
+
+
+def _walk(book: Path, root: int, page_size: int) -> set[int]:
+    with book.open("rb", buffering=0) as f:
+        header = f.read(100)
+        pages = book.stat().st_size // page_size
+        return fingerprint._table_pages(f, root, page_size, page_size - header[20], pages)
+
+
+@pytest.mark.timeout(60)
+def test_the_lock_table_walk_ends_on_looping_and_stray_pointers(book_dir: Path) -> None:
+    """Without dbstat the digest walks the lock table's b-tree itself: pointers that loop or
+    lead nowhere (a damaged or hostile book) end the walk, never hang or crash it."""
+    live = _place("sqlite", book_dir)
+    _grow_lock_table(live)
+    page_size, root, overflow = _lock_table_layout(live)
+    data = bytearray(live.read_bytes())
+    pages = len(data) // page_size
+    at = (root - 1) * page_size
+    assert data[at] == 0x05  # an interior page: its children are pointers
+    data[at + 8 : at + 12] = root.to_bytes(4, "big")  # the right-most child: the root again
+    first_cell = int.from_bytes(data[at + 12 : at + 14], "big")
+    data[at + first_cell : at + first_cell + 4] = (pages + 1000).to_bytes(4, "big")  # past the end
+    second_cell = int.from_bytes(data[at + 14 : at + 16], "big")
+    leaf = int.from_bytes(data[at + second_cell : at + second_cell + 4], "big")
+    # A leaf whose cells point past the end of the page, and one that ends in mid-number.
+    leaf_at = (leaf - 1) * page_size
+    data[leaf_at + 8 : leaf_at + 10] = (page_size + 500).to_bytes(2, "big")
+    data[leaf_at + 10 : leaf_at + 12] = (page_size - 1).to_bytes(2, "big")
+    data[leaf_at + page_size - 1] = 0xFF  # a varint that would go on past the page
+    # An overflow page whose chain leads back to itself.
+    loop = overflow[0]
+    data[(loop - 1) * page_size : (loop - 1) * page_size + 4] = loop.to_bytes(4, "big")
+    live.write_bytes(bytes(data))
+
+    walked = _walk(live, root, page_size)
+
+    assert {root, leaf} <= walked
+    assert all(1 < page <= pages for page in walked)
+
+
+def test_a_table_named_dbstat_is_not_taken_for_sqlites_own(book_dir: Path, workdir: Path) -> None:
+    """A book's own "dbstat" table would otherwise say which pages the digest leaves out."""
+    live = _place("sqlite", book_dir)
+    digest = _digest(live, workdir)
+    page_size, _, _ = _lock_table_layout(live)
+    pages = live.stat().st_size // page_size
+    with closing(sqlite3.connect(live)) as db, db:
+        db.execute("CREATE TABLE dbstat (name TEXT, pageno INTEGER)")
+        db.executemany(
+            "INSERT INTO dbstat VALUES ('gnclock', ?)", [(n,) for n in range(2, pages + 1)]
+        )
+    changed = _digest(live, workdir)
+    with closing(sqlite3.connect(live)) as db, db:
+        db.execute("UPDATE accounts SET name = 'Rent and rates' WHERE name = 'Rent'")
+
+    assert changed != digest  # a new table is new data
+    assert _digest(live, workdir) != changed  # and a change elsewhere is still seen

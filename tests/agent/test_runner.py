@@ -17,11 +17,19 @@ from agent.errors import BookUnreadable, RecordsInvalid, RecordUnmappable
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.sources.base import Record, Source
+from agent.sources.gnucash.book_limits import MAX_SPLITS_PER_TRANSACTION
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from tests.agent.hostile_books import (
+    crowded_sqlite,
+    endless_view,
+    external_entity_xml,
+    sqlite_book,
+    write_xml,
+)
 from tests.memory_keyring import memory_store
 
 
@@ -104,6 +112,52 @@ def test_a_missing_book_is_a_fetch_error_naming_the_file(linked: Linked, tmp_pat
     dataset = linked.dataset(outcome.dataset_id)
     assert dataset["status"] == "FetchError" and dataset["isErrored"] is True
     assert str(book) in dataset["errorMessage"]
+    assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "Fetching", "FetchError"]
+
+
+def _entity_book(folder: Path) -> Path:
+    folder.mkdir()
+    secret = folder / "secret.txt"
+    secret.write_text("not for the cloud")
+    return write_xml(folder / "Entity.gnucash", external_entity_xml(secret), compress=True)
+
+
+def _view_book(folder: Path) -> Path:
+    folder.mkdir()
+    return sqlite_book(folder, *endless_view("slots"))
+
+
+def _crowded_book(folder: Path) -> Path:
+    folder.mkdir()
+    return crowded_sqlite(folder, MAX_SPLITS_PER_TRANSACTION + 1)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_entity_book, "declares an XML document type"),
+        (_view_book, 'it holds a view named "slots"'),
+        (_crowded_book, "with 10,001 splits"),
+    ],
+    ids=["xml-external-entity", "sqlite-view", "sqlite-crowded-transaction"],
+)
+def test_a_hostile_book_ends_the_dataset_in_fetch_error(
+    linked: Linked, tmp_path: Path, make: Callable[[Path], Path], says: str
+) -> None:
+    """tests/agent/test_gnucash_hostile_books.py has them all; here, through the runner to
+    the cloud, a journal entries dataset (the ledger is the part that streams)."""
+    book = make(tmp_path / "My Books")
+    with linked.cloud.client() as api:
+        queued = f"/companies/{linked.company_id}/data/queue/journalEntries"
+        api.post(queued).raise_for_status()
+    source = GnuCashSource(book, tmp_path / "work", sleep=lambda _seconds: None)
+    outcome = linked.runner(source).run(_next_of(linked, "journalEntries"))
+    dataset = linked.dataset(outcome.dataset_id)
+    assert outcome.status == DatasetStatus.FETCH_ERROR
+    assert dataset["status"] == "FetchError"
+    assert says in dataset["errorMessage"]
+    assert "not for the cloud" not in dataset["errorMessage"]
     assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "Fetching", "FetchError"]
 
 

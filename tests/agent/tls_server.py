@@ -6,11 +6,11 @@ from __future__ import annotations
 import http.server
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 from pathlib import Path
 
 from cryptography import x509
@@ -38,7 +38,14 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _write_certificates(folder: Path) -> tuple[Path, Path, Path]:
+def write_certificates(
+    folder: Path,
+    *,
+    dns_names: Sequence[str] = ("localhost",),
+    ip_addresses: Sequence[str] = ("127.0.0.1",),
+) -> tuple[Path, Path, Path]:
+    """A private authority and a server certificate it signed for the names and addresses
+    given: (the authority's certificate, the server's certificate, the server's key)."""
     now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Example Corp Inspection CA")
@@ -71,7 +78,7 @@ def _write_certificates(folder: Path) -> tuple[Path, Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name("127.0.0.1"))
+        .subject_name(_name((*ip_addresses, *dns_names)[0]))
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -79,7 +86,10 @@ def _write_certificates(folder: Path) -> tuple[Path, Path, Path]:
         .not_valid_after(now + timedelta(days=30))
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(IPv4Address("127.0.0.1")), x509.DNSName("localhost")]
+                [
+                    *(x509.IPAddress(ip_address(a)) for a in ip_addresses),
+                    *(x509.DNSName(name) for name in dns_names),
+                ]
             ),
             critical=False,
         )
@@ -106,7 +116,7 @@ def _write_certificates(folder: Path) -> tuple[Path, Path, Path]:
 @contextmanager
 def tls_server(folder: Path) -> Iterator[TlsServer]:
     """An HTTPS server answering ``/health`` with 204, for the length of a ``with`` block."""
-    ca_file, cert_file, key_file = _write_certificates(folder)
+    ca_file, cert_file, key_file = write_certificates(folder)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)

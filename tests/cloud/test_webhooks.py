@@ -1,5 +1,8 @@
 """Webhooks: consumers through the official SDK against a real server, and deliveries to a real
-consumer on loopback, on real SQLite. Retry delays are milliseconds, so nothing waits long."""
+consumer on loopback, on real SQLite. Retry delays are milliseconds, so nothing waits long.
+
+The consumers listen on 127.0.0.1, which webhooks are only sent to when the operator allows it
+(``test_webhook_targets.py`` shows what happens without): every cloud here allows it."""
 
 from __future__ import annotations
 
@@ -8,21 +11,15 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from codat_platform import CodatPlatform
 from codat_platform.models import errors, shared
-from codat_platform.utils import RetryConfig
 from sqlalchemy import Engine
 
 from agent.clock import utc_now
-from cloud.app import create_app
 from cloud.db import open_database
 from cloud.local import free_port
 from cloud.settings import CloudSettings
@@ -32,23 +29,15 @@ from cloud.webhook_events import (
     connection_event_payload,
     read_completed_payload,
 )
+from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import WebhookDispatcher
+from tests.cloud.served_cloud import ServedCloud, eventually, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid
 from tests.conftest import API_KEY
 
 TINY = (timedelta(milliseconds=20),) * 3  # four attempts in all
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T], timeout: float = 5.0) -> T:
-    """``check()``'s first truthy result; fails the test if none comes within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, "the condition never held"
-            return result
-        time.sleep(0.01)
+# The consumers below listen on loopback: allowed, as an operator would for an internal host.
+ON_LOOPBACK = WebhookTargets(["127.0.0.1"])
 
 
 def _url(tmp_path: Path) -> str:
@@ -78,7 +67,7 @@ def reopen(tmp_path: Path) -> Iterator[Callable[[], Engine]]:
 
 @pytest.fixture
 def dispatcher(engine: Engine) -> Iterator[WebhookDispatcher]:
-    dispatcher = WebhookDispatcher(engine, retry_schedule=TINY)
+    dispatcher = WebhookDispatcher(engine, retry_schedule=TINY, targets=ON_LOOPBACK)
     dispatcher.start()
     yield dispatcher
     dispatcher.stop()
@@ -90,43 +79,18 @@ def consumer() -> Iterator[RecordingConsumer]:
         yield consumer
 
 
-@dataclass
-class ServedCloud:
-    url: str
-    dispatcher: WebhookDispatcher
-    auth: ClassVar[dict[str, str]] = {
-        "Authorization": "Basic " + base64.b64encode(API_KEY.encode()).decode()
-    }
-
-    def sdk(self) -> CodatPlatform:
-        return CodatPlatform(
-            server_url=self.url,
-            security=shared.Security(auth_header=self.auth["Authorization"]),
-            retry_config=RetryConfig("none", None, False),
-        )
-
-    def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url)
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[ServedCloud]:
+@pytest.fixture(name="served")
+def served_cloud(tmp_path: Path) -> Iterator[ServedCloud]:
     """The cloud app, webhooks and all, served by uvicorn on a free loopback port."""
     settings = CloudSettings(
         database_url=_url(tmp_path),
         api_key=API_KEY,
         public_url="http://cloud.test",
         webhook_retry_seconds=tuple(t.total_seconds() for t in TINY),
+        webhook_allowed_hosts=("127.0.0.1",),
     )
-    app = create_app(settings, run_maintenance=False)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    eventually(lambda: server.started, timeout=10)
-    yield ServedCloud(f"http://127.0.0.1:{port}", app.state.webhooks)
-    server.should_exit = True
-    thread.join(10)
+    with served(settings) as cloud:
+        yield cloud
 
 
 def _read_completed(company_id: str = "c-1") -> dict[str, Any]:
@@ -330,7 +294,7 @@ def test_company_tags_narrow_a_consumer_to_companies_carrying_one(
 
 def test_publishing_never_waits_for_the_consumer(engine: Engine) -> None:
     gate = threading.Event()
-    dispatcher = WebhookDispatcher(engine, retry_schedule=TINY)
+    dispatcher = WebhookDispatcher(engine, retry_schedule=TINY, targets=ON_LOOPBACK)
     with RecordingConsumer(gate=gate) as consumer:
         dispatcher.store.create_consumer(consumer.url)
         dispatcher.start()
@@ -351,11 +315,11 @@ def test_publishing_never_waits_for_the_consumer(engine: Engine) -> None:
 def test_a_message_published_before_a_restart_is_delivered_after_it(
     reopen: Callable[[], Engine], consumer: RecordingConsumer
 ) -> None:
-    before = WebhookDispatcher(reopen(), retry_schedule=TINY)
+    before = WebhookDispatcher(reopen(), retry_schedule=TINY, targets=ON_LOOPBACK)
     made = before.store.create_consumer(consumer.url)
     message_id = before.publish(READ_COMPLETED, "c-1", _read_completed())  # never started
 
-    after = WebhookDispatcher(reopen(), retry_schedule=TINY)
+    after = WebhookDispatcher(reopen(), retry_schedule=TINY, targets=ON_LOOPBACK)
     after.start()
     try:
         (received,) = consumer.wait_for(1)
@@ -368,7 +332,7 @@ def test_a_message_published_before_a_restart_is_delivered_after_it(
 def test_retry_state_survives_a_restart(reopen: Callable[[], Engine]) -> None:
     hour = (timedelta(hours=1),)
     with RecordingConsumer([500]) as consumer:
-        before = WebhookDispatcher(reopen(), retry_schedule=hour)
+        before = WebhookDispatcher(reopen(), retry_schedule=hour, targets=ON_LOOPBACK)
         before.store.create_consumer(consumer.url)
         before.start()
         message_id = before.publish(READ_COMPLETED, "c-1", _read_completed())
@@ -380,6 +344,7 @@ def test_retry_state_survives_a_restart(reopen: Callable[[], Engine]) -> None:
         after = WebhookDispatcher(
             reopen(),
             retry_schedule=hour,
+            targets=ON_LOOPBACK,
             clock=lambda: utc_now() + timedelta(hours=2),
         )
         after.start()
@@ -399,8 +364,8 @@ def test_retry_state_survives_a_restart(reopen: Callable[[], Engine]) -> None:
 def test_two_cloud_processes_on_one_database_deliver_each_message_once(
     reopen: Callable[[], Engine], consumer: RecordingConsumer
 ) -> None:
-    first = WebhookDispatcher(reopen(), retry_schedule=TINY)
-    second = WebhookDispatcher(reopen(), retry_schedule=TINY)
+    first = WebhookDispatcher(reopen(), retry_schedule=TINY, targets=ON_LOOPBACK)
+    second = WebhookDispatcher(reopen(), retry_schedule=TINY, targets=ON_LOOPBACK)
     first.store.create_consumer(consumer.url)
     first.start()
     second.start()
@@ -438,7 +403,9 @@ def test_publish_in_commits_or_rolls_back_with_the_callers_transaction(
 
 
 def test_deleting_a_consumer_drops_its_pending_deliveries(engine: Engine) -> None:
-    dispatcher = WebhookDispatcher(engine, retry_schedule=(timedelta(hours=1),))
+    dispatcher = WebhookDispatcher(
+        engine, retry_schedule=(timedelta(hours=1),), targets=ON_LOOPBACK
+    )
     with RecordingConsumer(default=500) as consumer:
         made = dispatcher.store.create_consumer(consumer.url)
         dispatcher.start()

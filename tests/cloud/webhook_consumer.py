@@ -1,10 +1,12 @@
-"""A real webhook consumer on loopback: records every POST, answers statuses from a script."""
+"""A real webhook consumer on loopback: records every POST, answers statuses from a script;
+over TLS too, recording the server name each client asked for."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -23,7 +25,10 @@ class Received:
 class RecordingConsumer:
     """Answers each request with the next status of its script, then ``default``.
 
-    A request counts as received once its body is read, before it is answered.
+    A request counts as received once its body is read, before it is answered. ``location``
+    is sent as the ``Location`` header of every answer (to offer a redirect); with ``tls``
+    (a server context) the consumer speaks https, and ``server_names`` records the TLS server
+    name (SNI) of each handshake.
     """
 
     def __init__(
@@ -32,21 +37,40 @@ class RecordingConsumer:
         *,
         default: int = 200,
         gate: threading.Event | None = None,
+        location: str | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.received: list[Received] = []
+        self.server_names: list[str | None] = []
         self._script = list(script)
         self._default = default
         self._gate = gate  # when given, answers wait until it is set
+        self._location = location
+        self._scheme = "https" if tls is not None else "http"
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        if tls is not None:
+            tls.sni_callback = self._on_server_name
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), name="test-consumer", daemon=True
         )
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks"
+        return self.url_at(str(self._server.server_address[0]))
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def url_at(self, host: str) -> str:
+        """This consumer's URL with ``host`` spelled as given (it must reach 127.0.0.1)."""
+        return f"{self._scheme}://{host}:{self.port}/hooks"
+
+    def _on_server_name(self, _socket: object, name: str | None, _context: object) -> None:
+        with self._changed:
+            self.server_names.append(name)
 
     def answer(self, *statuses: int) -> None:
         """Queue statuses for the next requests."""
@@ -95,6 +119,8 @@ class RecordingConsumer:
                 if consumer._gate is not None:
                     consumer._gate.wait(10)
                 self.send_response(consumer._next_status())
+                if consumer._location is not None:
+                    self.send_header("location", consumer._location)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

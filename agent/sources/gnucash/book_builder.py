@@ -15,6 +15,7 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
+from agent.sources.gnucash.parent_chains import first_loop
 from agent.sources.gnucash.records import (
     EMPTY_LEDGER,
     Account,
@@ -184,6 +185,12 @@ def build_book(
             raise garbled(source, account_label(raw.name, raw.guid), "its GUID is used twice")
         by_guid[raw.guid] = raw
 
+    loop = first_loop({guid: raw.parent_guid for guid, raw in by_guid.items()})
+    if loop is not None:
+        first = by_guid[loop[0]]
+        names = " -> ".join(f'"{by_guid[guid].name}"' for guid in [*loop, loop[0]])
+        problem = f"its parent accounts lead back to it ({names})"
+        raise garbled(source, account_label(first.name, first.guid), problem)
     root = _find_root(parts.root_guid, by_guid, source)
     children: dict[str | None, list[RawAccount]] = {}
     for raw in by_guid.values():
@@ -214,6 +221,7 @@ def build_book(
     currency, notes = _default_currency(root_commodity, accounts, parts)
     accounts = tuple(a if a.commodity else replace(a, commodity=currency) for a in accounts)
     tax_tables = [raw.table for raw in parts.tax_tables]
+    _check_tax_table_parents(tax_tables, source)
     return Book(
         format=book_format,
         default_currency=currency,
@@ -344,6 +352,19 @@ def _find_root(
     if root_guid not in by_guid:
         raise garbled(source, "an account tree", f"its root account {root_guid} does not exist")
     return root_guid
+
+
+def _check_tax_table_parents(tables: Iterable[TaxTable], source: Path) -> None:
+    by_guid = {table.guid: table for table in tables}
+    loop = first_loop({guid: table.parent_guid for guid, table in by_guid.items()})
+    if loop is not None:
+        first = by_guid[loop[0]]
+        names = " -> ".join(f'"{by_guid[guid].name}" ({guid})' for guid in [*loop, loop[0]])
+        raise garbled(
+            source,
+            f'the tax table "{first.name}" ({first.guid})',
+            f"its parent tax tables lead back to it ({names})",
+        )
 
 
 def _walk(top: str | None, children: Mapping[str | None, list[RawAccount]]) -> set[str]:

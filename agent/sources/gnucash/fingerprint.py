@@ -28,6 +28,7 @@ from io import FileIO
 from pathlib import Path
 
 from agent.sources.gnucash.snapshot import Snapshot
+from agent.sources.gnucash.sqlite_access import open_copy
 
 # Bumped whenever what is digested changes, so an old digest never matches a new one.
 _SCHEME = "v1"
@@ -98,8 +99,7 @@ def _lock_pages(copy: Path, f: FileIO, header: bytes, page_size: int, pages: int
     CPython's own SQLite builds for Windows (and so the Windows agent) leave ``dbstat`` out.
     """
     # A read-only connection to our own copy: the live book is never opened with SQLite.
-    uri = f"{copy.resolve().as_uri()}?mode=ro"
-    with closing(sqlite3.connect(uri, uri=True)) as db:
+    with closing(open_copy(copy)) as db:
         found = _dbstat_pages(db, _LOCK_TABLE)
         if found is not None:
             return found
@@ -113,7 +113,11 @@ def _lock_pages(copy: Path, f: FileIO, header: bytes, page_size: int, pages: int
 
 
 def _dbstat_pages(db: sqlite3.Connection, name: str) -> set[int] | None:
-    """The pages of b-tree ``name`` by ``dbstat``; ``None`` when this SQLite lacks ``dbstat``."""
+    """The pages of b-tree ``name`` by ``dbstat``; ``None`` when this SQLite lacks ``dbstat``,
+    or when the book has a table of that name, which would stand in for SQLite's own."""
+    shadowed = db.execute("SELECT 1 FROM sqlite_schema WHERE lower(name) = 'dbstat'").fetchone()
+    if shadowed is not None:
+        return None
     try:
         rows = db.execute("SELECT pageno FROM dbstat WHERE name = ?", (name,)).fetchall()
     except sqlite3.OperationalError:
@@ -123,7 +127,8 @@ def _dbstat_pages(db: sqlite3.Connection, name: str) -> set[int] | None:
 
 def _table_pages(f: FileIO, root: int, page_size: int, usable: int, pages: int) -> set[int]:
     """Every page of the table b-tree at ``root``, its overflow pages included (SQLite file
-    format, 1.6). Pages out of range or seen before are not followed."""
+    format, 1.6). Pages out of range or seen before are not followed, and cells that do not fit
+    in their page are skipped, so a damaged or hostile b-tree ends the walk, never hangs it."""
     found: set[int] = set()
     todo = [root]
     while todo:
@@ -141,8 +146,11 @@ def _table_pages(f: FileIO, root: int, page_size: int, usable: int, pages: int) 
         elif page[0] == _LEAF_TABLE:
             for i in range(cells):
                 cell = int.from_bytes(page[8 + 2 * i : 10 + 2 * i], "big")
-                size, at = _varint(page, cell)
-                _, at = _varint(page, at)  # the rowid
+                try:
+                    size, at = _varint(page, cell)
+                    _, at = _varint(page, at)  # the rowid
+                except IndexError:
+                    continue  # the cell runs past its page: nothing in it can be followed
                 local = _local_payload(size, usable)
                 if local < size:
                     next_page = int.from_bytes(page[at + local : at + local + 4], "big")

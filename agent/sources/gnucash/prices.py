@@ -8,7 +8,7 @@ thousand prices at most, so they are read whole.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -17,6 +17,7 @@ from agent.sources.gnucash.values import garbled, parse_num_denom, parse_timesta
 from agent.sources.gnucash.xml_elements import q
 
 PRICEDB_TAG = q("gnc", "pricedb")
+PRICE_TAG = "price"  # GnuCash writes a price element without a namespace
 
 # The book option as GnuCash stores it: a string slot "t" when on (qof_book_use_trading_accounts).
 TRADING_OPTION = "options/Accounts/Use Trading Accounts"
@@ -60,24 +61,23 @@ def sqlite_trading_accounts(db: sqlite3.Connection) -> bool:
     return any(value == "t" for (value,) in rows)
 
 
-def xml_prices(pricedb: Element, source: Path) -> Iterator[Price]:
-    """The prices of a ``<gnc:pricedb>`` record."""
-    for price in pricedb.findall("price"):
-        guid = (price.findtext(q("price", "id")) or "").strip()
-        label = f"the price {guid or '(without an id)'}"
-        value = parse_num_denom(price.findtext(q("price", "value")), book=source, record=label)
-        yield Price(
-            guid=guid,
-            commodity=_mnemonic(price.find(q("price", "commodity")), source, label),
-            currency=_mnemonic(price.find(q("price", "currency")), source, label),
-            time=parse_timestamp(
-                price.findtext(f"{q('price', 'time')}/{q('ts', 'date')}"),
-                book=source,
-                record=label,
-                field="date",
-            ),
-            value=rational(*value, book=source, record=label),
-        )
+def xml_price(price: Element, source: Path) -> Price:
+    """One ``<price>`` of a ``<gnc:pricedb>`` (the XML reader takes them one at a time)."""
+    guid = (price.findtext(q("price", "id")) or "").strip()
+    label = f"the price {guid or '(without an id)'}"
+    value = parse_num_denom(price.findtext(q("price", "value")), book=source, record=label)
+    return Price(
+        guid=guid,
+        commodity=_mnemonic(price.find(q("price", "commodity")), source, label),
+        currency=_mnemonic(price.find(q("price", "currency")), source, label),
+        time=parse_timestamp(
+            price.findtext(f"{q('price', 'time')}/{q('ts', 'date')}"),
+            book=source,
+            record=label,
+            field="date",
+        ),
+        value=rational(*value, book=source, record=label),
+    )
 
 
 def xml_trading_accounts(book_slots: Element) -> bool:

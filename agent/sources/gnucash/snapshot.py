@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -22,9 +21,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.parsers import expat
 
 from agent.errors import BookAccessDenied, BookUnreadable
+from agent.sources.gnucash.book_limits import xml_size_bound
 from agent.sources.gnucash.records import BookFormat
+from agent.sources.gnucash.sqlite_access import check_schema, open_copy
+from agent.sources.gnucash.xml_prolog import DoctypeDeclared, Prolog
+from agent.sources.gnucash.xml_stream import doctype_refusal, too_large_refusal
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -40,10 +44,6 @@ _SNIFF_BYTES = 512
 _CHUNK = 1024 * 1024
 _TAIL_BYTES = 64
 _HEAD_BYTES = 4096
-# The name of the first element after the XML declaration, comments and whitespace.
-_XML_ROOT = re.compile(
-    rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<([^\s>/]+)", re.S
-)
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,9 @@ def _check_sqlite_copy(book: Path, copy: Path) -> None:
     if size_is_known and copy.stat().st_size < page_size * pages:
         raise _damaged(book, "the file is shorter than its own header says: it was cut off")
     try:
-        with closing(_open_read_only(copy)) as db:
+        with closing(open_copy(copy)) as db:
+            # Before anything else reads the copy: nothing in it may run.
+            check_schema(db, book)
             result = [row[0] for row in db.execute("PRAGMA quick_check")]
     except sqlite3.DatabaseError as e:
         raise _damaged(book, f"SQLite cannot read it: {e}") from None
@@ -254,14 +256,9 @@ def _check_sqlite_copy(book: Path, copy: Path) -> None:
         raise _damaged(book, f"SQLite's integrity check reports: {'; '.join(result[:3])}")
 
 
-def _open_read_only(copy: Path) -> sqlite3.Connection:
-    """Open the private copy (never the live book) without any chance of writing to it."""
-    return sqlite3.connect(f"{copy.resolve().as_uri()}?mode=ro", uri=True)
-
-
 def _sqlite_locked(copy: Path) -> bool:
     """GnuCash holds a row in ``gnclock`` while it has the book open."""
-    with closing(_open_read_only(copy)) as db:
+    with closing(open_copy(copy)) as db:
         try:
             row = db.execute("SELECT COUNT(*) FROM gnclock").fetchone()
         except sqlite3.DatabaseError:
@@ -296,9 +293,19 @@ def _copy_xml(book: Path, copy: Path, *, compressed: bool) -> bool:
 
 
 def _check_root(book: Path, head: bytes) -> None:
-    """Refuse at once an XML file that is complete but is no GnuCash book: retrying won't help."""
-    match = _XML_ROOT.match(head)
-    root = match.group(1).decode("utf-8", "replace") if match else None
+    """Refuse at once an XML file that is complete but is no GnuCash book: retrying won't help.
+
+    The prolog is read by expat (``xml_prolog``), as the book's parser will read it: a
+    document type declaration is refused here already.
+    """
+    prolog = Prolog()
+    try:
+        prolog.feed(head.removeprefix(UTF8_BOM).lstrip())
+    except DoctypeDeclared:
+        raise doctype_refusal(book) from None
+    except expat.ExpatError:
+        pass  # no root element can be named: said below
+    root = prolog.root
     if root != "gnc-v2":
         found = f"its root element is <{root}>" if root else "no XML element was found"
         raise BookUnreadable(
@@ -308,9 +315,13 @@ def _check_root(book: Path, head: bytes) -> None:
 
 
 def _plain_tail(book: Path, copy: Path) -> bytes:
+    size = copy.stat().st_size
+    limit, past_limit = xml_size_bound(None)
+    if size > limit:
+        raise too_large_refusal(book, past_limit)
     with copy.open("rb") as f:
         _check_root(book, f.read(_HEAD_BYTES))
-        f.seek(max(0, copy.stat().st_size - _TAIL_BYTES))
+        f.seek(max(0, size - _TAIL_BYTES))
         return f.read()
 
 
@@ -318,13 +329,20 @@ def _gzip_tail(book: Path, copy: Path) -> bytes:
     """Decompress the whole stream (in constant memory) and return its last bytes.
 
     Only the full stream proves the copy is complete: gzip keeps its length and checksum at
-    the very end, and a cut-off stream raises on the way there.
+    the very end, and a cut-off stream raises on the way there. A stream that inflates past
+    its bound (``book_limits``: a gzip bomb) is refused as soon as it does.
     """
+    limit, past_limit = xml_size_bound(copy.stat().st_size)
+    inflated = 0
     try:
         with gzip.open(copy, "rb") as f:
             tail = f.read(_HEAD_BYTES)
             _check_root(book, tail)
+            inflated = len(tail)
             while chunk := f.read(_CHUNK):
+                inflated += len(chunk)
+                if inflated > limit:
+                    raise too_large_refusal(book, past_limit)
                 tail = (tail + chunk)[-_TAIL_BYTES:]
     except (EOFError, gzip.BadGzipFile, zlib.error):
         raise _Unsettled("truncated") from None

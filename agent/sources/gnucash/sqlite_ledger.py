@@ -1,7 +1,9 @@
 """The transactions of an SQLite book's snapshot, streamed from the copy on each pass.
 
 Each pass opens the private copy read-only and lets SQLite sort the rows on its side, so Python
-holds one transaction at a time however large the book.
+holds one transaction at a time however large the book. What the stream reads was checked when
+the book was fetched (``sqlite_access.check_ledger``); should SQLite still fail on the way, the
+stream ends in the reader's error, never an unexpected one.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
+from agent.errors import BookUnreadable
+from agent.sources.gnucash.book_limits import value_too_long
 from agent.sources.gnucash.ledger_spool import spooled_split, spooled_split_order
 from agent.sources.gnucash.records import Transaction
+from agent.sources.gnucash.sqlite_access import is_too_long, open_copy
 from agent.sources.gnucash.values import garbled, parse_timestamp
 
 # Transactions of scheduled-transaction templates are stored beside real ones; they sit in the
@@ -59,7 +64,7 @@ class SqliteLedger:
     """The :class:`~agent.sources.gnucash.records.Ledger` of an SQLite snapshot ``copy``."""
 
     def __init__(self, copy: Path, source: Path) -> None:
-        self._uri = f"{copy.resolve().as_uri()}?mode=ro"
+        self._copy = copy
         self._source = source  # the user's book, which messages name
 
     def __iter__(self) -> Iterator[Transaction]:
@@ -69,8 +74,11 @@ class SqliteLedger:
         return self._stream(_SELECTED, (json.dumps(sorted(guids)),))
 
     def latest_posted(self) -> datetime | None:
-        with closing(sqlite3.connect(self._uri, uri=True)) as db:
-            (posted,) = db.execute(_LATEST_POSTED).fetchone()
+        try:
+            with closing(open_copy(self._copy)) as db:
+                (posted,) = db.execute(_LATEST_POSTED).fetchone()
+        except sqlite3.Error as e:
+            raise self._failed(e) from None
         if posted is None:
             return None
         return parse_timestamp(
@@ -78,10 +86,26 @@ class SqliteLedger:
         )
 
     def _stream(self, query: str, parameters: tuple[str, ...]) -> Iterator[Transaction]:
+        try:
+            yield from self._rows(query, parameters)
+        except sqlite3.Error as e:
+            raise self._failed(e) from None
+
+    def _failed(self, error: sqlite3.Error) -> BookUnreadable:
+        if is_too_long(error):
+            # The values were checked when the book was fetched: what is too long here is the
+            # splits of one transaction together.
+            return value_too_long(self._source, "the splits of one transaction, together,")
+        return BookUnreadable(
+            f"The book {self._source} could not be read to the end ({error}). Open it in "
+            "GnuCash to check it; if GnuCash cannot open it either, restore it from a backup."
+        )
+
+    def _rows(self, query: str, parameters: tuple[str, ...]) -> Iterator[Transaction]:
         # Every split's account and denominators were checked when the book was read (its
         # balances): what is left to check here are the transactions' own fields.
         source = self._source
-        with closing(sqlite3.connect(self._uri, uri=True)) as db:
+        with closing(open_copy(self._copy)) as db:
             currencies = {
                 guid: mnemonic
                 for guid, mnemonic in db.execute("SELECT guid, mnemonic FROM commodities")

@@ -19,9 +19,11 @@ from pathlib import Path
 
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.book_builder import BookParts, RawAccount, account_label, build_book
+from agent.sources.gnucash.book_limits import value_too_long
 from agent.sources.gnucash.prices import sqlite_prices, sqlite_trading_accounts
 from agent.sources.gnucash.records import Book
 from agent.sources.gnucash.snapshot import Snapshot
+from agent.sources.gnucash.sqlite_access import check_ledger, is_too_long, open_copy
 from agent.sources.gnucash.sqlite_business import (
     business_options_of,
     customers_of,
@@ -59,10 +61,11 @@ def read_sqlite_snapshot(
     stay in place until the book is no longer used.
     """
     source = snapshot.source
-    uri = f"{snapshot.copy.resolve().as_uri()}?mode=ro"
     try:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
+        with closing(open_copy(snapshot.copy)) as db:
             parts = _read_parts(db, source)
+            if transactions:
+                check_ledger(db, _tables(db), source)
             parts = replace(
                 parts,
                 prices=sqlite_prices(db, commodities_of(db), source),
@@ -71,6 +74,8 @@ def read_sqlite_snapshot(
             if documents:
                 parts = with_documents(db, parts, commodities_of(db), source)
     except sqlite3.Error as e:
+        if is_too_long(e):
+            raise value_too_long(source, "a value in one of its records") from None
         raise BookUnreadable(
             f"The book {source} is an SQLite database whose tables are not the ones GnuCash "
             f"writes ({e}). Open it in GnuCash and save it again, or choose the .gnucash file "
@@ -87,8 +92,12 @@ def read_sqlite_snapshot(
     )
 
 
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 def _read_parts(db: sqlite3.Connection, source: Path) -> BookParts:
-    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = _tables(db)
     missing = sorted(_GNUCASH_TABLES - tables)
     if missing:
         raise BookUnreadable(

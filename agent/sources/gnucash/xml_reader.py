@@ -2,8 +2,10 @@
 
 The file is stream-parsed: each top-level record of ``<gnc:book>`` (an account, a transaction,
 a customer) is read when its end tag arrives and then dropped, so a book of a million splits
-needs no more memory than one of ten. Only small per-account sums, the customers and the vendors
-are kept.
+needs no more memory than one of ten; so is each part of the records that hold thousands of
+them (an account's lots, the price database's prices). Only small per-account sums, the
+customers and the vendors are kept. The bytes reach the parser through ``xml_stream``, which
+refuses a DTD and bounds each record and the whole.
 
 Here: the stream, and what is kept of each record (accounts and transactions are read here);
 the business records are parsed in ``xml_business``, GnuCash's XML idioms in ``xml_elements``.
@@ -34,10 +36,16 @@ from agent.sources.gnucash.book_builder import (
     account_label,
     build_book,
 )
+from agent.sources.gnucash.book_limits import (
+    MAX_RECORD_ELEMENTS,
+    MAX_SPLITS_PER_TRANSACTION,
+    too_many_splits,
+    xml_size_bound,
+)
 from agent.sources.gnucash.ledger_spool import LedgerSpool, SpooledSplit
-from agent.sources.gnucash.prices import PRICEDB_TAG, xml_prices, xml_trading_accounts
+from agent.sources.gnucash.prices import PRICE_TAG, PRICEDB_TAG, xml_price, xml_trading_accounts
 from agent.sources.gnucash.records import EMPTY_LEDGER, Book, Customer, LotSplit, Price, Vendor
-from agent.sources.gnucash.snapshot import UTF8_BOM, Snapshot
+from agent.sources.gnucash.snapshot import Snapshot
 from agent.sources.gnucash.values import (
     garbled,
     parse_flag,
@@ -67,6 +75,7 @@ from agent.sources.gnucash.xml_elements import (
     timestamp,
     typed_slots,
 )
+from agent.sources.gnucash.xml_stream import BookStream, malformed_refusal, too_many_elements
 
 ROOT_TAG = "gnc-v2"
 BOOK = q("gnc", "book")
@@ -81,6 +90,9 @@ JOB = q("gnc", "GncJob")
 BOOK_ID = q("book", "id")
 BOOK_SLOTS = q("book", "slots")
 COMMODITY = q("gnc", "commodity")
+LOTS = q("act", "lots")
+LOT = q("gnc", "lot")
+_PART_TAGS = frozenset({LOT, PRICE_TAG})
 
 # Records sit in <gnc:book>; the oldest files put them straight into <gnc-v2>. Anything deeper
 # (template accounts and transactions of scheduled transactions) is not the user's ledger.
@@ -97,19 +109,18 @@ def read_xml_snapshot(
     """
     source = snapshot.source
     with ExitStack() as stack:
-        stream: io.BufferedIOBase
+        raw: io.BufferedIOBase
         if snapshot.format == "xml-gzip":
-            stream = stack.enter_context(gzip.open(snapshot.copy, "rb"))
+            raw = stack.enter_context(gzip.open(snapshot.copy, "rb"))
+            bound = xml_size_bound(snapshot.copy.stat().st_size)
         else:
-            stream = stack.enter_context(snapshot.copy.open("rb"))
+            raw = stack.enter_context(snapshot.copy.open("rb"))
+            bound = xml_size_bound(None)
+        stream = BookStream(raw, source, bound=bound)
         try:
             parts = _read_parts(stream, source, ledger=ledger, documents=documents)
         except ParseError as e:
-            raise BookUnreadable(
-                f"The book {source} is damaged: it is not well-formed XML ({e}). Open it in "
-                "GnuCash to check it; if GnuCash cannot open it either, restore the newest "
-                f"backup beside it ({source.name}.YYYYMMDDHHMMSS.gnucash)."
-            ) from None
+            raise malformed_refusal(source, str(e)) from None
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
             raise BookUnreadable(
                 f"The book {source} is damaged: its compressed data cannot be read ({e}). "
@@ -162,8 +173,9 @@ class _Collector:
             if account.account_type == "ROOT":
                 self.roots.append(account.guid)
             self.accounts.append(account)
+        elif record.tag == LOT:
             if self.want_documents:
-                self._owner_lots(record)
+                self._owner_lot(record)
         elif record.tag == TRANSACTION:
             self._transaction(record)
         elif record.tag == CUSTOMER:
@@ -184,22 +196,20 @@ class _Collector:
         elif record.tag == BOOK_SLOTS:
             self.business = string_slots(frame(record, ("options", "Business")))
             self.trading_accounts = xml_trading_accounts(record)
-        elif record.tag == PRICEDB_TAG:
-            self.prices.extend(xml_prices(record, self.source))
+        elif record.tag == PRICE_TAG:
+            self.prices.append(xml_price(record, self.source))
         elif record.tag == COMMODITY:
             space, mnemonic = commodity(record)
             if space in {"CURRENCY", "ISO4217"}:
                 self.currencies.add(mnemonic)
 
-    def _owner_lots(self, account: Element) -> None:
-        """Remember the account's lots that GnuCash tagged with an owner (payment lots)."""
-        lots = account.find(q("act", "lots"))
-        for lot in lots.findall(q("gnc", "lot")) if lots is not None else ():
-            owner = frame_slots(lot.find(q("lot", "slots")), "gncOwner")
-            if owner.get("owner-guid"):
-                code = owner.get("owner-type", "")
-                kind = OWNER_TYPE_CODES.get(int(code), code) if code.isdigit() else code
-                self.owner_lots[child_text(lot, q("lot", "id"))] = (kind, owner["owner-guid"])
+    def _owner_lot(self, lot: Element) -> None:
+        """Remember an account's lot if GnuCash tagged it with an owner (a payment lot)."""
+        owner = frame_slots(lot.find(q("lot", "slots")), "gncOwner")
+        if owner.get("owner-guid"):
+            code = owner.get("owner-type", "")
+            kind = OWNER_TYPE_CODES.get(int(code), code) if code.isdigit() else code
+            self.owner_lots[child_text(lot, q("lot", "id"))] = (kind, owner["owner-guid"])
 
     def _transaction(self, record: Element) -> None:
         guid = child_text(record, q("trn", "id"))
@@ -210,6 +220,8 @@ class _Collector:
         currency_code = commodity(currency)[1]
         self.transaction_currencies[currency_code] += 1
         splits = record.find(q("trn", "splits"))
+        if splits is not None and len(splits) > MAX_SPLITS_PER_TRANSACTION:
+            raise too_many_splits(self.source, label, len(splits))
         kept: list[SpooledSplit] = []
         in_lots: list[tuple[str, Element]] = []
         for split in splits if splits is not None else ():
@@ -313,7 +325,7 @@ class _Collector:
 
 
 def _read_parts(
-    stream: io.BufferedIOBase, source: Path, *, ledger: Path | None, documents: bool
+    stream: BookStream, source: Path, *, ledger: Path | None, documents: bool
 ) -> BookParts:
     spool = LedgerSpool(ledger) if ledger is not None else None
     collector = _Collector(source, spool=spool, documents=documents)
@@ -327,12 +339,14 @@ def _read_parts(
         raise
 
 
-def _records(stream: io.BufferedIOBase, source: Path) -> Iterator[Element]:
-    """Yield each top-level record of the book once complete, then free it."""
-    # The file is the user's own book, read from a private copy; ElementTree's expat parser
-    # never fetches external entities and limits entity expansion.
-    events = iterparse(_FromFirstTag(stream), events=("start", "end"))  # noqa: S314
+def _records(stream: BookStream, source: Path) -> Iterator[Element]:
+    """Yield each top-level record of the book once complete, then free it; so too each part
+    of a record that can hold thousands (``_is_part``), before the record itself."""
+    # ElementTree's expat parser gets the book through BookStream, which refuses a DTD before
+    # the parser sees it: no entity is ever declared, so none can expand or fetch anything.
+    events = iterparse(stream, events=("start", "end"))  # noqa: S314
     stack: list[Element] = []
+    elements = 0  # started since the last record was taken: what the next one holds
     for event, element in events:
         if event == "start":
             if not stack and element.tag != ROOT_TAG:
@@ -342,37 +356,37 @@ def _records(stream: io.BufferedIOBase, source: Path) -> Iterator[Element]:
                     ".gnucash file you open in GnuCash."
                 )
             stack.append(element)
+            elements += 1
+            if elements > MAX_RECORD_ELEMENTS:
+                raise too_many_elements(source)
             continue
         stack.pop()
-        parent = stack[-1] if stack else None
-        if parent is not None and parent.tag in _CONTAINERS and element.tag != BOOK:
+        if stack and (
+            (stack[-1].tag in _CONTAINERS and element.tag != BOOK)
+            or (element.tag in _PART_TAGS and _is_part(element, stack))
+        ):
             yield element
             # Emptying the finished record and dropping it from its container keeps memory flat.
             element.clear()
-            parent.remove(element)
+            stack[-1].remove(element)
+            stream.record_done()
+            elements = 0
 
 
-class _FromFirstTag:
-    """A stream without the byte-order mark and blank space some tools put before ``<?xml``.
-
-    Such files are what the snapshot sniffs as XML, but expat refuses a declaration that is not
-    the very first thing in the document.
-    """
-
-    def __init__(self, stream: io.BufferedIOBase) -> None:
-        self._stream = stream
-        self._started = False
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._started:
-            raw = self._stream.read(size)
-            if not raw:
-                return b""
-            chunk = raw.removeprefix(UTF8_BOM).lstrip()
-            if chunk:  # otherwise the chunk was all blank space: keep skipping
-                self._started = True
-                return chunk
-        return self._stream.read(size)
+def _is_part(element: Element, ancestors: list[Element]) -> bool:
+    """Whether ``element`` is a lot of an account record, or a price of the price database:
+    taken one by one, since a record may hold thousands of them."""
+    path: tuple[str, ...]
+    if element.tag == LOT:
+        path = (LOTS, ACCOUNT)
+    elif element.tag == PRICE_TAG:
+        path = (PRICEDB_TAG,)
+    else:
+        return False
+    depth = len(path)
+    if len(ancestors) <= depth or ancestors[-depth - 1].tag not in _CONTAINERS:
+        return False
+    return all(ancestors[-1 - i].tag == tag for i, tag in enumerate(path))
 
 
 def _account(record: Element, source: Path) -> RawAccount:
