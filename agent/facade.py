@@ -65,6 +65,11 @@ class RunSummary:
     def needs_reauthorization(self) -> list[str]:
         return [cid for cid, result in self.results.items() if result.needs_reauthorization]
 
+    @property
+    def errors(self) -> dict[str, str]:
+        """Why links ended with their work undone, by connection id."""
+        return {cid: result.error for cid, result in self.results.items() if result.error}
+
 
 class Connector:
     def __init__(self, paths: Paths | None = None, *, clock: Clock = utc_now) -> None:
