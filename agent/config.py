@@ -18,6 +18,8 @@ from typing import BinaryIO, Literal
 
 import platformdirs
 
+from agent.own_files import dataset_folder_name, link_folder_name, remove_inside
+
 SCHEMA_VERSION = 1
 APP_NAME = "Connector"
 
@@ -40,6 +42,14 @@ class Paths:
     def staging_dir(self) -> Path:
         """Per-dataset working files: book snapshots and mapped records."""
         return self.data_dir / "staging"
+
+    def link_staging_dir(self, connection_id: str) -> Path:
+        """A link's datasets' working files, in a folder named here (never by the id)."""
+        return self.staging_dir / link_folder_name(connection_id)
+
+    def dataset_staging_dir(self, connection_id: str, dataset_id: str) -> Path:
+        """One dataset's working files: its mapped records and its pages."""
+        return self.link_staging_dir(connection_id) / dataset_folder_name(dataset_id)
 
     @classmethod
     def resolve(cls, environ: dict[str, str] | None = None) -> Paths:
@@ -154,5 +164,5 @@ def replacing(target: Path) -> Iterator[BinaryIO]:
             os.fsync(handle.fileno())
         Path(temp_name).replace(target)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        remove_inside(target.parent, Path(temp_name))
         raise

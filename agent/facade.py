@@ -371,7 +371,7 @@ class Connector:
             source,
             state,
             sender,
-            self.paths.staging_dir / link.connection_id,
+            self.paths.link_staging_dir(link.connection_id),
             publish=self._bus.publish,
             stopping=self._stopping.is_set,
             clock=self._clock,

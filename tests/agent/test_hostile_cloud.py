@@ -21,6 +21,7 @@ from agent.clock import utc_now
 from agent.cloud_client import CloudClient
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.facade import Connector
+from agent.state import LocalState
 from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
 from tests.agent.runtime_harness import agent_home, book_copy
@@ -36,6 +37,10 @@ from tests.hostile_cloud import (
 from tests.memory_keyring import memory_store
 
 MB = 1024 * 1024
+# The most the agent backs off after its first two failures (1 s, then 2 s): an idle limit
+# longer than that, with room for the calls themselves, ends no run before the dataset came.
+GARBAGE_BACKOFF = 1.0 + 2.0
+BUG_BACKOFF = 1.0
 BAD_ANSWER = "The cloud's answer could not be understood"
 ACCESS_TOKEN = "access-" + "a1" * 24
 REFRESH_TOKEN = "refresh-" + "b2" * 24
@@ -113,6 +118,29 @@ def test_a_dataset_id_that_is_a_path_never_names_a_file(
     # The assignment was refused on arrival: never run, never reported.
     assert not cloud.seen("transition") and not cloud.seen("lease")
     assert [o for r in summary.results.values() for o in r.outcomes] == []
+
+
+def test_an_id_an_older_version_kept_names_no_file(cloud: HostileCloud, tmp_path: Path) -> None:
+    # An agent from before ids were checked took "../../../../victim" from a hostile cloud and
+    # was stopped mid-run: the run resumes at the next start, in a folder named here.
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("the user's own file")
+    connector = linked_connector(tmp_path, cloud)
+    (link,) = connector.config().links
+    state = LocalState(connector.paths.data_dir / "state.db")
+    state.start_run("../../../../victim", link.connection_id, "customers", 60)
+    state.close()
+    home = connector.paths.config_dir.parent
+    before = files_outside(tmp_path, home)
+    unknown = json_answer({"statusCode": 404, "error": "No such dataset."}, 404)
+    cloud.script("transition", *[unknown] * 20)
+
+    connector.run(until_idle=2)
+
+    assert (victim / "precious.txt").read_text() == "the user's own file"
+    assert files_outside(tmp_path, home) == before
+    assert cloud.seen("transition")  # it did run, from the book, in its own folder
 
 
 @pytest.mark.parametrize(
@@ -255,7 +283,7 @@ def test_the_link_survives_garbage_and_runs_the_next_dataset(
             json_answer(dataset(good)),
         )
         with caplog.at_level(logging.WARNING):
-            summary = connector.run(until_idle=2)
+            summary = connector.run(until_idle=GARBAGE_BACKOFF + 5)
     outcomes = [(o.dataset_id, o.status) for r in summary.results.values() for o in r.outcomes]
     assert outcomes == [(good, DatasetStatus.COMPLETE)]
     assert all(result.error is None for result in summary.results.values())
@@ -280,7 +308,7 @@ def test_an_unexpected_exception_in_the_link_loop_is_logged_and_retried(
 
     monkeypatch.setattr(CloudClient, "heartbeat", buggy_heartbeat)
     with caplog.at_level(logging.ERROR):
-        summary = connector.run(until_idle=2)
+        summary = connector.run(until_idle=BUG_BACKOFF + 4)
     outcomes = [(o.dataset_id, o.status) for r in summary.results.values() for o in r.outcomes]
     assert outcomes == [(good, DatasetStatus.COMPLETE)]
     logged = [
