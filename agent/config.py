@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 import platformdirs
 
 from agent.own_files import dataset_folder_name, link_folder_name, remove_inside
+from agent.private_files import make_private_dir
 
 SCHEMA_VERSION = 1
 APP_NAME = "Connector"
@@ -33,6 +34,14 @@ class Paths:
     config_dir: Path
     data_dir: Path
     log_dir: Path
+    home: Path | None = None  # the one folder that holds them all (CONNECTOR_HOME), if any
+
+    @property
+    def own_folders(self) -> tuple[Path, ...]:
+        """The folders that are Connector's alone, everything in them included."""
+        if self.home is not None:
+            return (self.home,)
+        return (self.config_dir, self.data_dir, self.log_dir)
 
     @property
     def config_file(self) -> Path:
@@ -57,7 +66,7 @@ class Paths:
         home = env.get("CONNECTOR_HOME")
         if home:
             root = Path(home)
-            return cls(root / "config", root / "data", root / "logs")
+            return cls(root / "config", root / "data", root / "logs", root)
         return cls(
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
@@ -141,7 +150,7 @@ def _report_months(value: object) -> int | None:
 
 
 def save_config(paths: Paths, config: AgentConfig) -> None:
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.config_dir)
     body = json.dumps(asdict(config), indent=2, sort_keys=True)
     write_atomically(paths.config_file, body)
 
@@ -155,7 +164,8 @@ def write_atomically(target: Path, text: str) -> None:
 @contextmanager
 def replacing(target: Path) -> Iterator[BinaryIO]:
     """A file to write that replaces ``target`` only when the block succeeds, whole and synced
-    to disk; on failure ``target`` is untouched and the temporary file is gone."""
+    to disk; on failure ``target`` is untouched and the temporary file is gone. The file is
+    its owner's alone (``mkstemp`` creates it 0600), and so is ``target`` after."""
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -35,6 +35,7 @@ from agent.errors import (
     NotLinked,
 )
 from agent.network import InsecureCloudUrl, is_loopback, require_secure
+from agent.private_files import make_private_dir
 from agent.redaction import redact
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import MAPPERS
@@ -279,7 +280,7 @@ def _book(paths: Paths, link: Link, sleep: Callable[[float], None]) -> Check:
     name = f"{link.company_name or link.connection_id}: book"
     book_path = Path(link.book_path)
     # The copy is taken into Connector's own folder, as a sync does, and deleted right after.
-    paths.staging_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.staging_dir)
     try:
         with tempfile.TemporaryDirectory(prefix="self-test-", dir=paths.staging_dir) as work:
             book = read_book(book_path, Path(work), sleep=sleep)

@@ -36,6 +36,7 @@ from agent.events import BookAccessRefused, DatasetChanged, Event
 from agent.lease import LeaseKeeper
 from agent.outbox import Interrupted, OutboxSender
 from agent.own_files import dataset_folder_name, remove_inside
+from agent.private_files import make_private_dir
 from agent.record_spool import RecordSpool
 from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
@@ -133,9 +134,7 @@ class DatasetRunner:
             )
             fetched = None if unchanged else self._source.fetch(data_type)
             self._enter(dataset, S.MAPPING)
-            folder = self._folder(dataset.id)
-            folder.mkdir(parents=True, exist_ok=True)
-            spool = RecordSpool(folder / "records.db")
+            spool = RecordSpool(make_private_dir(self._folder(dataset.id)) / "records.db")
             invalid = None if unchanged else self._map(data_type, fetched, spool)
             self._enter(dataset, S.VALIDATING)
             if invalid is not None:
