@@ -38,6 +38,7 @@ CALLS: dict[str, tuple[str, re.Pattern[str]]] = {
     "transition": ("POST", re.compile(r"/datasets/(?P<id>.+?)/transitions")),
     "baseline": ("GET", re.compile(r"/datasets/(?P<id>.+?)/baseline")),
     "chunk": ("PUT", re.compile(r"/datasets/(?P<id>.+?)/chunks/\d+")),
+    "health": ("GET", re.compile(r"/health")),  # outside the API: GET /health
 }
 EMPTY_POLL_HOLD = 0.3  # seconds an unscripted poll is held, as a long poll is (at most its wait)
 CAPTIVE_PORTAL = (
@@ -241,6 +242,8 @@ def _pieces(answer: Endless, size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 def _call_of(method: str, path: str) -> tuple[str | None, re.Match[str] | None]:
+    if path == "/health" and method == "GET":
+        return "health", None
     if path.startswith(PREFIX):
         for name, (call_method, pattern) in CALLS.items():
             match = pattern.fullmatch(path[len(PREFIX) :])
@@ -310,7 +313,7 @@ def _default(call: str | None, match: re.Match[str] | None, body: bytes) -> Answ
         )
     if call == "baseline":
         return json_answer({"recordHashes": {}, "nextAfter": None})
-    if call == "chunk":
+    if call in ("chunk", "health"):
         return Answer(b"", 204)
     return json_answer({"statusCode": 404, "error": "Not Found"}, 404)
 

@@ -19,6 +19,7 @@ import pytest
 
 from agent.clock import utc_now
 from agent.cloud_client import CloudClient
+from agent.connectivity import probe
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.facade import Connector
 from agent.state import LocalState
@@ -352,6 +353,20 @@ def test_a_huge_poll_answer_costs_the_agent_little_memory(
     assert isinstance(raised, CloudUnavailable) and raised.title == BAD_ANSWER
     # It hung up early: what went out is what the sockets' buffers could take, not the body.
     assert sent < 75 * MB
+
+
+def test_the_reachability_probe_never_reads_a_huge_answer(cloud: HostileCloud) -> None:
+    cloud.script("health", Endless(150 * MB))
+    tracemalloc.start()
+    try:
+        reachability = probe(cloud.url)
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    (sent,) = cloud.wait_for_endless()
+    assert peak < 10 * MB, f"peak {peak / MB:.1f} MB"
+    assert sent < 75 * MB
+    assert reachability.ok  # the status alone says the cloud answered
 
 
 def test_a_compressed_answer_is_refused_before_it_is_inflated(cloud: HostileCloud) -> None:
