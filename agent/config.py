@@ -34,13 +34,12 @@ class Paths:
     config_dir: Path
     data_dir: Path
     log_dir: Path
-    home: Path | None = None  # the one folder that holds them all (CONNECTOR_HOME), if any
 
     @property
     def own_folders(self) -> tuple[Path, ...]:
-        """The folders that are Connector's alone, everything in them included."""
-        if self.home is not None:
-            return (self.home,)
+        """The folders that are Connector's alone, everything in them included. Not the
+        ``CONNECTOR_HOME`` folder itself: a person chose it, and it may hold other things (a
+        portable install's program); made for Connector, it is made 0700."""
         return (self.config_dir, self.data_dir, self.log_dir)
 
     @property
@@ -66,7 +65,7 @@ class Paths:
         home = env.get("CONNECTOR_HOME")
         if home:
             root = Path(home)
-            return cls(root / "config", root / "data", root / "logs", root)
+            return cls(root / "config", root / "data", root / "logs")
         return cls(
             Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
             Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),

@@ -75,6 +75,9 @@ def test_an_install_from_before_is_made_private_at_start(tmp_path: Path) -> None
     for folder in [home, *home.rglob("*")]:
         if folder.is_dir():
             folder.chmod(0o755)
+    beside = home / "portable-connector"  # CONNECTOR_HOME holds what a person put there
+    beside.write_text("#!/bin/sh\n")
+    beside.chmod(0o755)
     elsewhere = tmp_path / "elsewhere.txt"
     elsewhere.write_text("not Connector's")
     elsewhere.chmod(0o644)
@@ -82,8 +85,14 @@ def test_an_install_from_before_is_made_private_at_start(tmp_path: Path) -> None
 
     Connector(paths)
 
-    assert modes_that_are_not_private(home) == {"data/a link out": "0o777"}  # left as it is
-    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o644  # never followed
+    # Connector's three folders are its own; the home a person chose, and what else it holds,
+    # are left as they are, and so is a symlink (never followed).
+    assert modes_that_are_not_private(home) == {
+        ".": "0o755",
+        "portable-connector": "0o755",
+        "data/a link out": "0o777",
+    }
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o644
 
 
 def test_the_log_stays_private_as_it_rotates(tmp_path: Path, usual_umask: None) -> None:
