@@ -71,13 +71,18 @@ class _Call:
 
     method: str
     path: str
-    json: Any
-    content: bytes | None
-    headers: dict[str, str] | None
-    params: dict[str, str | int] | None
-    timeout: float | None
-    limit: int  # the most an answer to it may hold, in bytes
-    secret: bool  # its answer carries credentials
+    kind: str = "call"  # link, token, upload, transition or call: what a refusal means
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] | None = None
+    params: dict[str, str | int] | None = None
+    timeout: float | None = None
+    limit: int = cloud_answers.SMALL_ANSWER  # the most an answer to it may hold, in bytes
+
+    @property
+    def anonymous(self) -> bool:
+        """Sent without a credential; its answer carries credentials, so is never quoted."""
+        return self.kind in ("link", "token")
 
 
 class _SentOnce:
@@ -288,9 +293,7 @@ class CloudClient:
             "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
         }
         path = f"{_dataset_path(dataset_id)}/chunks/{chunk}"
-        limit = cloud_answers.SMALL_ANSWER  # a success carries nothing
-        call = self._call("PUT", path, None, body, headers, None, None, limit, "upload")
-        self._exchange(call, "upload")
+        self._exchange(_Call("PUT", path, "upload", content=body, headers=headers))
 
     # Plumbing ------------------------------------------------------------------------------
 
@@ -314,29 +317,13 @@ class CloudClient:
         limit: int = cloud_answers.SMALL_ANSWER,
     ) -> Model:
         """Send a call and parse its answer as ``answer``."""
-        call = self._call(method, path, json, None, None, params, timeout, limit, kind)
-        reply = self._exchange(call, kind)
-        return cloud_answers.parse(answer, reply, self._context(call))
+        call = _Call(method, path, kind, json=json, params=params, timeout=timeout, limit=limit)
+        return cloud_answers.parse(answer, self._exchange(call), self._context(call))
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        json: Any,
-        content: bytes | None,
-        headers: dict[str, str] | None,
-        params: dict[str, str | int] | None,
-        timeout: float | None,
-        limit: int,
-        kind: str,
-    ) -> _Call:
-        secret = kind in ("link", "token")  # their answers carry credentials
-        return _Call(method, path, json, content, headers, params, timeout, limit, secret)
-
-    def _exchange(self, call: _Call, kind: str) -> Reply:
+    def _exchange(self, call: _Call) -> Reply:
         """Send ``call`` (with a token unless it is the link or a refresh) and return the
         answer of a success; raise what a failure means."""
-        token = None if kind in ("link", "token") else self._access_token()
+        token = None if call.anonymous else self._access_token()
         reply = self._request(call, token)
         if reply.status == 401 and token is not None and self._keeper is not None:
             self._refusal(reply, call)  # only the cloud's own word costs a refresh
@@ -345,7 +332,7 @@ class CloudClient:
             reply = self._request(call, token)
         if 200 <= reply.status < 300:
             return reply
-        raise self._failure(reply, call, kind)
+        raise self._failure(reply, call)
 
     def _access_token(self) -> str:
         if self._keeper is None:
@@ -353,7 +340,9 @@ class CloudClient:
         return self._keeper.access_token(self.refresh)
 
     def _context(self, call: _Call) -> AnswerContext:
-        return AnswerContext(self.cloud_url, f"{call.method} {API_PREFIX}{call.path}", call.secret)
+        return AnswerContext(
+            self.cloud_url, f"{call.method} {API_PREFIX}{call.path}", secret=call.anonymous
+        )
 
     def _request(self, call: _Call, token: str | None) -> Reply:
         all_headers = dict(call.headers or {})
@@ -393,14 +382,14 @@ class CloudClient:
         error shape (a proxy's or a captive portal's page is no word from the cloud)."""
         return cloud_answers.parse(ErrorAnswer, reply, self._context(call))
 
-    def _failure(self, reply: Reply, call: _Call, kind: str) -> ConnectorError:
-        code = reply.status
+    def _failure(self, reply: Reply, call: _Call) -> ConnectorError:
+        code, kind = reply.status, call.kind
         if code == 429 or code >= 500:
             # Whoever answered (the cloud, or a proxy before it), it is busy or down.
             try:
                 message = self._refusal(reply, call).error
             except CloudUnavailable:
-                message = "no details" if call.secret else cloud_answers.excerpt(reply.body)
+                message = "no details" if call.anonymous else cloud_answers.excerpt(reply.body)
             unavailable = CloudUnavailable(
                 f"{self.cloud_url} is not answering normally ({code}: {message})."
             )

@@ -45,6 +45,8 @@ MAX_TOKEN_SECONDS = 366 * 86_400
 class Answer(BaseModel):
     """What every answer shares: unknown fields ignored, nothing changed after parsing."""
 
+    # Built at import, not deferred to first use: a deferred build is not thread-safe (the link
+    # and lease threads parse at once), and could validate with a parent class's validator.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 

@@ -9,9 +9,10 @@ import sys
 import uuid
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from cloud.cache import BASELINE_PAGE
+from protocol import agent_api
 from protocol.agent_api import MAX_BASELINE_PAGE, BaselinePage, PollAnswer
 from tests.conftest import CloudHarness
 
@@ -42,6 +43,17 @@ def test_the_clouds_openapi_document_carries_the_models(cloud: CloudHarness) -> 
     }
     dataset_id = document["components"]["schemas"]["PolledDataset"]["properties"]["id"]
     assert dataset_id["format"] == "uuid" and dataset_id["pattern"].startswith("^[0-9a-f]{8}-")
+
+
+def test_every_model_is_built_at_import() -> None:
+    # Nothing is left to build at first use, which is not thread-safe in pydantic.
+    models = [
+        value
+        for value in vars(agent_api).values()
+        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel
+    ]
+    assert len(models) >= 15
+    assert all(model.__pydantic_complete__ for model in models)
 
 
 def test_the_clouds_baseline_pages_fit_the_model() -> None:
