@@ -292,7 +292,10 @@ def test_the_link_survives_garbage_and_runs_the_next_dataset(
 
 
 def test_an_unexpected_exception_in_the_link_loop_is_logged_and_retried(
-    cloud: HostileCloud, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch
+    cloud: HostileCloud,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     connector = linked_connector(tmp_path, cloud)
     good = str(uuid.uuid4())
@@ -316,6 +319,20 @@ def test_an_unexpected_exception_in_the_link_loop_is_logged_and_retried(
         r for r in caplog.records if r.exc_info and "a bug in the agent" in str(r.exc_info[1])
     ]
     assert logged, "the traceback was not logged"
+
+
+def test_a_bug_that_persists_does_not_end_the_run_as_a_success(
+    cloud: HostileCloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = linked_connector(tmp_path, cloud)
+
+    def buggy_heartbeat(self: CloudClient, *args: object, **kwargs: object) -> object:
+        raise RuntimeError("a bug in the agent")  # stands in for a bug, every time
+
+    monkeypatch.setattr(CloudClient, "heartbeat", buggy_heartbeat)
+    summary = connector.run(until_idle=2)
+    (error,) = summary.errors.values()
+    assert "unexpected problem" in error and "diagnostic id" in error
 
 
 def test_a_link_loop_that_keeps_failing_does_not_end_as_a_success(
