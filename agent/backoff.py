@@ -48,6 +48,11 @@ class ErrorStreak:
             log.debug("%s: still failing (%d): %s", self._connection_id, self.failures, exc.message)
         if exc.retry_after is not None:
             return exc.retry_after
-        ceiling = min(CAP_SECONDS, BASE_SECONDS * 2.0 ** (self.failures - 1))
-        # Jitter over the upper half: agents that lost the cloud together do not return together.
-        return ceiling * (0.5 + 0.5 * self._random())
+        return backoff_seconds(self.failures, self._random)
+
+
+def backoff_seconds(failures: int, random_fraction: Callable[[], float] = random.random) -> float:
+    """How long to wait after the ``failures``-th failure in a row: doubling, capped, jittered."""
+    ceiling = min(CAP_SECONDS, BASE_SECONDS * 2.0 ** (failures - 1))
+    # Jitter over the upper half: agents that lost the cloud together do not return together.
+    return ceiling * (0.5 + 0.5 * random_fraction())

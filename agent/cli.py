@@ -138,6 +138,10 @@ def _run(connector: Connector, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_REAUTHORIZE
+    if summary.errors:  # the run did not do its work: never exit as if it had
+        for connection_id, error in summary.errors.items():
+            print(f"{connection_id}: {error}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -5,6 +5,12 @@ Every failure comes out as one of three kinds, which is all the caller needs to 
 :class:`~agent.errors.AuthorizationLost` (stop and ask the user to re-link: a 401 that a token
 refresh could not cure), or a refusal specific to the call (:class:`~agent.errors.LinkRefused`,
 :class:`~agent.errors.UploadRefused`, :class:`TransitionRefused`).
+
+Nothing the cloud says is believed before it is parsed (:mod:`agent.cloud_answers`): every
+answer, errors included, is read within a limit and checked against the models of
+:mod:`protocol.agent_api`, and one that does not fit, or a redirect (never followed), is a
+:class:`~agent.errors.BadAnswer`, which is a ``CloudUnavailable``. A refusal counts only in the
+cloud's error shape: a proxy's or a portal's 403 page does not stop a link.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ import platform
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import httpx
+from pydantic import BaseModel
 
+from agent import cloud_answers
 from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_answers import AnswerContext, Reply
 from agent.config import SYSTEM_PROXY
 from agent.connectivity import unreachable
 from agent.errors import (
@@ -33,8 +42,22 @@ from agent.network import proxy_options, require_secure, tls_context
 from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
+from protocol.agent_api import (
+    BaselinePage,
+    ErrorAnswer,
+    HeartbeatAnswer,
+    LeaseAnswer,
+    LinkAnswer,
+    PollAnswer,
+    QueueAnswer,
+    StatusAnswer,
+    TokenAnswer,
+    TransitionAnswer,
+)
 
 API_PREFIX = "/agent/v1"
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class TransitionRefused(ConnectorError):
@@ -49,11 +72,18 @@ class _Call:
 
     method: str
     path: str
-    json: Any
-    content: bytes | None
-    headers: dict[str, str] | None
-    params: dict[str, str | int] | None
-    timeout: float | None
+    kind: str = "call"  # link, token, upload, transition or call: what a refusal means
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] | None = None
+    params: dict[str, str | int] | None = None
+    timeout: float | None = None
+    limit: int = cloud_answers.SMALL_ANSWER  # the most an answer to it may hold, in bytes
+
+    @property
+    def anonymous(self) -> bool:
+        """Sent without a credential; its answer carries credentials, so is never quoted."""
+        return self.kind in ("link", "token")
 
 
 class _SentOnce:
@@ -129,10 +159,12 @@ class CloudClient:
         self._proxy = proxy
         self._http = httpx.Client(
             base_url=self.cloud_url + API_PREFIX,
-            headers={"User-Agent": f"Connector/{__version__}"},
+            # No compression: an answer's size limit must hold for what is held in memory.
+            headers={"User-Agent": f"Connector/{__version__}", "Accept-Encoding": "identity"},
             timeout=timeout,
             transport=transport,
             verify=tls_context(ca_bundle),
+            follow_redirects=False,  # the credential goes to the cloud it was made for, only
             **proxy_options(proxy),
         )
 
@@ -149,54 +181,65 @@ class CloudClient:
 
     def link(self, link_code: str, data_types: list[str]) -> LinkGrant:
         body = {"linkCode": link_code, **_agent_info(data_types)}
-        data = self._send("POST", "/link", json=body, kind="link").json()
+        answer = self._send("POST", "/link", LinkAnswer, json=body, kind="link")
         return LinkGrant(
             cloud_url=self.cloud_url,
-            company_id=data["companyId"],
-            company_name=data["companyName"],
-            connection_id=data["connectionId"],
-            tokens=self._grant(data),
+            company_id=answer.companyId,
+            company_name=answer.companyName,
+            connection_id=answer.connectionId,
+            tokens=self._grant(answer),
         )
 
     def refresh(self, refresh_token: str) -> TokenGrant:
         body = {"refreshToken": refresh_token}
-        return self._grant(self._send("POST", "/token", json=body, kind="token").json())
+        return self._grant(self._send("POST", "/token", TokenAnswer, json=body, kind="token"))
 
     # As the linked agent -------------------------------------------------------------------
 
-    def heartbeat(self, data_types: list[str], *, wait_reason: str | None = None) -> dict[str, Any]:
+    def heartbeat(
+        self, data_types: list[str], *, wait_reason: str | None = None
+    ) -> HeartbeatAnswer:
         """Who we are and what we read; ``wait_reason`` says why queued datasets wait."""
         body = {**_agent_info(data_types), "waitReason": wait_reason}
-        answer: dict[str, Any] = self._send("POST", "/heartbeat", json=body).json()
-        return answer
+        return self._send("POST", "/heartbeat", HeartbeatAnswer, json=body)
 
     def queue(self, data_types: list[str]) -> dict[str, Any]:
         """Ask the cloud to queue syncs for this connection (all first-link types if empty)."""
-        answer: dict[str, Any] = self._send("POST", "/queue", json={"dataTypes": data_types}).json()
-        return answer
+        answer = self._send(
+            "POST",
+            "/queue",
+            QueueAnswer,
+            json={"dataTypes": data_types},
+            limit=cloud_answers.QUEUE_ANSWER,
+        )
+        return answer.model_dump(mode="json")
 
     def status(self) -> dict[str, Any]:
-        """The cloud's view of this connection and its data types."""
-        answer: dict[str, Any] = self._send("GET", "/status").json()
-        return answer
+        """The cloud's view of this connection and its data types (the fields it sent)."""
+        answer = self._send("GET", "/status", StatusAnswer, limit=cloud_answers.STATUS_ANSWER)
+        return answer.model_dump(mode="json", exclude_unset=True)
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         """Wait up to ``wait_seconds`` for the next dataset; None when none came."""
-        response = self._send(
-            "POST", "/poll", json={"waitSeconds": wait_seconds}, timeout=wait_seconds + 15.0
+        answer = self._send(
+            "POST",
+            "/poll",
+            PollAnswer,
+            json={"waitSeconds": wait_seconds},
+            timeout=wait_seconds + 15.0,
         )
-        dataset = response.json().get("dataset")
+        dataset = answer.dataset
         if dataset is None:
             return None
         return Assignment(
-            dataset_id=dataset["id"],
-            data_type=dataset["dataType"],
-            requested=dataset["requested"],
-            lease_seconds=float(dataset.get("leaseSeconds", 60)),
+            dataset_id=dataset.id,
+            data_type=dataset.dataType,
+            requested=dataset.requested,
+            lease_seconds=dataset.leaseSeconds,
         )
 
     def renew_lease(self, dataset_id: str) -> None:
-        self._send("POST", f"/datasets/{dataset_id}/lease", json={})
+        self._send("POST", f"{_dataset_path(dataset_id)}/lease", LeaseAnswer, json={})
 
     def report(
         self,
@@ -221,7 +264,8 @@ class CloudClient:
             "deletedIds": deleted_ids,
         }
         body.update({key: value for key, value in optional.items() if value is not None})
-        self._send("POST", f"/datasets/{dataset_id}/transitions", json=body, kind="transition")
+        path = f"{_dataset_path(dataset_id)}/transitions"
+        self._send("POST", path, TransitionAnswer, json=body, kind="transition")
 
     def baseline_hashes(
         self, dataset_id: str, *, page_size: int | None = None
@@ -230,12 +274,14 @@ class CloudClient:
         order, fetched a page at a time as the caller goes (``page_size`` hashes a page; the
         cloud's default when None). A cloud that does not page answers in one piece."""
         params: dict[str, str | int] = {} if page_size is None else {"limit": page_size}
-        path = f"/datasets/{dataset_id}/baseline"
+        path = f"{_dataset_path(dataset_id)}/baseline"
         while True:
-            page = self._send("GET", path, params=params).json()
-            hashes: dict[str, str] = page["recordHashes"]
+            page = self._send(
+                "GET", path, BaselinePage, params=params, limit=cloud_answers.BASELINE_ANSWER
+            )
+            hashes = page.recordHashes
             yield from hashes.items()
-            after = page.get("nextAfter")
+            after = page.nextAfter
             if after is None or not hashes or after == params.get("after"):
                 return  # the last page (the last two checks: never ask the same page again)
             params = {**params, "after": after}
@@ -244,56 +290,63 @@ class CloudClient:
         """Upload one page of records (``page``: their JSON array, as staged); sending the same
         page again replaces it."""
         body = b'{"records":' + page + b"}"
-        self._send(
-            "PUT",
-            f"/datasets/{dataset_id}/chunks/{chunk}",
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
-            },
-            kind="upload",
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
+        }
+        path = f"{_dataset_path(dataset_id)}/chunks/{chunk}"
+        self._exchange(_Call("PUT", path, "upload", content=body, headers=headers))
 
     # Plumbing ------------------------------------------------------------------------------
 
-    def _grant(self, data: dict[str, Any]) -> TokenGrant:
+    def _grant(self, answer: TokenAnswer) -> TokenGrant:
         return TokenGrant(
-            access_token=data["accessToken"],
-            access_expires=self._clock() + timedelta(seconds=data["accessTokenExpiresIn"]),
-            refresh_token=data["refreshToken"],
+            access_token=answer.accessToken,
+            access_expires=self._clock() + timedelta(seconds=answer.accessTokenExpiresIn),
+            refresh_token=answer.refreshToken,
         )
 
     def _send(
         self,
         method: str,
         path: str,
+        answer: type[Model],
         *,
         json: Any = None,
-        content: bytes | None = None,
-        headers: dict[str, str] | None = None,
         params: dict[str, str | int] | None = None,
         timeout: float | None = None,
         kind: str = "call",
-    ) -> httpx.Response:
-        anonymous = kind in ("link", "token")
-        token = None if anonymous else self._access_token()
-        call = _Call(method, path, json, content, headers, params, timeout)
-        response = self._request(call, token)
-        if response.status_code == 401 and token is not None and self._keeper is not None:
+        limit: int = cloud_answers.SMALL_ANSWER,
+    ) -> Model:
+        """Send a call and parse its answer as ``answer``."""
+        call = _Call(method, path, kind, json=json, params=params, timeout=timeout, limit=limit)
+        return cloud_answers.parse(answer, self._exchange(call), self._context(call))
+
+    def _exchange(self, call: _Call) -> Reply:
+        """Send ``call`` (with a token unless it is the link or a refresh) and return the
+        answer of a success; raise what a failure means."""
+        token = None if call.anonymous else self._access_token()
+        reply = self._request(call, token)
+        if reply.status == 401 and token is not None and self._keeper is not None:
+            self._refusal(reply, call)  # only the cloud's own word costs a refresh
             # Most likely the access token expired: refresh once, then try again.
             token = self._keeper.force_refresh(self.refresh, token)
-            response = self._request(call, token)
-        if response.is_success:
-            return response
-        raise self._failure(response, kind)
+            reply = self._request(call, token)
+        if 200 <= reply.status < 300:
+            return reply
+        raise self._failure(reply, call)
 
     def _access_token(self) -> str:
         if self._keeper is None:
             raise AuthorizationLost("This client has no credential: link Connector first.")
         return self._keeper.access_token(self.refresh)
 
-    def _request(self, call: _Call, token: str | None) -> httpx.Response:
+    def _context(self, call: _Call) -> AnswerContext:
+        return AnswerContext(
+            self.cloud_url, f"{call.method} {API_PREFIX}{call.path}", secret=call.anonymous
+        )
+
+    def _request(self, call: _Call, token: str | None) -> Reply:
         all_headers = dict(call.headers or {})
         content: _SentOnce | None = None
         if call.content is not None:
@@ -302,28 +355,47 @@ class CloudClient:
             content = _SentOnce(call.content)
         if token is not None:
             all_headers["Authorization"] = f"Bearer {token}"
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            json=call.json,
+            content=content,
+            headers=all_headers,
+            params=call.params,
+            timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+        context = self._context(call)
         try:
-            return self._http.request(
-                call.method,
-                call.path,
-                json=call.json,
-                content=content,
-                headers=all_headers,
-                params=call.params,
-                timeout=call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT,
-            )
+            response = self._http.send(request, stream=True, follow_redirects=False)
+            try:
+                if response.is_redirect or 300 <= response.status_code < 400:
+                    raise cloud_answers.refuse_redirect(response, context)
+                limit = call.limit if response.is_success else cloud_answers.ERROR_ANSWER
+                return cloud_answers.read_reply(response, limit, context)
+            finally:
+                response.close()
         except httpx.TransportError as exc:
             # Titled and worded by the hop that failed (the certificate, the proxy, ...).
             raise unreachable(exc, self.cloud_url, proxy=self._proxy) from exc
 
-    def _failure(self, response: httpx.Response, kind: str) -> ConnectorError:
-        message = _error_message(response)
-        code = response.status_code
+    def _refusal(self, reply: Reply, call: _Call) -> ErrorAnswer:
+        """The error an answer carries; a :class:`BadAnswer` when it is not in the cloud's
+        error shape (a proxy's or a captive portal's page is no word from the cloud)."""
+        return cloud_answers.parse(ErrorAnswer, reply, self._context(call))
+
+    def _failure(self, reply: Reply, call: _Call) -> ConnectorError:
+        code, kind = reply.status, call.kind
         if code == 429 or code >= 500:
+            # Whoever answered (the cloud, or a proxy before it), it is busy or down.
+            try:
+                message = self._refusal(reply, call).error
+            except CloudUnavailable:
+                message = "no details" if call.anonymous else cloud_answers.excerpt(reply.body)
             unavailable = CloudUnavailable(
                 f"{self.cloud_url} is not answering normally ({code}: {message})."
             )
-            return unavailable.with_retry_after(response.headers.get("Retry-After"))
+            return unavailable.with_retry_after(reply.retry_after)
+        message = self._refusal(reply, call).error
         if kind == "link" and code in (400, 401, 403):
             return LinkRefused(message)
         if code in (401, 403):
@@ -335,16 +407,11 @@ class CloudClient:
         return ConnectorError(f"Unexpected answer from {self.cloud_url} ({code}: {message}).")
 
 
+def _dataset_path(dataset_id: str) -> str:
+    """A dataset's path: its id quoted, so that an id (from an older version's local state)
+    can never step out of ``/datasets/``."""
+    return f"/datasets/{quote(dataset_id, safe='')}"
+
+
 def _agent_info(data_types: list[str]) -> dict[str, Any]:
     return {"agentVersion": __version__, "hostname": platform.node(), "dataTypes": data_types}
-
-
-def _error_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200] or response.reason_phrase
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        message: str = body["error"]
-        return message
-    return str(body)[:200]

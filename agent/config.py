@@ -18,6 +18,9 @@ from typing import BinaryIO, Literal
 
 import platformdirs
 
+from agent.own_files import dataset_folder_name, link_folder_name, remove_inside
+from agent.private_files import make_private_dir
+
 SCHEMA_VERSION = 1
 APP_NAME = "Connector"
 
@@ -33,6 +36,13 @@ class Paths:
     log_dir: Path
 
     @property
+    def own_folders(self) -> tuple[Path, ...]:
+        """The folders that are Connector's alone, everything in them included. Not the
+        ``CONNECTOR_HOME`` folder itself: a person chose it, and it may hold other things (a
+        portable install's program); made for Connector, it is made 0700."""
+        return (self.config_dir, self.data_dir, self.log_dir)
+
+    @property
     def config_file(self) -> Path:
         return self.config_dir / "config.json"
 
@@ -40,6 +50,14 @@ class Paths:
     def staging_dir(self) -> Path:
         """Per-dataset working files: book snapshots and mapped records."""
         return self.data_dir / "staging"
+
+    def link_staging_dir(self, connection_id: str) -> Path:
+        """A link's datasets' working files, in a folder named here (never by the id)."""
+        return self.staging_dir / link_folder_name(connection_id)
+
+    def dataset_staging_dir(self, connection_id: str, dataset_id: str) -> Path:
+        """One dataset's working files: its mapped records and its pages."""
+        return self.link_staging_dir(connection_id) / dataset_folder_name(dataset_id)
 
     @classmethod
     def resolve(cls, environ: dict[str, str] | None = None) -> Paths:
@@ -131,7 +149,7 @@ def _report_months(value: object) -> int | None:
 
 
 def save_config(paths: Paths, config: AgentConfig) -> None:
-    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.config_dir)
     body = json.dumps(asdict(config), indent=2, sort_keys=True)
     write_atomically(paths.config_file, body)
 
@@ -145,7 +163,8 @@ def write_atomically(target: Path, text: str) -> None:
 @contextmanager
 def replacing(target: Path) -> Iterator[BinaryIO]:
     """A file to write that replaces ``target`` only when the block succeeds, whole and synced
-    to disk; on failure ``target`` is untouched and the temporary file is gone."""
+    to disk; on failure ``target`` is untouched and the temporary file is gone. The file is
+    its owner's alone (``mkstemp`` creates it 0600), and so is ``target`` after."""
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -154,5 +173,5 @@ def replacing(target: Path) -> Iterator[BinaryIO]:
             os.fsync(handle.fileno())
         Path(temp_name).replace(target)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        remove_inside(target.parent, Path(temp_name))
         raise

@@ -100,8 +100,11 @@ def probe(
             "the setting.",
         )
     try:
-        with httpx.Client(verify=verify, timeout=timeout, **proxy_options(proxy)) as client:
-            response = client.get(url)
+        with (
+            httpx.Client(verify=verify, timeout=timeout, **proxy_options(proxy)) as client,
+            client.stream("GET", url) as response,
+        ):
+            pass  # only the status counts: the body, whatever its size, is never read
     except httpx.TransportError as exc:
         return classify(exc, cloud_url, proxy=proxy)
     return _judge_status(response, cloud_url)

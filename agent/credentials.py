@@ -20,6 +20,7 @@ from keyring.errors import KeyringError
 
 from agent.config import CredentialStoreKind, write_atomically
 from agent.errors import CredentialStoreUnavailable
+from agent.private_files import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class PlaintextFileKeyring(keyring.backend.KeyringBackend):
         return data
 
     def _store(self, data: dict[str, dict[str, str]]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         # Create it private before the secret goes in, so it is never world-readable.
         old_umask = os.umask(0o077)
         try:

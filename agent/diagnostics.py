@@ -40,6 +40,7 @@ PACKAGES = (
     "platformdirs",
     "APScheduler",
     "certifi",
+    "pydantic",
 )
 
 # Settings from the environment that change how Connector connects or stores credentials.

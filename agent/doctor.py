@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,10 +35,12 @@ from agent.errors import (
     NotLinked,
 )
 from agent.network import InsecureCloudUrl, is_loopback, require_secure
+from agent.private_files import make_private_dir
 from agent.redaction import redact
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import MAPPERS
 from agent.sync_gate import gate_for
+from protocol.agent_api import HeartbeatAnswer
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +229,7 @@ def _wait_reason(config: AgentConfig, clock: Clock) -> str | None:
 
 def _authorization(
     link: Link, client_for: Callable[[Link], CloudClient], reason: str | None
-) -> tuple[Check, dict[str, Any] | None]:
+) -> tuple[Check, HeartbeatAnswer | None]:
     name = f"{link.company_name or link.connection_id}: authorization"
     try:
         with client_for(link) as client:
@@ -248,11 +250,11 @@ def _authorization(
     return Check(name, True, "The cloud accepted Connector's credential."), answer
 
 
-def _clock(name: str, answer: dict[str, Any], clock: Clock) -> Check:
-    server_time = answer.get("serverTime")
-    if not isinstance(server_time, str):
-        return Check(name, True, "The cloud did not say its time, so the clock was not compared.")
-    server = from_iso(server_time)
+def _clock(name: str, answer: HeartbeatAnswer, clock: Clock) -> Check:
+    try:
+        server = from_iso(answer.serverTime)
+    except ValueError:
+        return Check(name, True, "The cloud's time could not be read, so it was not compared.")
     here = clock()
     skew = here - server
     if abs(skew) <= MAX_CLOCK_SKEW:
@@ -280,7 +282,7 @@ def _book(paths: Paths, link: Link, sleep: Callable[[float], None]) -> Check:
     name = f"{link.company_name or link.connection_id}: book"
     book_path = Path(link.book_path)
     # The copy is taken into Connector's own folder, as a sync does, and deleted right after.
-    paths.staging_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(paths.staging_dir)
     try:
         with tempfile.TemporaryDirectory(prefix="self-test-", dir=paths.staging_dir) as work:
             book = read_book(book_path, Path(work), sleep=sleep)

@@ -11,6 +11,7 @@
     │   ├── BookAccessDenied          AuthError: the PC refuses access to the book
     │   └── DataTypeNotSupported      NotSupported: with the reason
     ├── CloudUnavailable              the cloud cannot be reached right now: retry later
+    │   └── BadAnswer                 an answer that is not the agent API's: retry later
     ├── AuthorizationLost             the cloud refused our credential: ask the user to re-link
     ├── LinkRefused                   a link code was refused (used, expired, unknown)
     ├── CredentialStoreUnavailable    no usable OS keyring, and no explicit opt-in to a file
@@ -87,6 +88,14 @@ class CloudUnavailable(ConnectorError):
         if header is not None and header.strip().isdigit():
             self.retry_after = float(header.strip())
         return self
+
+
+class BadAnswer(CloudUnavailable):
+    """An answer that is not the agent API's: a page from a captive portal or a proxy, a
+    redirect, a wrong shape, an answer too large. Nothing in it is believed; like a cloud that
+    cannot be reached, it is tried again later."""
+
+    title = "The cloud's answer could not be understood"
 
 
 class AuthorizationLost(ConnectorError):

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from agent import diagnostics, doctor, linking
+from agent import diagnostics, doctor, linking, private_files
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import CloudClient
@@ -65,10 +65,18 @@ class RunSummary:
     def needs_reauthorization(self) -> list[str]:
         return [cid for cid, result in self.results.items() if result.needs_reauthorization]
 
+    @property
+    def errors(self) -> dict[str, str]:
+        """Why links ended with their work undone, by connection id."""
+        return {cid: result.error for cid, result in self.results.items() if result.error}
+
 
 class Connector:
     def __init__(self, paths: Paths | None = None, *, clock: Clock = utc_now) -> None:
+        """The agent of the folders in ``paths`` (platformdirs, or ``CONNECTOR_HOME``); an
+        install from before makes them private first (files 0600, folders 0700)."""
         self.paths = paths or Paths.resolve()
+        private_files.tighten(self.paths.own_folders)
         self._clock = clock
         self._bus = EventBus()
         self._lock = threading.Lock()
@@ -366,7 +374,7 @@ class Connector:
             source,
             state,
             sender,
-            self.paths.staging_dir / link.connection_id,
+            self.paths.link_staging_dir(link.connection_id),
             publish=self._bus.publish,
             stopping=self._stopping.is_set,
             clock=self._clock,

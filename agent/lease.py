@@ -46,3 +46,6 @@ class LeaseKeeper:
             except ConnectorError as exc:
                 # A missed renewal is not fatal: the next one, or the next report, renews it.
                 log.info("Lease renewal for %s failed: %s", self._dataset_id, exc.message)
+            except Exception:
+                # A bug must not end the renewals silently while the dataset runs on.
+                log.exception("Lease renewal for %s failed unexpectedly", self._dataset_id)

@@ -2,9 +2,14 @@
 
 Each turn: send what the outbox holds; if paused or outside the sync window, say why and wait;
 otherwise long-poll and run what arrives, with no wait right after a dataset (more may be
-queued). A cloud that cannot be reached is waited out with backoff; a refused credential stops
-this link only, with a needs-reauthorization event. Runs interrupted by a stop or a crash are
-resumed first.
+queued). A cloud that cannot be reached, or whose answer cannot be understood, is waited out
+with backoff; so is an unexpected exception (a bug), logged with its traceback. A refused
+credential stops this link only, with a needs-reauthorization event. Runs interrupted by a stop
+or a crash are resumed first.
+
+With an idle limit (``connector run --until-idle``) the loop ends once no dataset has come for
+that long; if the cloud was failing at that moment, the result says so (``error``), so that the
+run never ends as if it had succeeded.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
-from agent.backoff import ErrorStreak
+from agent.backoff import ErrorStreak, backoff_seconds
 from agent.clock import Clock, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link
@@ -40,6 +46,9 @@ class LinkResult:
 
     outcomes: list[Outcome] = field(default_factory=list)
     needs_reauthorization: str | None = None
+    # Why the link ended with its work undone: it stopped on an error, or the cloud was
+    # failing when the idle limit came. None when it ended well.
+    error: str | None = None
 
 
 class LinkWorker:
@@ -79,6 +88,8 @@ class LinkWorker:
         self._monotonic = monotonic
         self._told: tuple[str | None, float] | None = None  # last wait reason sent, and when
         self._poll_wait = LONG_POLL_SECONDS
+        self._failing: str | None = None  # the last failure, until the cloud answers well again
+        self._bugs = 0  # unexpected exceptions in a row
 
     @property
     def connection_id(self) -> str:
@@ -102,7 +113,12 @@ class LinkWorker:
             self._publish(LinkStopped(self.connection_id, "stopped"))
         except ConnectorError as error:  # e.g. the credential vanished from the keyring
             log.error("%s: %s", self.connection_id, error.message)
+            self.result.error = f"{error.title}: {error.message}"
             self._publish(LinkStopped(self.connection_id, error.message))
+        except Exception:  # a bug outside the loop's own guard; never a silent end
+            log.exception("%s: the link stopped on an unexpected problem", self.connection_id)
+            self.result.error = "Connector hit an unexpected problem; the details are in its log."
+            self._publish(LinkStopped(self.connection_id, self.result.error))
         finally:
             self._runner.idle()  # the kept snapshot of the book goes with the worker
         return self.result
@@ -111,6 +127,10 @@ class LinkWorker:
         last_activity = self._monotonic()
         resumed = False
         while not self._stopping.is_set():
+            idle_left = self._idle_left(last_activity)
+            if idle_left is not None and idle_left <= 0:
+                self._end_idle()
+                return
             try:
                 if not resumed:
                     self._sender.drain()
@@ -131,17 +151,13 @@ class LinkWorker:
                 wait = self._poll_wait
                 if gate.closes is not None:  # never be handed work after the window closes
                     wait = min(wait, max((gate.closes - self._clock()).total_seconds(), 1.0))
-                if self._idle_limit is not None:
-                    wait = min(wait, self._idle_limit - (self._monotonic() - last_activity))
-                    if wait <= 0:
-                        log.info(
-                            "%s: no dataset for %.0f s; stopping",
-                            self.connection_id,
-                            self._idle_limit,
-                        )
-                        return
+                idle_left = self._idle_left(last_activity)
+                if idle_left is not None:
+                    if idle_left <= 0:
+                        continue  # the check above ends the loop
+                    wait = min(wait, idle_left)
                 assignment = self._client.poll(wait)
-                self._streak.succeeded()
+                self._answered()
                 if assignment is None:
                     self._runner.idle()
                 else:
@@ -153,8 +169,53 @@ class LinkWorker:
                     )
                     self._run(assignment.data_type, partial(self._runner.run, assignment))
                     last_activity = self._monotonic()
-            except CloudUnavailable as exc:
-                self._pause(self._streak.failed(exc))
+            except CloudUnavailable as exc:  # unreachable, or an answer not understood
+                self._failing = f"{exc.title}: {exc.message}"
+                self._back_off(self._streak.failed(exc), last_activity)
+            except (ConnectorError, Interrupted):
+                raise  # a refusal or a stop: it ends this link (see run)
+            except Exception:
+                self._bugs += 1
+                diagnostic = uuid.uuid4().hex[:12]
+                log.exception(
+                    "%s: unexpected problem [diagnostic %s]; trying again",
+                    self.connection_id,
+                    diagnostic,
+                )
+                self._failing = (
+                    f"Connector hit an unexpected problem (diagnostic id {diagnostic}); "
+                    "the details are in its log."
+                )
+                self._back_off(backoff_seconds(self._bugs), last_activity)
+
+    def _answered(self) -> None:
+        """The cloud answered as it should: whatever failed before is over."""
+        self._streak.succeeded()
+        self._failing = None
+        self._bugs = 0
+
+    def _idle_left(self, last_activity: float) -> float | None:
+        """Seconds until the idle limit ends the loop; None without a limit."""
+        if self._idle_limit is None:
+            return None
+        return self._idle_limit - (self._monotonic() - last_activity)
+
+    def _end_idle(self) -> None:
+        if self._failing is None:
+            log.info("%s: no dataset for %.0f s; stopping", self.connection_id, self._idle_limit)
+            return
+        log.error(
+            "%s: no dataset for %.0f s, and the last attempt failed: %s",
+            self.connection_id,
+            self._idle_limit,
+            self._failing,
+        )
+        self.result.error = self._failing
+
+    def _back_off(self, seconds: float, last_activity: float) -> None:
+        """Wait after a failure, but not past the idle limit."""
+        idle_left = self._idle_left(last_activity)
+        self._pause(seconds if idle_left is None else max(min(seconds, idle_left), 0.0))
 
     def _run(self, data_type: str, work: Callable[[], Outcome]) -> None:
         self.busy_with = data_type
@@ -185,7 +246,7 @@ class LinkWorker:
                 return
         answer = self._client.heartbeat(self._data_types, wait_reason=gate.reason)
         # The server sets how long a poll may wait (it knows its proxies' timeouts).
-        self._poll_wait = float(answer.get("pollWaitSeconds", LONG_POLL_SECONDS))
+        self._poll_wait = answer.pollWaitSeconds
         self._told = (gate.reason, now)
         log.debug("%s: told the cloud %s", self.connection_id, gate.reason or "we take work")
 

@@ -16,6 +16,7 @@ from agent.clock import Clock, to_iso
 from agent.cloud_client import CloudClient, split_link_url
 from agent.config import CredentialStoreKind, Link, Paths, load_config, save_config
 from agent.credentials import CredentialStore
+from agent.private_files import make_private_dir
 from agent.sources.gnucash.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.tokens import TokenKeeper
@@ -36,7 +37,7 @@ class BookPreview:
 def preview_book(book_path: Path, workdir: Path) -> BookPreview:
     """Read a snapshot of the book (taken in ``workdir``) and say what it holds."""
     book_file = book_path.expanduser().resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(workdir)
     with open_book(book_file, workdir) as reading:
         book = reading.book
         latest = book.transactions.latest_posted()
@@ -77,7 +78,7 @@ def link_book(
     store = open_store(kind)
     book = book_path.expanduser().resolve()
     workdir = paths.staging_dir / "link-check"
-    workdir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(workdir)
     read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
     with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
         grant = client.link(code, GnuCashSource.data_types())

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
+from io import TextIOWrapper
 from pathlib import Path
 
 from agent import redaction
 from agent.config import LOG_LEVELS
+from agent.private_files import create_private_file, make_private_dir
 
 LOG_FILE_NAME = "connector.log"
 
@@ -22,11 +24,9 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, level: str = "INFO") 
     ``level`` is the saved setting (DEBUG, INFO, WARNING, ERROR); ``verbose`` means DEBUG."""
     if verbose or level not in LOG_LEVELS:
         level = "DEBUG" if verbose else "INFO"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(log_dir)
     log_file = log_dir / LOG_FILE_NAME
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8"
-    )
+    file_handler = PrivateLogFile(log_file, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
     file_handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
     )
@@ -43,6 +43,15 @@ def setup_logging(log_dir: Path, *, verbose: bool = False, level: str = "INFO") 
     # httpx logs every request line at INFO; our own lines say what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return log_file
+
+
+class PrivateLogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log, each of its files created 0600: logging creates them with the umask's
+    mode, and the log names the business's customers and books."""
+
+    def _open(self) -> TextIOWrapper:
+        create_private_file(Path(self.baseFilename))
+        return super()._open()
 
 
 def log_files(log_dir: Path) -> list[Path]:

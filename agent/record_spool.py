@@ -15,6 +15,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from agent.own_files import remove_inside
 from agent.record_hash import canonical_json
 from agent.scratch_db import open_scratch
 
@@ -23,7 +24,7 @@ _BATCH = 2000
 
 class RecordSpool:
     def __init__(self, path: Path) -> None:
-        path.unlink(missing_ok=True)  # what a run interrupted earlier left is rebuilt
+        remove_inside(path.parent, path)  # what a run interrupted earlier left is rebuilt
         self.path = path
         self._db = open_scratch(path)
         self._db.execute(
@@ -83,7 +84,7 @@ class RecordSpool:
 
     def close(self) -> None:
         self._db.close()
-        self.path.unlink(missing_ok=True)
+        remove_inside(self.path.parent, self.path)
 
 
 def _row(record: dict[str, Any]) -> tuple[object, str, str]:

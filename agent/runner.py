@@ -15,7 +15,6 @@ resumes at the next start.
 from __future__ import annotations
 
 import logging
-import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from agent.errors import (
 from agent.events import BookAccessRefused, DatasetChanged, Event
 from agent.lease import LeaseKeeper
 from agent.outbox import Interrupted, OutboxSender
+from agent.own_files import dataset_folder_name, remove_inside
+from agent.private_files import make_private_dir
 from agent.record_spool import RecordSpool
 from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
@@ -133,9 +134,7 @@ class DatasetRunner:
             )
             fetched = None if unchanged else self._source.fetch(data_type)
             self._enter(dataset, S.MAPPING)
-            folder = self._staging_dir / dataset.id
-            folder.mkdir(parents=True, exist_ok=True)
-            spool = RecordSpool(folder / "records.db")
+            spool = RecordSpool(make_private_dir(self._folder(dataset.id)) / "records.db")
             invalid = None if unchanged else self._map(data_type, fetched, spool)
             self._enter(dataset, S.VALIDATING)
             if invalid is not None:
@@ -224,7 +223,7 @@ class DatasetRunner:
         number of records the pages hold."""
         if self._stopping():
             raise Interrupted
-        folder = self._staging_dir / dataset.id
+        folder = self._folder(dataset.id)
         pages: list[tuple[str, dict[str, Any]]] = []
         sent = 0
         bodies = spool.pages(self._chunk_size, changed_only=not upload.full)
@@ -288,8 +287,12 @@ class DatasetRunner:
     def _report(self, status: DatasetStatus, **extra: Any) -> dict[str, Any]:
         return {"status": str(status), "timestamp": to_iso(self._clock()), **extra}
 
+    def _folder(self, dataset_id: str) -> Path:
+        """The dataset's working folder: named here, never by the id the cloud sent."""
+        return self._staging_dir / dataset_folder_name(dataset_id)
+
     def _clean(self, dataset_id: str) -> None:
-        shutil.rmtree(self._staging_dir / dataset_id, ignore_errors=True)
+        remove_inside(self._staging_dir, self._folder(dataset_id))
 
 
 @dataclass(frozen=True)

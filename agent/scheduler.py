@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import random
-import shutil
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +16,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from agent.clock import Clock, to_iso, utc_now
 from agent.config import Paths
+from agent.own_files import remove_inside
 from agent.state import LocalState
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,17 @@ class AgentScheduler:
         """Drop staged pages of runs that are over, and forget runs finished long ago."""
         cutoff = to_iso(self._clock() - KEEP_FINISHED_RUNS)
         old = self._state.finished_before(cutoff)
+        staging = self._paths.staging_dir
         for run in old:
-            shutil.rmtree(
-                self._paths.staging_dir / run.connection_id / run.dataset_id, ignore_errors=True
+            remove_inside(
+                staging, self._paths.dataset_staging_dir(run.connection_id, run.dataset_id)
             )
         self._state.forget([run.dataset_id for run in old])
-        snapshots = self._paths.staging_dir / "snapshots"
+        snapshots = staging / "snapshots"
         for leftover in snapshots.glob("*") if snapshots.is_dir() else []:
             # A snapshot older than a day belongs to a run that crashed: never needed again.
-            if time.time() - leftover.stat().st_mtime > 86400:
-                leftover.unlink(missing_ok=True)
+            if time.time() - leftover.lstat().st_mtime > 86400:
+                remove_inside(snapshots, leftover)
 
     def check_clock(self) -> bool:
         """Notice a sleep (the wall clock jumped past the monotonic one) and catch up:

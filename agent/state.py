@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.clock import to_iso, utc_now
+from agent.private_files import create_private_file, make_private_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -84,7 +85,8 @@ class LocalState:
     """Thread-safe access to ``state.db``."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(path.parent)
+        create_private_file(path)  # SQLite gives the -wal and -shm files the same mode
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

@@ -21,8 +21,27 @@ from cloud.auth import AgentDep, ServicesDep
 from cloud.cache import BASELINE_PAGE
 from cloud.errors import Unauthorized
 from cloud.throttle import client_address
+from protocol.agent_api import (
+    BaselinePage,
+    ErrorAnswer,
+    HeartbeatAnswer,
+    LeaseAnswer,
+    LinkAnswer,
+    PollAnswer,
+    PolledDataset,
+    QueueAnswer,
+    QueuedDataset,
+    StatusAnswer,
+    TokenAnswer,
+    TransitionAnswer,
+)
 
-router = APIRouter(prefix="/agent/v1")
+# The answers are the models of protocol/agent_api.py, which the agent parses with: the OpenAPI
+# document carries the one schema both sides use, errors included.
+router = APIRouter(
+    prefix="/agent/v1",
+    responses={code: {"model": ErrorAnswer} for code in (400, 401, 404, 409)},
+)
 
 
 # Wire names are camelCase, like the public API's.
@@ -65,7 +84,7 @@ class TransitionReport(BaseModel):
 
 
 @router.post("/link")
-def link(body: LinkRequest, request: Request, services: ServicesDep) -> dict[str, Any]:
+def link(body: LinkRequest, request: Request, services: ServicesDep) -> LinkAnswer:
     # A code that is not good counts against the client (with the public link page's), so
     # codes cannot be tried at speed; past the limit even a good one waits (429).
     throttle = services.throttles.link_code
@@ -82,23 +101,23 @@ def link(body: LinkRequest, request: Request, services: ServicesDep) -> dict[str
     except Unauthorized:
         throttle.failed(address, now)
         raise
-    return {
-        "companyId": grant.connection["company_id"],
-        "companyName": grant.company_name,
-        "connectionId": grant.connection["id"],
-        **_tokens(grant.tokens, services.db.now()),
-    }
+    return LinkAnswer(
+        companyId=grant.connection["company_id"],
+        companyName=grant.company_name,
+        connectionId=grant.connection["id"],
+        **_tokens(grant.tokens, services.db.now()).model_dump(),
+    )
 
 
 @router.post("/token")
-def refresh(body: RefreshRequest, services: ServicesDep) -> dict[str, Any]:
+def refresh(body: RefreshRequest, services: ServicesDep) -> TokenAnswer:
     return _tokens(services.agents.refresh(body.refreshToken), services.db.now())
 
 
 @router.post("/heartbeat")
 def heartbeat(
     body: HeartbeatRequest, connection: AgentDep, services: ServicesDep
-) -> dict[str, Any]:
+) -> HeartbeatAnswer:
     services.agents.heartbeat(
         connection["id"],
         agent_version=body.agentVersion,
@@ -106,31 +125,32 @@ def heartbeat(
         data_types=body.dataTypes or [],
         wait_reason=body.waitReason,
     )
-    return {
-        "serverTime": to_iso(services.db.now()),
-        "pollWaitSeconds": services.settings.max_poll_wait_seconds,
-        "leaseSeconds": services.datasets.lease.total_seconds(),
-    }
+    return HeartbeatAnswer(
+        serverTime=to_iso(services.db.now()),
+        pollWaitSeconds=services.settings.max_poll_wait_seconds,
+        leaseSeconds=services.datasets.lease.total_seconds(),
+    )
 
 
 @router.post("/queue")
-def queue(body: QueueRequest, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+def queue(body: QueueRequest, connection: AgentDep, services: ServicesDep) -> QueueAnswer:
     """ "Sync now" from the PC: queue these types (the first-link types if none) for this
     connection; those already in progress are left as they are."""
     company_id = connection["company_id"]
     data_types = body.dataTypes or services.sync_settings.first_link_types(company_id)
     queued = services.datasets.queue_many(company_id, data_types, connection["id"])
     rows = [services.datasets.get(company_id, dataset_id) for dataset_id in queued]
-    return {
-        "queued": [
-            {"id": r["id"], "dataType": r["data_type"], "status": r["status"]} for r in rows
+    return QueueAnswer(
+        queued=[
+            QueuedDataset(id=r["id"], dataType=r["data_type"], status=r["status"]) for r in rows
         ],
-        "alreadyInProgress": sorted(set(data_types) - {r["data_type"] for r in rows}),
-    }
+        alreadyInProgress=sorted(set(data_types) - {r["data_type"] for r in rows}),
+    )
 
 
-@router.get("/status")
-def status(connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+# Only the fields the public shapes carry: an absent optional field stays absent, not null.
+@router.get("/status", response_model_exclude_unset=True)
+def status(connection: AgentDep, services: ServicesDep) -> StatusAnswer:
     """This connection as the cloud sees it, and the status of each of its data types."""
     company_id = connection["company_id"]
     mine = [
@@ -138,16 +158,18 @@ def status(connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
         for row in services.datasets.of_company(company_id)
         if row["connection_id"] == connection["id"]
     ]
-    return {
-        "connection": shapes.connection(connection, services.link_codes, services.db.now()),
-        "dataStatus": shapes.data_status(mine),
-    }
+    return StatusAnswer.model_validate(
+        {
+            "connection": shapes.connection(connection, services.link_codes, services.db.now()),
+            "dataStatus": shapes.data_status(mine),
+        }
+    )
 
 
 @router.post("/poll")
 async def poll(
     body: PollRequest, request: Request, connection: AgentDep, services: ServicesDep
-) -> dict[str, Any]:
+) -> PollAnswer:
     """Answer at once with the next Queued dataset, or hold the request until one is queued.
 
     An agent that said it is paused (or outside its sync window) gets nothing; one whose
@@ -175,27 +197,29 @@ async def poll(
                     )
                 break
     if dataset is None:
-        return {"dataset": None}
-    return {
-        "dataset": {
-            "id": dataset["id"],
-            "dataType": dataset["data_type"],
-            "requested": dataset["requested"],
-            "leaseSeconds": services.datasets.lease.total_seconds(),
-        }
-    }
+        return PollAnswer(dataset=None)
+    return PollAnswer(
+        dataset=PolledDataset(
+            id=dataset["id"],
+            dataType=dataset["data_type"],
+            requested=dataset["requested"],
+            leaseSeconds=services.datasets.lease.total_seconds(),
+        )
+    )
 
 
 @router.post("/datasets/{dataset_id}/lease")
-def renew_lease(dataset_id: str, connection: AgentDep, services: ServicesDep) -> dict[str, Any]:
+def renew_lease(dataset_id: str, connection: AgentDep, services: ServicesDep) -> LeaseAnswer:
     until = services.datasets.renew_lease(connection["id"], dataset_id)
-    return {"leaseUntil": to_iso(until), "leaseSeconds": services.datasets.lease.total_seconds()}
+    return LeaseAnswer(
+        leaseUntil=to_iso(until), leaseSeconds=services.datasets.lease.total_seconds()
+    )
 
 
 @router.post("/datasets/{dataset_id}/transitions")
 def report_transition(
     dataset_id: str, body: TransitionReport, connection: AgentDep, services: ServicesDep
-) -> dict[str, Any]:
+) -> TransitionAnswer:
     row = services.datasets.record_transition(
         connection["id"],
         dataset_id,
@@ -208,7 +232,9 @@ def report_transition(
         delta=body.mode == "delta",
         deleted_ids=body.deletedIds,
     )
-    return {"id": row["id"], "status": row["status"], "serverTime": to_iso(services.db.now())}
+    return TransitionAnswer(
+        id=row["id"], status=row["status"], serverTime=to_iso(services.db.now())
+    )
 
 
 @router.get("/datasets/{dataset_id}/baseline")
@@ -218,14 +244,14 @@ def baseline(
     services: ServicesDep,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=BASELINE_PAGE)] = BASELINE_PAGE,
-) -> dict[str, Any]:
+) -> BaselinePage:
     """The hashes of the records the cloud holds for this dataset's data type and connection,
     so that the agent can upload only what changed: a page in record id order, starting after
     ``after``; ``nextAfter`` is what to send as ``after`` for the next page (null: no more)."""
     hashes, next_after = services.datasets.baseline(
         connection["id"], dataset_id, after=after, limit=limit
     )
-    return {"recordHashes": hashes, "nextAfter": next_after}
+    return BaselinePage(recordHashes=hashes, nextAfter=next_after)
 
 
 @router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)
@@ -242,10 +268,10 @@ async def upload_chunk(
     return Response(status_code=204)
 
 
-def _tokens(tokens: Tokens, now: Any) -> dict[str, Any]:
-    return {
-        "accessToken": tokens.access_token,
-        "accessTokenExpiresIn": round((tokens.access_expires - now).total_seconds()),
-        "refreshToken": tokens.refresh_token,
-        "refreshTokenExpires": to_iso(tokens.refresh_expires),
-    }
+def _tokens(tokens: Tokens, now: Any) -> TokenAnswer:
+    return TokenAnswer(
+        accessToken=tokens.access_token,
+        accessTokenExpiresIn=round((tokens.access_expires - now).total_seconds()),
+        refreshToken=tokens.refresh_token,
+        refreshTokenExpires=to_iso(tokens.refresh_expires),
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from agent.config import write_atomically
+from agent.private_files import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,6 @@ def load_ui_settings(config_dir: Path) -> UiSettings:
 
 
 def save_ui_settings(config_dir: Path, settings: UiSettings) -> None:
-    config_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(config_dir)
     body = json.dumps(asdict(settings), indent=2, sort_keys=True)
     write_atomically(settings_path(config_dir), body)

@@ -17,6 +17,7 @@ from agent.outbox import OutboxSender
 from agent.runner import Outcome
 from agent.state import LocalState
 from agent.states import DatasetStatus
+from protocol.agent_api import HeartbeatAnswer
 
 LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")
 
@@ -39,9 +40,13 @@ class ScriptedCloud:
         self.waits: list[float] = []
         self.heartbeats: list[str | None] = []
 
-    def heartbeat(self, data_types: list[str], *, wait_reason: str | None = None) -> dict[str, Any]:
+    def heartbeat(
+        self, data_types: list[str], *, wait_reason: str | None = None
+    ) -> HeartbeatAnswer:
         self.heartbeats.append(wait_reason)
-        return {"pollWaitSeconds": 20}
+        return HeartbeatAnswer(
+            serverTime="2026-01-01T00:00:00Z", pollWaitSeconds=20, leaseSeconds=60
+        )
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         self.waits.append(wait_seconds)

@@ -69,7 +69,7 @@ def test_housekeeping_forgets_old_runs_and_their_staged_pages(tmp_path: Path) ->
     state.start_run("old", "link", "customers", 60)
     state.enter("old", "link", "Complete", [], finished=True)
     state.start_run("live", "link", "customers", 60)
-    staged = tmp_path / "data" / "staging" / "link" / "old"
+    staged = Paths.resolve({"CONNECTOR_HOME": str(tmp_path)}).dataset_staging_dir("link", "old")
     staged.mkdir(parents=True)
     (staged / "page-00000.json").write_text("[]")
     clocks.wall = datetime.now(UTC) + timedelta(days=31)
@@ -77,3 +77,25 @@ def test_housekeeping_forgets_old_runs_and_their_staged_pages(tmp_path: Path) ->
     assert state.get_run("old") is None
     assert state.get_run("live") is not None
     assert not staged.exists()
+
+
+def test_housekeeping_deletes_nothing_outside_the_staging_folder(tmp_path: Path) -> None:
+    # Ids an older version took from a hostile cloud and kept in its state: they name no file.
+    home = tmp_path / "home"
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "precious.txt").write_text("the user's own file")
+    clocks, woken = Clocks(), []
+    scheduler = _scheduler(home, clocks, woken)
+    state = LocalState(home / "state.db")
+    for connection_id, dataset_id in [
+        ("../../..", "victim"),
+        ("link", "../../../../victim"),
+        ("link", str(victim)),
+    ]:
+        state.start_run(dataset_id, connection_id, "customers", 60)
+        state.enter(dataset_id, connection_id, "Complete", [], finished=True)
+    clocks.wall = datetime.now(UTC) + timedelta(days=31)
+    scheduler.housekeeping()
+    assert (victim / "precious.txt").read_text() == "the user's own file"
+    assert state.finished_before("9999") == []  # forgotten all the same

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from agent.own_files import remove_inside
 from agent.scratch_db import open_scratch
 from agent.sources.gnucash.records import Split, Transaction
 
@@ -81,7 +82,7 @@ class LedgerSpool:
 
     def discard(self) -> None:
         self._db.close()
-        self._path.unlink(missing_ok=True)
+        remove_inside(self._path.parent, self._path)
 
     def _flush(self) -> None:
         with self._db:

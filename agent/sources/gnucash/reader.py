@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
+from agent.own_files import remove_inside
 from agent.sources.gnucash.records import Book, MemoryLedger
 from agent.sources.gnucash.snapshot import Snapshot, take_snapshot
 from agent.sources.gnucash.sqlite_reader import read_sqlite_snapshot
@@ -44,8 +45,9 @@ class BookReading:
         return self._book
 
     def close(self) -> None:
-        self.snapshot.copy.unlink(missing_ok=True)
-        self._spool.unlink(missing_ok=True)
+        workdir = self.snapshot.copy.parent
+        remove_inside(workdir, self.snapshot.copy)
+        remove_inside(workdir, self._spool)
 
     def __enter__(self) -> BookReading:
         return self

@@ -24,6 +24,7 @@ from pathlib import Path
 from xml.parsers import expat
 
 from agent.errors import BookAccessDenied, BookUnreadable
+from agent.own_files import remove_inside
 from agent.sources.gnucash.book_limits import xml_size_bound
 from agent.sources.gnucash.records import BookFormat
 from agent.sources.gnucash.sqlite_access import check_schema, open_copy
@@ -95,12 +96,12 @@ def take_snapshot(
         try:
             return _attempt(book, copy)
         except _Unsettled as unsettled:
-            copy.unlink(missing_ok=True)
+            remove_inside(workdir, copy)
             if wait is None:
                 raise _gave_up(book, unsettled.reason) from None
             sleep(wait)
         except BaseException:
-            copy.unlink(missing_ok=True)
+            remove_inside(workdir, copy)
             raise
     raise AssertionError("unreachable: the last attempt either returns or raises")
 

@@ -25,6 +25,7 @@ from agent.mapping.payments import map_bill_payments, map_payments
 from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
 from agent.mapping.suppliers import map_suppliers
 from agent.mapping.tax_rates import map_tax_rates
+from agent.private_files import make_private_dir
 from agent.sources.base import Record
 from agent.sources.gnucash.fingerprint import content_digest
 from agent.sources.gnucash.reader import BookReading, open_book
@@ -152,7 +153,7 @@ class GnuCashSource:
             return None  # none yet, or unreadable: the book is digested again
 
     def _remember_digest(self, file_key: tuple[int, int, int], digest: str) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.workdir)
         text = json.dumps({"file": list(file_key), "digest": digest})
         write_atomically(self._digest_file(), text)
 
@@ -166,7 +167,7 @@ class GnuCashSource:
         ):
             return self._reading
         self.release()
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.workdir)
         # Everything at once: the next data type of the sync most likely needs the rest.
         self._reading = open_book(self.book_path, self.workdir, sleep=self._sleep)
         self._reading_of = seen
