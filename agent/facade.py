@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from agent import diagnostics, doctor, linking, private_files
 from agent.backoff import ErrorStreak
@@ -34,7 +35,7 @@ from agent.config import (
 from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
-from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
+from agent.errors import AuthorizationLost, ConnectorError, CredentialStoreUnavailable, NotLinked
 from agent.events import EventBus, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
@@ -45,6 +46,7 @@ from agent.link_status import (
 )
 from agent.link_worker import LinkResult, LinkWorker
 from agent.linking import BookPreview
+from agent.loss_check import confirmed_loss
 from agent.network import check_proxy
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
@@ -52,9 +54,11 @@ from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.sync_gate import FOREVER, SyncWindow, gate_for
-from agent.tokens import TokenKeeper
+from agent.tokens import SharedAccess, TokenKeeper
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,9 @@ class Connector:
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
+        # The one owner of each link's tokens in this process, shared by its worker and every
+        # command; other processes are kept in step through the store and a lock file.
+        self._keepers: dict[tuple[str, str], TokenKeeper] = {}
         self._conditions = LinkConditions()
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
@@ -141,6 +148,7 @@ class Connector:
         )
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
         self._conditions.forget(link.connection_id)
+        self._keeper(link.connection_id, store).forget()  # the new credential is in the store
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
         return link
@@ -166,9 +174,9 @@ class Connector:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
         store = self._credential_store(config.credential_store)
         answers = {}
+        types = list(data_types or [])
         for link in links:
-            with self._client(link, store, config) as client:
-                answers[link.connection_id] = client.queue(list(data_types or []))
+            answers[link.connection_id] = self._ask(link, store, config, lambda c: c.queue(types))
         self._nudge()
         return answers
 
@@ -179,8 +187,7 @@ class Connector:
         answers: dict[str, dict[str, Any]] = {}
         for link in config.links:
             try:
-                with self._client(link, store, config) as client:
-                    answers[link.connection_id] = client.status()
+                answers[link.connection_id] = self._ask(link, store, config, CloudClient.status)
             except ConnectorError as error:
                 answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
         return answers
@@ -236,8 +243,12 @@ class Connector:
         try:
             store = self._credential_store(config.credential_store)
             for link in config.links:
-                with self._client(link, store, config) as client:
-                    client.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
+                self._ask(
+                    link,
+                    store,
+                    config,
+                    lambda c: c.heartbeat(GnuCashSource.data_types(), wait_reason=reason),
+                )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
 
@@ -272,7 +283,12 @@ class Connector:
         stored: list[str] = []
         try:
             store = self._credential_store(config.credential_store)
-            stored = [s for link in config.links if (s := store.load(link.connection_id))]
+            for link in config.links:
+                refresh_token = store.load(link.connection_id)
+                record = store.load_access(link.connection_id)
+                shared = SharedAccess.loads(record) if record else None
+                stored += [refresh_token or "", shared.token if shared else ""]
+            stored = [secret for secret in stored if secret]
         except CredentialStoreUnavailable:
             pass
         # This process did not write the logs: hand it the secrets to look for explicitly.
@@ -341,7 +357,13 @@ class Connector:
     # Internals -----------------------------------------------------------------------------
 
     def _serve(self, link: Link, store: CredentialStore, until_idle: float | None) -> None:
-        """Start (or restart) the thread serving one link."""
+        """Start (or restart) the thread serving one link; one already serving it is woken
+        instead, so that no link is ever served twice."""
+        with self._lock:
+            serving = self._serving.get(link.connection_id)
+        if serving is not None and serving.is_alive():
+            self._workers[link.connection_id].nudge()
+            return
         worker = self._worker(link, store, until_idle)
         thread = threading.Thread(
             target=worker.run, name=f"connector-link-{len(self._threads)}", daemon=True
@@ -396,14 +418,44 @@ class Connector:
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
-        keeper = TokenKeeper(link.connection_id, store, clock=self._clock)
         return CloudClient(
             link.cloud_url,
-            keeper,
+            self._keeper(link.connection_id, store),
             clock=self._clock,
             ca_bundle=config.ca_bundle,
             proxy=config.proxy,
         )
+
+    def _keeper(self, connection_id: str, store: CredentialStore) -> TokenKeeper:
+        """The one keeper of a link's tokens in this process (per credential store: a link made
+        again may have moved to the other kind)."""
+        key = (connection_id, store.backend_name)
+        with self._lock:
+            keeper = self._keepers.get(key)
+            if keeper is None:
+                keeper = TokenKeeper(
+                    connection_id, store, lock_folder=self.paths.locks_dir, clock=self._clock
+                )
+                self._keepers[key] = keeper
+            return keeper
+
+    def _ask(
+        self,
+        link: Link,
+        store: CredentialStore,
+        config: AgentConfig,
+        call: Callable[[CloudClient], T],
+    ) -> T:
+        """One call of a command (sync now, the cloud's view, a pause told), with a refusal of
+        the credential confirmed before it is reported (see :mod:`agent.loss_check`)."""
+        with self._client(link, store, config) as client:
+            try:
+                return call(client)
+            except AuthorizationLost as lost:
+                again = confirmed_loss(client, lost, wait=time.sleep, who=link.connection_id)
+                if again is not None:
+                    raise again from None
+                return call(client)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")

@@ -1,5 +1,5 @@
 """One link's loop with a scripted cloud: no wait after a dataset, an idle exit, backoff, and
-a lost credential stopping the link with an event."""
+a lost credential stopping the link with an event, only once the cloud has confirmed it."""
 
 from __future__ import annotations
 
@@ -34,11 +34,21 @@ class ScriptedCloud:
     """Answers polls from a script: an Assignment, None (an empty long poll, which uses up its
     wait), or an exception to raise."""
 
-    def __init__(self, script: list[Any], clock: Clock) -> None:
+    def __init__(self, script: list[Any], clock: Clock, statuses: list[Any] | None = None) -> None:
         self.script = script
         self.clock = clock
         self.waits: list[float] = []
         self.heartbeats: list[str | None] = []
+        # What GET /status answers, in turn: an exception to raise, or the connection's status.
+        self.statuses = list(statuses or [])
+        self.asked_status = 0
+
+    def status(self) -> dict[str, Any]:
+        self.asked_status += 1
+        step = self.statuses.pop(0) if self.statuses else "Linked"
+        if isinstance(step, Exception):
+            raise step
+        return {"connection": {"status": step}, "dataStatus": {}}
 
     def heartbeat(
         self, data_types: list[str], *, wait_reason: str | None = None
@@ -84,10 +94,14 @@ class CountingWake(threading.Event):
 
 
 def _worker(
-    tmp_path: Path, script: list[Any], *, idle_limit: float | None = 5.0
+    tmp_path: Path,
+    script: list[Any],
+    *,
+    idle_limit: float | None = 5.0,
+    statuses: list[Any] | None = None,
 ) -> tuple[Any, ...]:
     clock = Clock()
-    cloud = ScriptedCloud(script, clock)
+    cloud = ScriptedCloud(script, clock, statuses)
     runner = RecordingRunner()
     state = LocalState(tmp_path / "state.db")
     events: list[Event] = []
@@ -139,12 +153,40 @@ def test_backoff_while_the_cloud_is_away_then_reconnected(tmp_path: Path) -> Non
 
 
 def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> None:
-    worker, _cloud, _runner, _wake, events = _worker(
-        tmp_path, [AuthorizationLost("revoked")], idle_limit=None
+    worker, cloud, _runner, wake, events = _worker(
+        tmp_path,
+        [AuthorizationLost("revoked", reason="revoked")],
+        idle_limit=None,
+        statuses=[AuthorizationLost("revoked, still", reason="revoked")],
     )
     result = worker.run()
-    assert result.needs_reauthorization == "revoked"
+    # Told only once the cloud refused again, after a short wait; in the cloud's latest words.
+    assert cloud.asked_status == 1
+    assert len(wake.waited) == 1 and wake.waited[0] > 0
+    assert result.needs_reauthorization == "revoked, still"
     assert events == [
-        NeedsReauthorization("link", "Acme", "revoked"),
+        NeedsReauthorization("link", "Acme", "revoked, still"),
         LinkStopped("link", "needs re-authorization"),
     ]
+
+
+def test_a_refusal_the_cloud_does_not_confirm_is_never_told(tmp_path: Path) -> None:
+    # Another process had just renewed the credential, say: asked again, the cloud answers.
+    script: list[Any] = [AuthorizationLost("gone?", reason="unknown"), _dataset(1), None]
+    worker, cloud, runner, _wake, events = _worker(tmp_path, script)
+    result = worker.run()
+    assert cloud.asked_status == 1
+    assert runner.ran == ["d1"]  # and the link carried on
+    assert result.needs_reauthorization is None and result.error is None
+    assert not [e for e in events if isinstance(e, NeedsReauthorization | LinkStopped)]
+
+
+def test_a_refusal_that_cannot_be_checked_is_waited_out_not_told(tmp_path: Path) -> None:
+    script: list[Any] = [AuthorizationLost("gone?", reason="revoked"), _dataset(1), None]
+    worker, _cloud, runner, _wake, events = _worker(
+        tmp_path, script, statuses=[CloudUnavailable("down")]
+    )
+    result = worker.run()
+    assert runner.ran == ["d1"]
+    assert result.needs_reauthorization is None
+    assert [type(e).__name__ for e in events] == ["CloudUnreachable", "CloudReconnected"]
