@@ -46,7 +46,7 @@ from agent.errors import (
     UploadRefused,
 )
 from agent.network import proxy_options, require_secure, tls_context
-from agent.states import DatasetStatus
+from agent.states import DatasetStatus, is_terminal
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
 from protocol.agent_api import (
@@ -75,6 +75,30 @@ class TransitionRefused(ConnectorError):
     """The cloud would not move the dataset, and has not moved on from it either."""
 
     title = "The cloud refused a status update"
+
+
+class DatasetMovedOn(ConnectorError):
+    """The cloud ended the dataset (AuthError after a revocation, say) or took it back
+    (Queued) while the agent worked on it: a report or a page for it is refused (409) with the
+    ``current_status`` it has now. Nothing went wrong on this PC; what is left is dropped."""
+
+    title = "The cloud has moved on from this dataset"
+
+    def __init__(self, message: str, *, current_status: DatasetStatus) -> None:
+        super().__init__(message)
+        self.current_status = current_status
+
+
+def moved_on_to(current_status: str | None) -> DatasetStatus | None:
+    """The state a 409's ``currentStatus`` says the cloud moved the dataset on to: one it
+    ended in, or Queued (taken back); None for any other (or none, or one not known here)."""
+    try:
+        status = DatasetStatus(current_status) if current_status is not None else None
+    except ValueError:
+        return None
+    if status is not None and (is_terminal(status) or status == DatasetStatus.QUEUED):
+        return status
+    return None
 
 
 @dataclass(frozen=True)
@@ -426,6 +450,9 @@ class CloudClient:
                 "and the cloud (a proxy, a sign-in page) may be answering in its place. "
                 "Connector keeps trying."
             )
+        moved_on = moved_on_to(refusal.currentStatus) if code == 409 else None
+        if kind in ("upload", "transition") and moved_on is not None:
+            return DatasetMovedOn(message, current_status=moved_on)
         if kind == "upload":
             return UploadRefused(f"The cloud refused the records ({code}: {message}).")
         if kind == "transition":

@@ -194,6 +194,23 @@ class LocalState:
                 (reason, to_iso(utc_now()), dataset_id),
             )
 
+    def drop(self, dataset_id: str, cloud_status: str) -> None:
+        """The cloud ended this dataset, or took it back, while this PC worked on it: drop
+        what is left to send, and record no error, since nothing went wrong here. The run
+        takes the state the cloud gave it, so it never counts as a success of this PC's."""
+        now = to_iso(utc_now())
+        with self._transaction() as db:
+            db.execute("DELETE FROM outbox WHERE dataset_id = ?", (dataset_id,))
+            db.execute(
+                "UPDATE runs SET status = ?, finished = 1, staged = 0, error = NULL, updated = ?"
+                " WHERE dataset_id = ?",
+                (cloud_status, now, dataset_id),
+            )
+            db.execute(
+                "INSERT INTO run_states (dataset_id, status, at, error) VALUES (?, ?, ?, NULL)",
+                (dataset_id, cloud_status, now),
+            )
+
     def timeline(self, dataset_id: str) -> list[tuple[str, str, str | None]]:
         """(status, when, error) for every state the dataset entered here, oldest first."""
         with self._lock:
