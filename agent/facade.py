@@ -192,6 +192,21 @@ class Connector:
                 answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
         return answers
 
+    def retry_link(self, connection_id: str) -> None:
+        """Try again: serve a link again that stopped (it asked for re-authorization, or
+        stopped on an error), with the credential the store holds now. If the cloud still
+        refuses it, the link confirms that and asks for re-authorization again."""
+        config = self.config()
+        link = self._find(config, connection_id)
+        store = self._credential_store(config.credential_store)
+        log.info("%s: trying again, as asked", link.connection_id)
+        self._conditions.forget(link.connection_id)
+        self._keeper(link.connection_id, store).forget()
+        if not self._workers:  # this agent never started (its start failed): start it all
+            self.start()
+            return
+        self._serve(link, store, None)
+
     def pause(self, until: datetime | None = None) -> None:
         """Stop taking datasets until ``until`` (aware), or until :meth:`resume` if None."""
         moment = until or FOREVER

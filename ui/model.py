@@ -91,6 +91,12 @@ def links_needing_reauthorization(status: AgentStatus) -> list[LinkStatus]:
     return [link for link in status.links if link.state == "needs_reauthorization"]
 
 
+def links_to_try_again(status: AgentStatus) -> list[LinkStatus]:
+    """Companies whose syncing stopped: "Try again" comes first, before a new link (the cloud
+    may accept this PC after all, and trying costs nothing)."""
+    return [link for link in status.links if link.state in ("needs_reauthorization", "stopped")]
+
+
 def running_syncs(status: AgentStatus) -> list[LinkStatus]:
     return [link for link in status.links if link.syncing]
 

@@ -188,6 +188,13 @@ class StatusWindow(QWidget):
             error = QLabel(link.last_error)
             error.setWordWrap(True)
             form.addRow("Last error:", error)
+        if link.state in ("needs_reauthorization", "stopped"):
+            retry = QPushButton("Try again")
+            retry.setObjectName(f"try-again-{link.connection_id}")
+            retry.clicked.connect(
+                lambda _checked=False, cid=link.connection_id: self.on_try_again_clicked(cid)
+            )
+            form.addRow(retry)
         if link.state == "needs_reauthorization":
             again = QPushButton(f"Re-authorize {link.company_name}…")
             again.setObjectName(f"reauthorize-{link.connection_id}")
@@ -322,6 +329,10 @@ class StatusWindow(QWidget):
     def on_tick_timeout(self) -> None:
         if self.isVisible():
             self.refresh()
+
+    def on_try_again_clicked(self, connection_id: str) -> None:
+        """Serve the link again (off the GUI thread); the window shows how it goes."""
+        self._tasks.run(lambda: self._connector.retry_link(connection_id), lambda _: self.refresh())
 
     @Slot()
     def on_refresh_button_clicked(self) -> None:

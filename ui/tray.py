@@ -29,6 +29,7 @@ from ui.model import (
     is_paused,
     link_line,
     links_needing_reauthorization,
+    links_to_try_again,
     overall_state,
     pause_text,
     running_syncs,
@@ -176,6 +177,12 @@ class ConnectorTray(QSystemTrayIcon):
             )
         menu.addSeparator()
         self._item("open_status", "Open Connector", self.status_window_requested.emit)
+        for link in links_to_try_again(status):
+            self._item(
+                "try_again",
+                f"Try again: {link.company_name}",
+                partial(self.on_try_again_triggered, link.connection_id),
+            )
         for link in links_needing_reauthorization(status):
             self._item(
                 "reauthorize",
@@ -213,6 +220,9 @@ class ConnectorTray(QSystemTrayIcon):
             self._connector.sync_now,
             lambda _answer: self.showMessage("Connector", "Asked the cloud to sync now."),
         )
+
+    def on_try_again_triggered(self, connection_id: str) -> None:
+        self._tasks.run(lambda: self._connector.retry_link(connection_id), lambda _: self.refresh())
 
     def on_pause_hour_triggered(self) -> None:
         self._pause(timedelta(hours=1))

@@ -165,6 +165,15 @@ class FakeConnector:
         self._record("sync_now", None)
         return {}
 
+    def retry_link(self, connection_id: str) -> None:
+        """Serves the link again; here it comes back idle, as when the cloud accepts it."""
+        self._record("retry_link", connection_id)
+        links = tuple(
+            replace(one, state="idle") if one.connection_id == connection_id else one
+            for one in self.current.links
+        )
+        self.current = replace(self.current, links=links)
+
     def pause(self, until: datetime | None = None) -> None:
         self._record("pause", until)
         self.current = replace(self.current, paused_until=until or FOREVER, pause_reason="Paused")

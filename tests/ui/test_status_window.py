@@ -150,6 +150,19 @@ def test_a_link_needing_reauthorization_offers_the_dialog(qtbot, connector, brid
     assert asked.args == ["b"]
 
 
+def test_a_stopped_link_offers_try_again_before_the_dialog(qtbot, connector, bridge, tasks) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
+    window = StatusWindow(connector, bridge, tasks)
+    qtbot.addWidget(window)
+    buttons = [b.objectName() for b in window.findChildren(QPushButton)]
+    assert buttons.index("try-again-b") < buttons.index("reauthorize-b")
+    window.findChild(QPushButton, "try-again-b").click()
+    qtbot.waitUntil(lambda: connector.called("retry_link") == ["b"], timeout=2000)
+    assert connector.command_threads[-1] != "MainThread"
+    # Served again, the company no longer asks for a new link.
+    qtbot.waitUntil(lambda: window.findChild(QPushButton, "reauthorize-b") is None, timeout=2000)
+
+
 def test_closing_hides_and_never_quits(qtbot, connector, bridge, tasks) -> None:
     window = StatusWindow(connector, bridge, tasks)
     qtbot.addWidget(window)
