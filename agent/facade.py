@@ -3,17 +3,18 @@
 Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
 subclasses whose title and message can be shown to a person as they are. Observers get
 :mod:`agent.events` on agent threads. The status snapshot is put together in
-:mod:`agent.link_status`, linking is done in :mod:`agent.linking`; both define the values they
-return.
+:mod:`agent.link_status` (the one object every view shows), linking is done in
+:mod:`agent.linking`; both define the values they return.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from agent import diagnostics, doctor, linking
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import CloudClient
+from agent.cloud_view import CloudView, CloudViews, read_cloud_status
 from agent.config import (
     LOG_LEVELS,
     AgentConfig,
@@ -35,7 +37,7 @@ from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import EventBus, Observer, PauseChanged, Warning
+from agent.events import CloudViewUpdated, EventBus, Linked, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -47,6 +49,7 @@ from agent.link_worker import LinkResult, LinkWorker
 from agent.linking import BookPreview
 from agent.network import check_proxy
 from agent.outbox import OutboxSender
+from agent.run_marker import RunMarker, running_elsewhere
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
@@ -77,6 +80,8 @@ class Connector:
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
         self._conditions = LinkConditions()
+        self._views = CloudViews()
+        self._marker = RunMarker(self.paths.data_dir / "agent.lock")
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
         self._bus.subscribe(self._conditions.track)
@@ -90,16 +95,30 @@ class Connector:
     def config(self) -> AgentConfig:
         return load_config(self.paths)
 
-    def status(self) -> AgentStatus:
-        """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
+    def status(self, *, ask_cloud: bool = False) -> AgentStatus:
+        """The snapshot of everything the tray, the status window and ``connector status``
+        show. Reads only local files and what the running agent knows (the cloud's views its
+        link workers keep), so the GUI thread may call it; with ``ask_cloud``, asks the cloud
+        for each link's view first (what ``connector status`` does in its own process)."""
+        config = self.config()
+        asked = self._ask_cloud(config.links) if ask_cloud else {}
+        serving = {cid for cid, thread in self._serving.items() if thread.is_alive()}
         return agent_status(
-            self.config(),
+            config,
             self._local_state(),
-            self._workers,
             self._conditions,
+            self._views,
+            serving=serving,
             running=self.running,
+            running_elsewhere=not self._marker.held and running_elsewhere(self._marker.path),
+            asked=asked,
             now=self._clock(),
         )
+
+    def refresh_cloud_views(self) -> None:
+        """Ask the cloud for each link's view now (a window's Refresh); blocks on the network,
+        so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
+        self._ask_cloud(self.config().links)
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
         """The datasets this PC ran for a link, newest first, each with its local timeline."""
@@ -132,9 +151,12 @@ class Connector:
             clock=self._clock,
         )
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
+        # What was known about the old authorization (refused, the cloud's view of it) goes.
         self._conditions.forget(link.connection_id)
+        self._views.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
+        self._bus.publish(Linked(link.connection_id, link.company_name))
         return link
 
     def unlink(self, connection_id: str) -> Link:
@@ -162,20 +184,36 @@ class Connector:
             with self._client(link, store, config) as client:
                 answers[link.connection_id] = client.queue(list(data_types or []))
         self._nudge()
+        if self.running:  # the snapshot shows what became of them (AuthError, say) at once
+            self._ask_cloud(links)
         return answers
 
-    def cloud_status(self) -> dict[str, dict[str, Any]]:
-        """The cloud's view of each link: connection state and per-data-type status."""
+    def _ask_cloud(self, links: Sequence[Link]) -> dict[str, ConnectorError]:
+        """Fetch and keep each link's view of the cloud; returns why it failed, per link.
+
+        A link this process serves is asked through its worker's client (one credential in
+        use, one access token); any other with a client of its own."""
+        failures: dict[str, ConnectorError] = {}
         config = self.config()
-        store = self._credential_store(config.credential_store)
-        answers: dict[str, dict[str, Any]] = {}
-        for link in config.links:
+        for link in links:
+            cid = link.connection_id
+            worker = self._workers.get(cid)
+            thread = self._serving.get(cid)
             try:
-                with self._client(link, store, config) as client:
-                    answers[link.connection_id] = client.status()
+                if worker is not None and thread is not None and thread.is_alive():
+                    worker.fetch_cloud_view()
+                else:
+                    store = self._credential_store(config.credential_store)
+                    with self._client(link, store, config) as client:
+                        self._keep_view(cid, read_cloud_status(client.status(), self._clock()))
             except ConnectorError as error:
-                answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
-        return answers
+                log.info("Could not ask the cloud about %s: %s", link.company_name, error)
+                failures[cid] = error
+        return failures
+
+    def _keep_view(self, connection_id: str, view: CloudView) -> None:
+        self._views.keep(connection_id, view)
+        self._bus.publish(CloudViewUpdated(connection_id, view.fetched_at))
 
     def pause(self, until: datetime | None = None) -> None:
         """Stop taking datasets until ``until`` (aware), or until :meth:`resume` if None."""
@@ -288,6 +326,7 @@ class Connector:
                 )
             )
         self._stopping.clear()
+        self._marker.hold()  # so that `connector status` elsewhere on this PC can tell
         for link in config.links:
             self._serve(link, store, until_idle)
         self._scheduler = AgentScheduler(
@@ -311,6 +350,7 @@ class Connector:
         except KeyboardInterrupt:
             self.stop()
         self._stop_scheduler()
+        self._marker.release()
         return RunSummary({cid: worker.result for cid, worker in self._workers.items()})
 
     def run(self, *, until_idle: float | None = None) -> RunSummary:
@@ -329,6 +369,7 @@ class Connector:
                 if worker.busy_with:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
+        self._marker.release()
 
     # Internals -----------------------------------------------------------------------------
 
@@ -385,6 +426,7 @@ class Connector:
             wake=threading.Event(),
             idle_limit=until_idle,
             clock=self._clock,
+            keep_view=partial(self._keep_view, link.connection_id),
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:

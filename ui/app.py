@@ -18,6 +18,7 @@ from ui.reauth_dialog import ReauthorizeDialog
 from ui.settings import UiSettings, load_ui_settings
 from ui.settings_dialog import SettingsDialog
 from ui.single_instance import SingleInstance
+from ui.status_feed import StatusFeed
 from ui.status_window import StatusWindow
 from ui.tasks import TaskRunner
 from ui.tray import ConnectorTray
@@ -45,7 +46,9 @@ class TrayApp:
         self.settings: UiSettings = load_ui_settings(connector.paths.config_dir)
         self.tasks = TaskRunner()
         self.bridge = AgentBridge(connector)
-        self.window = StatusWindow(connector, self.bridge, self.tasks)
+        # The one snapshot the tray and the window both show, refreshed on every agent event.
+        self.feed = StatusFeed(connector, self.bridge)
+        self.window = StatusWindow(connector, self.feed, self.tasks)
         self.window.reauthorization_requested.connect(self.open_reauthorization)
         self.window.settings_requested.connect(self.open_settings)
         self.window.add_company_requested.connect(self.open_wizard)
@@ -57,7 +60,7 @@ class TrayApp:
         self.reauthorize_dialogs: dict[str, ReauthorizeDialog] = {}
         self._quitting = False
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = ConnectorTray(connector, self.bridge, self.tasks)
+            self.tray = ConnectorTray(connector, self.feed, self.tasks)
             self.tray.status_window_requested.connect(self.window.bring_forward)
             self.tray.reauthorization_requested.connect(self.open_reauthorization)
             self.tray.settings_requested.connect(self.open_settings)
@@ -69,7 +72,6 @@ class TrayApp:
             self.tray.messageClicked.connect(self.notifier.on_tray_message_clicked)
             self.notifier.reauthorization_requested.connect(self.open_reauthorization)
             self.tray.show()
-            self.tray.seed_last_success()
             log.info("The tray icon is in the notification area")
         else:
             log.warning("No notification area (system tray): showing the status window instead")
@@ -204,9 +206,7 @@ class TrayApp:
             log.warning("Unknown test command %r", name)
 
     def _refresh(self) -> None:
-        if self.tray is not None:
-            self.tray.refresh()
-        self.window.refresh()
+        self.feed.refresh()  # the tray and the window render the new snapshot together
 
 
 def main(argv: list[str] | None = None, connector: ConnectorFacade | None = None) -> int:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.ui.fake_connector import FakeConnector
 from ui.bridge import AgentBridge
+from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
 
 
@@ -26,6 +27,11 @@ def bridge(qapp, connector: FakeConnector) -> Iterator[AgentBridge]:  # type: ig
     bridge = AgentBridge(connector)
     yield bridge
     bridge.detach()
+
+
+@pytest.fixture
+def feed(bridge: AgentBridge, connector: FakeConnector) -> StatusFeed:
+    return StatusFeed(connector, bridge)
 
 
 @pytest.fixture
