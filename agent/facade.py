@@ -76,6 +76,7 @@ class Connector:
         self._bus = EventBus()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._started = False
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
@@ -126,7 +127,9 @@ class Connector:
 
     @property
     def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        """Started here and not stopped, even while no link is served (the only one waits to
+        be re-authorized): a link linked meanwhile is served at once."""
+        return self._started and not self._stopping.is_set()
 
     # Linking -------------------------------------------------------------------------------
 
@@ -329,6 +332,7 @@ class Connector:
         self._marker.hold()  # so that `connector status` elsewhere on this PC can tell
         for link in config.links:
             self._serve(link, store, until_idle)
+        self._started = True
         self._scheduler = AgentScheduler(
             self._local_state(),
             self.paths,
@@ -350,6 +354,7 @@ class Connector:
         except KeyboardInterrupt:
             self.stop()
         self._stop_scheduler()
+        self._started = False
         self._marker.release()
         return RunSummary({cid: worker.result for cid, worker in self._workers.items()})
 
@@ -369,6 +374,7 @@ class Connector:
                 if worker.busy_with:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
+        self._started = False
         self._marker.release()
 
     # Internals -----------------------------------------------------------------------------

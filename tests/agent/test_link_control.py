@@ -139,3 +139,34 @@ def test_two_links_are_served_side_by_side(tmp_path: Path) -> None:
         first_done = [i for i, c in enumerate(completed) if c == first.connection_id]
         second_done = [i for i, c in enumerate(completed) if c == second.connection_id]
         assert second_done[0] < first_done[-1] and first_done[0] < second_done[-1]
+
+
+def test_relinking_the_only_link_serves_it_again_without_a_new_start(tmp_path: Path) -> None:
+    """Its worker ended with the lost authorization, so no link was being served; the agent
+    was still started, and a re-authorization must put it back to work (and the snapshot must
+    say so), as the tray's re-authorization dialog expects."""
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane")
+        connector = Connector(agent_home(tmp_path))
+        book = book_copy(tmp_path)
+        connector.link(company.link_url, book, insecure_file_store=True)
+        events: list[Event] = []
+        connector.subscribe(events.append)
+        connector.start()
+        try:
+            eventually(lambda: _status(company, "customers") == "Complete")
+            with cloud.client() as api:
+                api.post(
+                    f"/companies/{company.company_id}/connections/{company.connection_id}/revoke"
+                )
+            eventually(lambda: [e for e in events if isinstance(e, NeedsReauthorization)])
+            eventually(lambda: connector.status().condition == "needs_reauthorization")
+            assert connector.running  # started, and not stopped: only the link waits
+
+            connector.link(company.connection()["linkUrl"], book, insecure_file_store=True)
+            company.queue("suppliers")
+            eventually(lambda: _status(company, "suppliers") == "Complete")
+            eventually(lambda: connector.status().condition == "idle")
+        finally:
+            connector.stop()
+        assert not connector.running
