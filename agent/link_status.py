@@ -42,6 +42,13 @@ from agent.status_rules import (
 )
 from agent.sync_gate import gate_for
 
+# Why a link that needs re-authorization stands still, and that nothing is lost meanwhile.
+REFUSED = Problem(
+    "needs re-authorization",
+    "The cloud no longer accepts this PC's connection, so syncing has stopped. Re-authorize it "
+    "with a new link; your book is untouched and syncing carries on where it stopped.",
+    needs_reauthorization=True,
+)
 RECENT_LIMIT = 20  # datasets per link in the snapshot; the full history stays in state.db
 # LinkStopped's reason when the agent itself was stopped: not a problem, just not running.
 STOPPED_ON_REQUEST = "stopped"
@@ -102,7 +109,7 @@ class AgentStatus:
     sync_window: str | None
     credentials_in_plain_file: bool
     condition: Condition  # the worst link's verdict (the icon)
-    headline: str  # that verdict in words
+    headline: str  # that verdict in words ("Paused until Mon 14:00" when that is all)
     pause_line: str | None  # "Paused until Mon 14:00" when the user paused syncing
     last_successful_sync: datetime | None
     log_level: str = "INFO"
@@ -112,6 +119,12 @@ class AgentStatus:
     @property
     def user_paused(self) -> bool:
         return self.pause_line is not None
+
+    @property
+    def pause_note(self) -> str | None:
+        """The pause line, where the headline does not say it already (a problem outranks
+        the pause): shown under the headline."""
+        return self.pause_line if self.pause_line != self.headline else None
 
 
 _CONDITION_AFTER = {
@@ -187,6 +200,8 @@ def assess_link(
 ) -> LinkStatus:
     """A link's line of the snapshot, with its verdict and the words for it."""
     problems = local_problems(results)
+    if activity == "needs_reauthorization":
+        problems.insert(0, REFUSED)
     if activity == "stopped":
         reason = stop_reason or "it stopped"
         problems.insert(0, Problem("stopped", f"Syncing stopped: {reason}"))
@@ -237,6 +252,10 @@ def summarize(
     """The whole agent's snapshot from its links' lines."""
     user_paused = paused_until is not None and now < paused_until
     condition = overall_condition((link.condition for link in links), user_paused=user_paused)
+    paused_text = pause_line(paused_until, user_paused)
+    headline = HEADLINES[condition]
+    if condition == Condition.PAUSED and paused_text:
+        headline = paused_text  # "Paused until Mon 14:00" says it all
     successes = [link.last_successful_sync for link in links if link.last_successful_sync]
     return AgentStatus(
         running=running,
@@ -246,8 +265,8 @@ def summarize(
         sync_window=sync_window,
         credentials_in_plain_file=credentials_in_plain_file,
         condition=condition,
-        headline=HEADLINES[condition],
-        pause_line=pause_line(paused_until, user_paused),
+        headline=headline,
+        pause_line=paused_text,
         last_successful_sync=max(successes, default=None),
         log_level=log_level,
         proxy=proxy,

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from agent.cloud_view import CloudView
+from agent.datatypes import data_type_words
 from agent.states import DatasetStatus, is_error
 
 
@@ -94,8 +95,11 @@ def local_problems(results: Iterable[LatestResult]) -> list[Problem]:
     """The data types whose latest finished dataset here ended in an error state."""
     return [
         Problem(
-            short=f"{result.data_type} did not sync",
-            message=f"{result.data_type} did not sync: {result.error or result.status}",
+            short=f"{data_type_words(result.data_type)} did not sync",
+            message=(
+                f"{_capitalized(data_type_words(result.data_type))} did not sync: "
+                f"{result.error or result.status}"
+            ),
             data_type=result.data_type,
         )
         for result in sorted(results, key=lambda r: r.data_type)
@@ -116,7 +120,7 @@ def cloud_problems(
     ``known_here``: data types already counted from this PC's own results (their words are
     better than the cloud's echo of them).
     """
-    if cloud.connection_status in NOT_AUTHORIZED:
+    if cloud.connection_status in NOT_AUTHORIZED and activity != "needs_reauthorization":
         return [
             Problem(
                 short="needs re-authorization",
@@ -133,17 +137,18 @@ def cloud_problems(
     for entry in cloud.data_types:
         if entry.data_type in known_here:
             continue
+        words = data_type_words(entry.data_type)
         before_link = (
             linked_at is not None and entry.requested is not None and entry.requested < linked_at
         )
         if entry.status == DatasetStatus.AUTH_ERROR and not before_link:
             found.append(
                 Problem(
-                    short=f"{entry.data_type} did not sync",
+                    short=f"{words} did not sync",
                     message=(
-                        f"{entry.data_type} did not sync: the cloud refused it because this "
-                        "PC's authorization was not accepted at the time. Choose Sync now to "
-                        "try again."
+                        f"{_capitalized(words)} did not sync: the cloud refused it because "
+                        "this PC's authorization was not accepted at the time. Choose Sync now "
+                        "to try again."
                     ),
                     data_type=entry.data_type,
                 )
@@ -157,9 +162,9 @@ def cloud_problems(
         ):
             found.append(
                 Problem(
-                    short=f"{entry.data_type} is stuck in the cloud",
+                    short=f"{words} stuck in the cloud",
                     message=(
-                        f"{entry.data_type} has been waiting in the cloud since "
+                        f"The {words} sync has been waiting in the cloud since "
                         f"{moment_text(entry.requested, cloud.fetched_at)} and has not reached "
                         "this PC. Restart Connector; if it still waits, tell your provider."
                     ),
@@ -205,7 +210,7 @@ def link_summary(
         Condition.NEEDS_REAUTHORIZATION: "needs re-authorization",
         Condition.NOT_RUNNING: "not running",
         Condition.OFFLINE: "offline: cannot reach the cloud",
-        Condition.SYNCING: f"syncing {syncing}" if syncing else "syncing",
+        Condition.SYNCING: f"syncing {data_type_words(syncing)}" if syncing else "syncing",
         Condition.PAUSED: "paused" if user_paused else "waiting for its sync window",
         Condition.IDLE: "up to date",
     }[condition]
@@ -253,3 +258,7 @@ def when(moment: datetime | None, now: datetime) -> str:
         return f"{int(seconds // 60)} min ago"
     text = moment_text(moment, now)
     return f"today {text}" if len(text) == 5 else text
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -14,8 +14,8 @@ from agent.status_rules import moment_text, when
 
 def describe(status: AgentStatus, now: datetime) -> str:
     lines = [f"Connector: {status.headline}"]
-    if status.pause_line:
-        lines.append(status.pause_line)
+    if status.pause_note:
+        lines.append(status.pause_note)
     if status.links:
         lines.append(f"Last successful sync: {when(status.last_successful_sync, now)}")
     if status.sync_window:

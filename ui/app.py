@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from agent.config import Link
@@ -182,7 +183,11 @@ class TrayApp:
           on to the verify page (which reads the book; no link code is spent);
         - ``close-wizard``: cancel the wizard;
         - ``reauthorize <connection_id> <link_url>``: open the re-authorization dialog, paste
-          the link and press Re-authorize.
+          the link and press Re-authorize;
+        - ``window``: bring the status window forward, at the screen's top left;
+        - ``menu``: open the tray's menu (beside the icon) as a click on it would; logs "menu
+          shown" once it is on screen; ``close-menu`` closes it;
+        - ``trigger <name>``: choose the menu item of that object name (``pause_1h``, ...).
 
         Only wired when ``CONNECTOR_TEST_COMMANDS=1``. The link code is never logged."""
         name, *args = line.split()
@@ -202,8 +207,30 @@ class TrayApp:
             if dialog is not None:
                 dialog.input.url.setText(args[1])
                 dialog.relink_button.click()
+        elif name == "window":
+            self.window.bring_forward()
+            self.window.move(0, 0)
+        elif name in ("menu", "close-menu", "trigger") and self.tray is not None:
+            self._menu_test_command(name, args)
         else:
             log.warning("Unknown test command %r", name)
+
+    def _menu_test_command(self, name: str, args: list[str]) -> None:
+        assert self.tray is not None
+        menu = self.tray.menu
+        if name == "menu":
+            place = self.tray.geometry()
+            screen = self.app.primaryScreen().availableGeometry()
+            corner = place.bottomLeft() if place.isValid() else screen.topRight()
+            menu.popup(corner)
+            QTimer.singleShot(0, lambda: log.info("menu shown"))  # after it was laid out
+        elif name == "close-menu":
+            menu.hide()
+        elif name == "trigger" and len(args) == 1:
+            self.tray.rebuild_menu()
+            for action in menu.actions():
+                if action.objectName() == args[0]:
+                    action.trigger()
 
     def _refresh(self) -> None:
         self.feed.refresh()  # the tray and the window render the new snapshot together

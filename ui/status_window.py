@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from agent.clock import utc_now
 from agent.cloud_view import CloudView
+from agent.datatypes import data_type_words
 from agent.link_status import AgentStatus, DatasetRecord, LinkStatus
 from agent.states import ERROR_STATES, DatasetStatus
 from agent.status_rules import Condition
@@ -37,8 +38,9 @@ from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
 from ui.timeline import duration_text, moment_text, progress, running, steps, total_duration
 
-DATA_STATUS_COLUMNS = ("Data type", "Status", "Last successful sync", "Latest sync id", "")
-DATASET_COLUMNS = ("Data type / step", "Status", "Started", "Took", "Dataset", "Error")
+DATA_STATUS_COLUMNS = ("Data type", "Status", "Last successful sync", "")
+# The dataset's id is for support, not for reading: it is in the row's tooltip.
+DATASET_COLUMNS = ("Data type / step", "Status", "Started", "Took", "Error")
 # While a dataset runs, its running step's duration and the bar move on between events.
 TICK_MS = 5_000
 
@@ -173,8 +175,8 @@ class StatusWindow(QWidget):
             self._tick.stop()
 
     def _headline(self, status: AgentStatus) -> str:
-        if status.pause_line and status.pause_line != status.headline:
-            return f"{status.headline}. {status.pause_line}"
+        if status.pause_note:
+            return f"{status.headline}. {status.pause_note}"
         return status.headline
 
     def _company_box(self, link: LinkStatus) -> QGroupBox:
@@ -209,7 +211,7 @@ class StatusWindow(QWidget):
             bar = QProgressBar()
             bar.setObjectName(f"progress-{link.connection_id}")
             bar.setValue(done)
-            bar.setFormat(f"{current.data_type}: {current.status} (%p%)")
+            bar.setFormat(f"{data_type_words(current.data_type)}: {current.status} (%p%)")
             form.addRow("Running:", bar)
         form.addRow(QLabel("Recent datasets on this PC (open one for its timeline):"))
         form.addRow(self._datasets_tree(link.connection_id, records))
@@ -230,24 +232,26 @@ class StatusWindow(QWidget):
             total = total_duration(timeline)
             top = QTreeWidgetItem(
                 [
-                    record.data_type,
+                    data_type_words(record.data_type),
                     str(record.status),
                     moment_text(timeline[0].at if timeline else record.updated),
                     duration_text(total) + ("" if record.finished else " so far"),
-                    record.dataset_id,
                     record.error or "",
                 ]
             )
             top.setForeground(1, QBrush(QColor(badge_colour(record.status))))
             top.setData(0, Qt.ItemDataRole.UserRole, record.dataset_id)
+            top.setToolTip(0, f"Dataset {record.dataset_id}")
+            if record.error:
+                top.setToolTip(4, record.error)
             for step in timeline:
                 took = duration_text(step.duration) + (" so far" if step.running else "")
                 child = QTreeWidgetItem(
-                    ["", str(step.status), moment_text(step.at), took, "", step.error_message or ""]
+                    ["", str(step.status), moment_text(step.at), took, step.error_message or ""]
                 )
                 child.setForeground(1, QBrush(QColor(badge_colour(step.status))))
                 if step.error_message:
-                    child.setToolTip(5, step.error_message)
+                    child.setToolTip(4, step.error_message)
                 top.addChild(child)
             tree.addTopLevelItem(top)
             opened = record.dataset_id in self._expanded
@@ -288,31 +292,42 @@ class StatusWindow(QWidget):
             if link.cloud_problem:
                 return QLabel(f"The cloud could not be asked: {link.cloud_problem}")
             return QLabel("Asking the cloud for this company's data status…")
-        return self._data_status_table(link.connection_id, link.cloud)
+        part = QWidget()
+        layout = QVBoxLayout(part)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(f"In the cloud, as of {moment_text(link.cloud.fetched_at)}:"))
+        layout.addWidget(self._data_status_table(link.connection_id, link.cloud))
+        return part
 
     def _data_status_table(self, connection_id: str, cloud: CloudView) -> QWidget:
-        table = QTableWidget(len(cloud.data_types), len(DATA_STATUS_COLUMNS))
+        # Only what was ever asked for: two dozen "not synced yet" rows would bury the rest.
+        entries = [entry for entry in cloud.data_types if entry.status is not None]
+        if not entries:
+            return QLabel("The cloud has not asked for any of this company's data yet.")
+        table = QTableWidget(len(entries), len(DATA_STATUS_COLUMNS))
         table.setObjectName(f"data-status-{connection_id}")
         table.setHorizontalHeaderLabels(DATA_STATUS_COLUMNS)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.verticalHeader().hide()
-        for row, entry in enumerate(cloud.data_types):
-            current = entry.status
+        for row, entry in enumerate(entries):
             last = entry.last_successful_sync
             values = (
-                entry.data_type,
-                current or "not synced yet",
+                data_type_words(entry.data_type),
+                str(entry.status),
                 moment_text(last) if last else "never",
-                entry.latest_sync_id or "",
             )
             for column, value in enumerate(values):
-                table.setItem(row, column, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(value)
+                item.setToolTip(f"{entry.data_type}: latest sync {entry.latest_sync_id}")
+                table.setItem(row, column, item)
             badge = QTableWidgetItem("●")
-            badge.setForeground(QBrush(QColor(badge_colour(current))))
-            badge.setToolTip(current or "not synced yet")
+            badge.setForeground(QBrush(QColor(badge_colour(entry.status))))
+            badge.setToolTip(str(entry.status))
             table.setItem(row, len(values), badge)
         table.resizeColumnsToContents()
-        table.setToolTip(f"As the cloud said at {moment_text(cloud.fetched_at)}")
+        # As tall as its rows: no empty box under two lines.
+        table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         return table
 
     # Live updates --------------------------------------------------------------------------

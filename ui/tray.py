@@ -92,8 +92,8 @@ class ConnectorTray(QSystemTrayIcon):
 
     def tooltip(self, status: AgentStatus) -> str:
         lines = [f"Connector: {status.headline}"]
-        if status.pause_line:
-            lines.append(status.pause_line)
+        if status.pause_note:
+            lines.append(status.pause_note)
         if status.links:
             moment = when(status.last_successful_sync, self._clock())
             lines.append(f"Last successful sync: {moment}")
@@ -113,8 +113,8 @@ class ConnectorTray(QSystemTrayIcon):
         self._item("status_line", status.headline, enabled=False)
         for link in status.links:
             self._item("company", link.line, enabled=False)
-        if status.pause_line:
-            self._item("pause_line", status.pause_line, enabled=False)
+        if status.pause_note:
+            self._item("pause_line", status.pause_note, enabled=False)
         menu.addSeparator()
         linked = bool(status.links)
         paused = status.user_paused

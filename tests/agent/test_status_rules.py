@@ -84,7 +84,8 @@ def test_a_pause_shows_unless_a_sync_is_still_finishing_and_a_lapsed_one_is_none
         now=NOW,
     )
     assert paused.condition == Condition.PAUSED
-    assert paused.pause_line == "Paused until you resume"
+    assert paused.pause_line == paused.headline == "Paused until you resume"
+    assert paused.pause_note is None  # said once
     assert paused.links[0].summary == "paused"
     finishing = assessed("syncing", syncing="invoices")
     assert overall(finishing, paused_until=forever) == Condition.SYNCING
@@ -119,8 +120,8 @@ def test_a_later_success_clears_an_earlier_error_of_its_type_only(tmp_path: Path
     ]
     link = assessed(results=results)
     assert [p.message for p in link.problems] == [
-        "invoices did not sync: Invoice 7 has no customer.",
-        "suppliers did not sync: Two suppliers have the id 9.",
+        "Invoices did not sync: Invoice 7 has no customer.",
+        "Suppliers did not sync: Two suppliers have the id 9.",
     ]
     assert link.condition == Condition.ERROR
     assert link.summary == "invoices did not sync; suppliers did not sync"
@@ -159,7 +160,7 @@ def test_cloud_auth_errors_count_unless_a_reauthorization_came_after_them() -> N
     here = assessed(
         cloud=cloud(after), results=[LatestResult("customers", S.AUTH_ERROR, "Access denied.")]
     )
-    assert [p.message for p in here.problems] == ["customers did not sync: Access denied."]
+    assert [p.message for p in here.problems] == ["Customers did not sync: Access denied."]
 
 
 def test_a_connection_the_cloud_deauthorized_needs_reauthorization() -> None:
@@ -172,8 +173,8 @@ def test_a_dataset_stuck_in_queued_counts_only_while_the_agent_takes_work_and_id
     old = in_cloud("customers", S.QUEUED, NOW - STUCK_AFTER - timedelta(seconds=1))
     stuck = assessed(cloud=cloud(old))
     assert stuck.condition == Condition.ERROR
-    assert stuck.summary == "customers is stuck in the cloud"
-    assert "has been waiting in the cloud since" in stuck.problems[0].message
+    assert stuck.summary == "customers stuck in the cloud"
+    assert "The customers sync has been waiting in the cloud since" in stuck.problems[0].message
     young = in_cloud("customers", S.QUEUED, NOW - STUCK_AFTER + timedelta(seconds=5))
     assert assessed(cloud=cloud(young)).condition == Condition.IDLE
     # Waiting its turn behind datasets this PC ran a moment ago is not stuck.
@@ -224,3 +225,8 @@ def test_plain_words() -> None:
     failed = [LatestResult(t, S.FETCH_ERROR, "x") for t in ("a", "b", "c")]
     assert assessed(results=failed).summary == "3 data types need attention"
     assert assessed("offline").summary == "offline: cannot reach the cloud"
+    chart = [LatestResult("chartOfAccounts", S.MAP_ERROR, "Account 9 has no type.")]
+    assert assessed(results=chart).summary == "chart of accounts did not sync"
+    assert assessed(results=chart).problems[0].message == (
+        "Chart of accounts did not sync: Account 9 has no type."
+    )

@@ -115,8 +115,8 @@ class Scene:
         assert status.condition == expected
         (link,) = status.links
         assert menu[:2] == [status.headline, link.line]
-        if status.pause_line:
-            assert menu[2] == status.pause_line == tooltip[1]
+        if status.pause_note:
+            assert menu[2] == status.pause_note == tooltip[1]
         # The status window.
         window = self.app.window
         assert window.headline.text().split(". ")[0] == status.headline
@@ -197,8 +197,10 @@ def test_every_view_tells_the_same_story_through_every_state(scene: Any) -> None
         lease_until=to_iso(now + timedelta(days=1)),
     )
     app.start_agent()
-    stuck = views.agree(Condition.ERROR, "customers is stuck in the cloud")
-    assert "has been waiting in the cloud since" in stuck.links[0].problems[0].message
+    stuck = views.agree(Condition.ERROR, "customers stuck in the cloud")
+    assert "The customers sync has been waiting in the cloud since" in (
+        stuck.links[0].problems[0].message
+    )
 
     # The claim lapses: the agent takes the dataset; held at Mapping, it is "syncing".
     hold = HoldAt("customers", DatasetStatus.MAPPING)
@@ -226,6 +228,7 @@ def test_every_view_tells_the_same_story_through_every_state(scene: Any) -> None
     next(a for a in app.tray.menu.actions() if a.objectName() == "pause_1h").trigger()
     paused = views.agree(Condition.PAUSED, "paused")
     assert paused.pause_line is not None and paused.pause_line.startswith("Paused until ")
+    assert paused.headline == paused.pause_line  # said once, not "Paused. Paused until ..."
 
     # A dataset ended AuthError behind the agent's back. Stand-in: queued while paused, then
     # ended by the cloud's own move in its database. The window's Refresh asks the cloud.

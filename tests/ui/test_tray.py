@@ -90,7 +90,8 @@ def test_paused_offers_resume_instead_of_pause(qapp, connector, feed, tasks) -> 
     assert "pause_1h" not in names
     assert "pause_24h" not in names
     assert not action(tray, "sync_now").isEnabled()
-    assert action(tray, "pause_line").text() == "Paused until you resume"
+    assert action(tray, "status_line").text() == "Paused until you resume"
+    assert "pause_line" not in names  # said once, in the headline
 
 
 def test_reauthorize_only_when_a_link_needs_it(qtbot, connector, feed, tasks) -> None:
