@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -21,8 +21,9 @@ from typing import Any
 from agent import diagnostics, doctor, linking
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_asking import CloudAsker
 from agent.cloud_client import CloudClient
-from agent.cloud_view import CloudView, CloudViews, read_cloud_status
+from agent.cloud_view import CloudViews
 from agent.config import (
     LOG_LEVELS,
     AgentConfig,
@@ -37,7 +38,7 @@ from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import CloudViewUpdated, EventBus, Linked, Observer, PauseChanged, Warning
+from agent.events import EventBus, Linked, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -81,7 +82,13 @@ class Connector:
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
         self._conditions = LinkConditions()
-        self._views = CloudViews()
+        self._cloud = CloudAsker(
+            CloudViews(),
+            serving=self._worker_serving,
+            new_client=self._new_client,
+            publish=self._bus.publish,
+            clock=clock,
+        )
         self._marker = RunMarker(self.paths.data_dir / "agent.lock")
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
@@ -102,13 +109,15 @@ class Connector:
         link workers keep), so the GUI thread may call it; with ``ask_cloud``, asks the cloud
         for each link's view first (what ``connector status`` does in its own process)."""
         config = self.config()
-        asked = self._ask_cloud(config.links) if ask_cloud else {}
-        serving = {cid for cid, thread in self._serving.items() if thread.is_alive()}
+        asked = self._cloud.ask(config.links) if ask_cloud else {}
+        serving = {
+            link.connection_id for link in config.links if self._worker_serving(link.connection_id)
+        }
         return agent_status(
             config,
             self._local_state(),
             self._conditions,
-            self._views,
+            self._cloud.views,
             serving=serving,
             running=self.running,
             running_elsewhere=not self._marker.held and running_elsewhere(self._marker.path),
@@ -119,7 +128,7 @@ class Connector:
     def refresh_cloud_views(self) -> None:
         """Ask the cloud for each link's view now (a window's Refresh); blocks on the network,
         so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
-        self._ask_cloud(self.config().links)
+        self._cloud.ask(self.config().links)
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
         """The datasets this PC ran for a link, newest first, each with its local timeline."""
@@ -156,7 +165,7 @@ class Connector:
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
         # What was known about the old authorization (refused, the cloud's view of it) goes.
         self._conditions.forget(link.connection_id)
-        self._views.forget(link.connection_id)
+        self._cloud.views.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
         self._bus.publish(Linked(link.connection_id, link.company_name))
@@ -181,42 +190,14 @@ class Connector:
         links = [self._find(config, connection_id)] if connection_id else list(config.links)
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
-        store = self._credential_store(config.credential_store)
         answers = {}
         for link in links:
-            with self._client(link, store, config) as client:
+            with self._cloud.talking_to(link) as client:
                 answers[link.connection_id] = client.queue(list(data_types or []))
         self._nudge()
         if self.running:  # the snapshot shows what became of them (AuthError, say) at once
-            self._ask_cloud(links)
+            self._cloud.ask(links)
         return answers
-
-    def _ask_cloud(self, links: Sequence[Link]) -> dict[str, ConnectorError]:
-        """Fetch and keep each link's view of the cloud; returns why it failed, per link.
-
-        A link this process serves is asked through its worker's client (one credential in
-        use, one access token); any other with a client of its own."""
-        failures: dict[str, ConnectorError] = {}
-        config = self.config()
-        for link in links:
-            cid = link.connection_id
-            worker = self._workers.get(cid)
-            thread = self._serving.get(cid)
-            try:
-                if worker is not None and thread is not None and thread.is_alive():
-                    worker.fetch_cloud_view()
-                else:
-                    store = self._credential_store(config.credential_store)
-                    with self._client(link, store, config) as client:
-                        self._keep_view(cid, read_cloud_status(client.status(), self._clock()))
-            except ConnectorError as error:
-                log.info("Could not ask the cloud about %s: %s", link.company_name, error)
-                failures[cid] = error
-        return failures
-
-    def _keep_view(self, connection_id: str, view: CloudView) -> None:
-        self._views.keep(connection_id, view)
-        self._bus.publish(CloudViewUpdated(connection_id, view.fetched_at))
 
     def pause(self, until: datetime | None = None) -> None:
         """Stop taking datasets until ``until`` (aware), or until :meth:`resume` if None."""
@@ -432,7 +413,7 @@ class Connector:
             wake=threading.Event(),
             idle_limit=until_idle,
             clock=self._clock,
-            keep_view=partial(self._keep_view, link.connection_id),
+            keep_view=partial(self._cloud.keep, link.connection_id),
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
@@ -444,6 +425,16 @@ class Connector:
             ca_bundle=config.ca_bundle,
             proxy=config.proxy,
         )
+
+    def _new_client(self, link: Link) -> CloudClient:
+        config = self.config()
+        return self._client(link, self._credential_store(config.credential_store), config)
+
+    def _worker_serving(self, connection_id: str) -> LinkWorker | None:
+        thread = self._serving.get(connection_id)
+        if thread is None or not thread.is_alive():
+            return None
+        return self._workers.get(connection_id)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")

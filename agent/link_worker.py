@@ -91,6 +91,11 @@ class LinkWorker:
     def connection_id(self) -> str:
         return self.link.connection_id
 
+    @property
+    def client(self) -> CloudClient:
+        """This link's client; thread-safe, so the facade asks the cloud through it too."""
+        return self._client
+
     def nudge(self) -> None:
         """Cut any wait short: a stop, a resume, "sync now", or the PC waking from sleep."""
         self._wake.set()

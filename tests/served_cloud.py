@@ -22,7 +22,7 @@ from tests.conftest import API_KEY
 
 
 class ServedCloud:
-    def __init__(self, workdir: Path, *, max_poll_wait_seconds: float = 1.0) -> None:
+    def __init__(self, workdir: Path, *, max_poll_wait_seconds: float = 10.0) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -30,7 +30,6 @@ class ServedCloud:
             database_url=f"sqlite:///{workdir / 'cloud.db'}",
             api_key=API_KEY,
             public_url=self.url,
-            # Short long polls: a stop does not wait long for them.
             max_poll_wait_seconds=max_poll_wait_seconds,
         )
         self._server: uvicorn.Server | None = None
@@ -48,7 +47,13 @@ class ServedCloud:
         app = create_app(self.settings, run_maintenance=False)
         self.services = app.state.services
         server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,  # a stop cuts the waiting long polls short
+            )
         )
         thread = threading.Thread(target=server.run, name="test-served-cloud", daemon=True)
         thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -39,6 +40,16 @@ def tasks(qapp) -> Iterator[TaskRunner]:  # type: ignore[no-untyped-def]
     runner = TaskRunner()
     yield runner
     runner.wait()
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_here() -> Iterator[None]:
+    """Free each test's Qt objects on the GUI thread, before the next test starts agent and
+    server threads: Python's cycle collector runs on whichever thread allocates, and a QObject
+    with a timer (a tray, a status feed) deleted from another thread leaves Qt a dangling timer
+    that crashes the event loop when it fires."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

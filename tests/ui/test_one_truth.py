@@ -152,6 +152,8 @@ def scene(
             yield Scene(qtbot, tray_app, home), cloud, company, book
         finally:
             connector.stop(now=True)
+            cloud.stop()  # ends the long polls at once
+            connector.wait()  # no thread of this test's agent runs on into the next test
             tray_app.tasks.wait()
             tray_app.bridge.detach()
             if tray_app.tray is not None:
