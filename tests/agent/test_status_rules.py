@@ -183,6 +183,7 @@ def test_a_dataset_stuck_in_queued_counts_only_while_the_agent_takes_work_and_id
     quiet = assessed(cloud=cloud(old), recent=(ran(NOW - STUCK_AFTER),))
     assert quiet.condition == Condition.ERROR
     assert assessed("paused", cloud=cloud(old)).condition == Condition.PAUSED
+    assert assessed("not_running", cloud=cloud(old)).problems == ()
     assert assessed("syncing", syncing="x", cloud=cloud(old)).condition == Condition.SYNCING
 
 
