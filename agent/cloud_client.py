@@ -214,10 +214,9 @@ class CloudClient:
         )
         return answer.model_dump(mode="json")
 
-    def status(self) -> dict[str, Any]:
-        """The cloud's view of this connection and its data types (the fields it sent)."""
-        answer = self._send("GET", "/status", StatusAnswer, limit=cloud_answers.STATUS_ANSWER)
-        return answer.model_dump(mode="json", exclude_unset=True)
+    def status(self) -> StatusAnswer:
+        """The cloud's view of this connection and its data types."""
+        return self._send("GET", "/status", StatusAnswer, limit=cloud_answers.STATUS_ANSWER)
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         """Wait up to ``wait_seconds`` for the next dataset; None when none came."""

@@ -3,8 +3,8 @@
 Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
 subclasses whose title and message can be shown to a person as they are. Observers get
 :mod:`agent.events` on agent threads. The status snapshot is put together in
-:mod:`agent.link_status`, linking is done in :mod:`agent.linking`; both define the values they
-return.
+:mod:`agent.link_status` (the one object every view shows), linking is done in
+:mod:`agent.linking`; both define the values they return.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agent import diagnostics, doctor, linking, private_files
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_asking import CloudAsker
 from agent.cloud_client import CloudClient
+from agent.cloud_view import CloudViews
 from agent.config import (
     LOG_LEVELS,
     AgentConfig,
@@ -35,7 +38,7 @@ from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import EventBus, Observer, PauseChanged, Warning
+from agent.events import EventBus, Linked, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -47,6 +50,7 @@ from agent.link_worker import LinkResult, LinkWorker
 from agent.linking import BookPreview
 from agent.network import check_proxy
 from agent.outbox import OutboxSender
+from agent.run_marker import RunMarker, running_elsewhere
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
@@ -81,10 +85,19 @@ class Connector:
         self._bus = EventBus()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._started = False
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
         self._conditions = LinkConditions()
+        self._cloud = CloudAsker(
+            CloudViews(),
+            serving=self._worker_serving,
+            new_client=self._new_client,
+            publish=self._bus.publish,
+            clock=clock,
+        )
+        self._marker = RunMarker(self.paths.data_dir / "agent.lock")
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
         self._bus.subscribe(self._conditions.track)
@@ -98,16 +111,32 @@ class Connector:
     def config(self) -> AgentConfig:
         return load_config(self.paths)
 
-    def status(self) -> AgentStatus:
-        """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
+    def status(self, *, ask_cloud: bool = False) -> AgentStatus:
+        """The snapshot of everything the tray, the status window and ``connector status``
+        show. Reads only local files and what the running agent knows (the cloud's views its
+        link workers keep), so the GUI thread may call it; with ``ask_cloud``, asks the cloud
+        for each link's view first (what ``connector status`` does in its own process)."""
+        config = self.config()
+        asked = self._cloud.ask(config.links) if ask_cloud else {}
+        serving = {
+            link.connection_id for link in config.links if self._worker_serving(link.connection_id)
+        }
         return agent_status(
-            self.config(),
+            config,
             self._local_state(),
-            self._workers,
             self._conditions,
+            self._cloud.views,
+            serving=serving,
             running=self.running,
+            running_elsewhere=not self._marker.held and running_elsewhere(self._marker.path),
+            asked=asked,
             now=self._clock(),
         )
+
+    def refresh_cloud_views(self) -> None:
+        """Ask the cloud for each link's view now (a window's Refresh); blocks on the network,
+        so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
+        self._cloud.ask(self.config().links)
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
         """The datasets this PC ran for a link, newest first, each with its local timeline."""
@@ -115,7 +144,9 @@ class Connector:
 
     @property
     def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        """Started here and not stopped, even while no link is served (the only one waits to
+        be re-authorized): a link linked meanwhile is served at once."""
+        return self._started and not self._stopping.is_set()
 
     # Linking -------------------------------------------------------------------------------
 
@@ -140,9 +171,12 @@ class Connector:
             clock=self._clock,
         )
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
+        # What was known about the old authorization (refused, the cloud's view of it) goes.
         self._conditions.forget(link.connection_id)
+        self._cloud.views.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
+        self._bus.publish(Linked(link.connection_id, link.company_name))
         return link
 
     def unlink(self, connection_id: str) -> Link:
@@ -164,25 +198,13 @@ class Connector:
         links = [self._find(config, connection_id)] if connection_id else list(config.links)
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
-        store = self._credential_store(config.credential_store)
         answers = {}
         for link in links:
-            with self._client(link, store, config) as client:
+            with self._cloud.talking_to(link) as client:
                 answers[link.connection_id] = client.queue(list(data_types or []))
         self._nudge()
-        return answers
-
-    def cloud_status(self) -> dict[str, dict[str, Any]]:
-        """The cloud's view of each link: connection state and per-data-type status."""
-        config = self.config()
-        store = self._credential_store(config.credential_store)
-        answers: dict[str, dict[str, Any]] = {}
-        for link in config.links:
-            try:
-                with self._client(link, store, config) as client:
-                    answers[link.connection_id] = client.status()
-            except ConnectorError as error:
-                answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
+        if self.running:  # the snapshot shows what became of them (AuthError, say) at once
+            self._cloud.ask(links)
         return answers
 
     def pause(self, until: datetime | None = None) -> None:
@@ -296,8 +318,10 @@ class Connector:
                 )
             )
         self._stopping.clear()
+        self._marker.hold()  # so that `connector status` elsewhere on this PC can tell
         for link in config.links:
             self._serve(link, store, until_idle)
+        self._started = True
         self._scheduler = AgentScheduler(
             self._local_state(),
             self.paths,
@@ -319,6 +343,8 @@ class Connector:
         except KeyboardInterrupt:
             self.stop()
         self._stop_scheduler()
+        self._started = False
+        self._marker.release()
         return RunSummary({cid: worker.result for cid, worker in self._workers.items()})
 
     def run(self, *, until_idle: float | None = None) -> RunSummary:
@@ -337,6 +363,8 @@ class Connector:
                 if worker.busy_with:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
+        self._started = False
+        self._marker.release()
 
     # Internals -----------------------------------------------------------------------------
 
@@ -393,6 +421,7 @@ class Connector:
             wake=threading.Event(),
             idle_limit=until_idle,
             clock=self._clock,
+            keep_view=partial(self._cloud.keep, link.connection_id),
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
@@ -404,6 +433,16 @@ class Connector:
             ca_bundle=config.ca_bundle,
             proxy=config.proxy,
         )
+
+    def _new_client(self, link: Link) -> CloudClient:
+        config = self.config()
+        return self._client(link, self._credential_store(config.credential_store), config)
+
+    def _worker_serving(self, connection_id: str) -> LinkWorker | None:
+        thread = self._serving.get(connection_id)
+        if thread is None or not thread.is_alive():
+            return None
+        return self._workers.get(connection_id)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")

@@ -203,6 +203,18 @@ class LocalState:
             ).fetchall()
         return [(row[0], row[1], row[2]) for row in rows]
 
+    def latest_finished_runs(self, connection_id: str) -> list[Run]:
+        """Per data type, the run that finished last: how that type stands on this PC."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM runs AS r WHERE connection_id = ? AND finished = 1 AND rowid = ("
+                " SELECT rowid FROM runs WHERE connection_id = r.connection_id"
+                " AND data_type = r.data_type AND finished = 1"
+                " ORDER BY updated DESC, rowid DESC LIMIT 1)",
+                (connection_id,),
+            ).fetchall()
+        return [_run(row) for row in rows]
+
     def last_success(self, connection_id: str) -> str | None:
         with self._lock:
             row = self._db.execute(

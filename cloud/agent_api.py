@@ -158,10 +158,16 @@ def status(connection: AgentDep, services: ServicesDep) -> StatusAnswer:
         for row in services.datasets.of_company(company_id)
         if row["connection_id"] == connection["id"]
     ]
+    # When each type's latest dataset was queued, so the agent can tell one that waits too long
+    # (or one its re-authorization has made moot); ``mine`` is oldest first, the last one wins.
+    requested = {row["data_type"]: row["requested"] for row in mine}
+    now = services.db.now()
     return StatusAnswer.model_validate(
         {
-            "connection": shapes.connection(connection, services.link_codes, services.db.now()),
+            "connection": shapes.connection(connection, services.link_codes, now),
             "dataStatus": shapes.data_status(mine),
+            "requested": requested,
+            "serverTime": to_iso(now),
         }
     )
 

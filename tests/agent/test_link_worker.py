@@ -4,11 +4,13 @@ a lost credential stopping the link with an event."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agent.backoff import ErrorStreak
 from agent.cloud_client import Assignment
+from agent.cloud_view import CloudView
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.events import Event, LinkStopped, NeedsReauthorization
@@ -39,6 +41,7 @@ class ScriptedCloud:
         self.clock = clock
         self.waits: list[float] = []
         self.heartbeats: list[str | None] = []
+        self.views_asked: list[float] = []  # the monotonic moments of each status call
 
     def heartbeat(
         self, data_types: list[str], *, wait_reason: str | None = None
@@ -47,6 +50,15 @@ class ScriptedCloud:
         return HeartbeatAnswer(
             serverTime="2026-01-01T00:00:00Z", pollWaitSeconds=20, leaseSeconds=60
         )
+
+    def status(self) -> dict[str, Any]:
+        self.views_asked.append(self.clock.now)
+        return {
+            "connection": {"status": "Linked"},
+            "dataStatus": {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
+            "requested": {"customers": "2026-01-01T00:00:00Z"},
+            "serverTime": "2026-01-01T00:00:01Z",
+        }
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         self.waits.append(wait_seconds)
@@ -84,7 +96,11 @@ class CountingWake(threading.Event):
 
 
 def _worker(
-    tmp_path: Path, script: list[Any], *, idle_limit: float | None = 5.0
+    tmp_path: Path,
+    script: list[Any],
+    *,
+    idle_limit: float | None = 5.0,
+    keep_view: Callable[[CloudView], None] = lambda _view: None,
 ) -> tuple[Any, ...]:
     clock = Clock()
     cloud = ScriptedCloud(script, clock)
@@ -108,6 +124,7 @@ def _worker(
         wake=wake,
         idle_limit=idle_limit,
         monotonic=clock,
+        keep_view=keep_view,
     )
     return worker, cloud, runner, wake, events
 
@@ -148,3 +165,21 @@ def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> No
         NeedsReauthorization("link", "Acme", "revoked"),
         LinkStopped("link", "needs re-authorization"),
     ]
+
+
+def test_the_cloud_view_is_fetched_on_start_after_each_dataset_and_each_minute(
+    tmp_path: Path,
+) -> None:
+    kept: list[CloudView] = []  # the facade keeps each view and tells the observers
+    worker, cloud, runner, _wake, _events = _worker(
+        tmp_path, [_dataset(1), *[None] * 8], idle_limit=130.0, keep_view=kept.append
+    )
+    worker.run()
+    assert runner.ran == ["d1"]
+    # On start; after the dataset (the same instant: no poll waited in between); then once a
+    # minute of idle long polls (20 s each), never on every poll.
+    assert cloud.views_asked == [0.0, 0.0, 60.0, 120.0]
+    assert len(kept) == 4
+    assert kept[-1].connection_status == "Linked"
+    (customers,) = kept[-1].data_types
+    assert customers.status == DatasetStatus.COMPLETE
