@@ -13,6 +13,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from agent.private_files import make_private_dir
+
 log = logging.getLogger(__name__)
 
 # A probe holds the lock for an instant; waiting this long rides one out.
@@ -20,7 +22,7 @@ HOLD_TIMEOUT_SECONDS = 2.0
 
 
 def _lock(path: Path) -> FileLock:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     # Not thread-local: the tray starts the agent on one thread and stops it on another.
     return FileLock(path, mode=0o600, thread_local=False)
 
