@@ -281,7 +281,9 @@ class StatusWindow(QWidget):
     def ask_cloud(self) -> None:
         """Have the agent ask the cloud now, off the GUI thread; its event re-renders."""
         self.refresh_note.hide()
-        self._tasks.run(self._connector.refresh_cloud_views, on_error=self.on_ask_cloud_failed)
+        self._tasks.run(
+            self._connector.refresh_cloud_views, on_error=self.on_ask_cloud_failed, owner=self
+        )
 
     def on_ask_cloud_failed(self, title: str, message: str) -> None:
         self.refresh_note.setText(f"Could not ask the cloud just now. {title}: {message}")
