@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIB = 1024 * 1024
+
 
 @dataclass(frozen=True)
 class CloudSettings:
@@ -17,3 +19,9 @@ class CloudSettings:
     sweep_seconds: float = 5.0  # how often leases, expiries and schedules are checked
     # Waits between webhook delivery attempts; None = the standard schedule (5 s ... 10 h).
     webhook_retry_seconds: tuple[float, ...] | None = None
+    # What one caller may make the cloud read, hold or answer; refused with 413 beyond. The
+    # agent's pages are 500 records (about 0.3 MB), so the defaults leave it ample room.
+    max_request_bytes: int = 1 * MIB  # any request body but a page of records (JSON, forms)
+    max_page_bytes: int = 16 * MIB  # one uploaded page of records
+    max_page_records: int = 5_000  # records in one page
+    max_pages: int = 100_000  # pages in one dataset's upload
