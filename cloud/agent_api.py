@@ -9,12 +9,13 @@ import asyncio
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from agent.clock import from_iso, to_iso
 from agent.states import DatasetStatus
+from agent.wire_limits import MAX_RECORD_ID_LENGTH
 from cloud import shapes
 from cloud.agents import Tokens
 from cloud.auth import AgentDep, ServicesDep
@@ -218,14 +219,46 @@ def baseline(
     return {"recordHashes": hashes, "nextAfter": next_after}
 
 
-@router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)
+# The page is read as bytes (its checksum is of the bytes), so its shape is declared here.
+_PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["records"],
+    "properties": {
+        "records": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string", "maxLength": MAX_RECORD_ID_LENGTH}},
+            },
+        }
+    },
+}
+
+
+@router.put(
+    "/datasets/{dataset_id}/chunks/{chunk}",
+    status_code=204,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _PAGE_SCHEMA}},
+        }
+    },
+)
 async def upload_chunk(
-    dataset_id: str, chunk: int, request: Request, connection: AgentDep, services: ServicesDep
+    dataset_id: str,
+    chunk: Annotated[int, Path(ge=0)],
+    request: Request,
+    connection: AgentDep,
+    services: ServicesDep,
+    checksum: Annotated[str | None, Header(alias="X-Content-SHA256", max_length=128)] = None,
 ) -> Response:
     """Stage one page of records. The body is ``{"records": [...]}``; its SHA-256 in hex comes
-    in ``X-Content-SHA256`` and must match."""
+    in ``X-Content-SHA256`` and must match. Its size is bounded before it is read
+    (``cloud/body_limits.py``), and so is the page number."""
+    services.datasets.limits.check_page_number(chunk)
     body = await request.body()
-    checksum = request.headers.get("x-content-sha256")
     await run_in_threadpool(
         services.datasets.stage_chunk, connection["id"], dataset_id, chunk, body, checksum
     )

@@ -54,15 +54,21 @@ class Datasets:
         lease: timedelta,
         wake: Callable[[str], None] = lambda _connection_id: None,
         emit: EventSink = lambda _event: None,
+        limits: ingest.UploadLimits | None = None,
     ) -> None:
         self._db = db
         self._lease = lease
+        self._limits = limits or ingest.UploadLimits()
         self._wake = wake  # wakes the long polls of a connection
         self._emit = emit
 
     @property
     def lease(self) -> timedelta:
         return self._lease
+
+    @property
+    def limits(self) -> ingest.UploadLimits:
+        return self._limits
 
     # The public side -------------------------------------------------------------------------
 
@@ -240,6 +246,7 @@ class Datasets:
             if status == S.COMPLETE:
                 if chunks is None:
                     raise BadRequest("Complete must say how many record chunks were uploaded.")
+                self._limits.check_page_count(chunks)
                 check_transition(S(dataset["status"]), status)
                 ingest.publish(
                     conn,
@@ -288,7 +295,7 @@ class Datasets:
                     f"Records can only be uploaded while the dataset is Processing "
                     f"(it is {dataset['status']})."
                 )
-            ingest.stage(conn, dataset_id, chunk, body, checksum)
+            ingest.stage(conn, dataset_id, chunk, body, checksum, self._limits)
 
     # Moves the cloud makes on its own --------------------------------------------------------
 

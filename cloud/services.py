@@ -10,6 +10,7 @@ from agent.clock import Clock, utc_now
 from cloud.agents import Agents, TokenPolicy
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
+from cloud.ingest import UploadLimits
 from cloud.maintenance import Maintenance
 from cloud.settings import CloudSettings
 from cloud.sync_settings import SyncSettings
@@ -59,7 +60,15 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
         ),
     )
     feed = WebhookFeed(webhooks, tenancy, settings.public_url, clock)
-    datasets = Datasets(db, lease=timedelta(seconds=settings.lease_seconds), wake=wake, emit=feed)
+    datasets = Datasets(
+        db,
+        lease=timedelta(seconds=settings.lease_seconds),
+        wake=wake,
+        emit=feed,
+        limits=UploadLimits(
+            max_pages=settings.max_pages, max_page_records=settings.max_page_records
+        ),
+    )
     sync_settings = SyncSettings(db)
     agents = Agents(
         db,
