@@ -13,54 +13,60 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.clock import from_iso, to_iso
+from agent.clock import to_iso
+from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus
-from agent.wire_limits import MAX_RECORD_ID_LENGTH
+from agent.wire_limits import MAX_DELETED_IDS, MAX_RECORD_ID_LENGTH
 from cloud import shapes
 from cloud.agents import Tokens
 from cloud.auth import AgentDep, ServicesDep
 from cloud.cache import BASELINE_PAGE
+from cloud.request_types import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
 
 router = APIRouter(prefix="/agent/v1")
 
 
-# Wire names are camelCase, like the public API's.
+# Wire names are camelCase, like the public API's. Every field is bounded
+# (cloud/request_types.py); the limits agents keep to are in agent/wire_limits.py.
 class AgentInfo(BaseModel):
-    agentVersion: str = "unknown"
-    hostname: str = ""
-    dataTypes: list[str] | None = None  # what the agent can read; None = not saying
+    agentVersion: Name = "unknown"
+    hostname: Name = ""
+    # What the agent can read; None = not saying. Names this cloud does not know are kept
+    # (a newer agent may read more), but bounded.
+    dataTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
 
 
 class HeartbeatRequest(AgentInfo):
-    waitReason: str | None = None  # why the agent takes no datasets now (paused, window)
+    waitReason: Text | None = None  # why the agent takes no datasets now (paused, window)
 
 
 class QueueRequest(BaseModel):
-    dataTypes: list[str] = []
+    dataTypes: Annotated[list[DataTypeKey], Field(max_length=len(ACCOUNTING_DATA_TYPES))] = []
 
 
 class LinkRequest(AgentInfo):
-    linkCode: str
+    linkCode: Name
 
 
 class RefreshRequest(BaseModel):
-    refreshToken: str
+    refreshToken: Name
 
 
 class PollRequest(BaseModel):
-    waitSeconds: float = Field(default=25.0, ge=0)
+    waitSeconds: float = Field(default=25.0, ge=0, allow_inf_nan=False)
 
 
 class TransitionReport(BaseModel):
     status: DatasetStatus
-    timestamp: str
-    errorMessage: str | None = None
+    timestamp: Timestamp
+    errorMessage: Text | None = None
     progress: int | None = Field(default=None, ge=0, le=100)
+    # Bounded by the cloud's limits (max_pages) when Complete is checked.
     chunks: int | None = Field(default=None, ge=0)
     recordCount: int | None = Field(default=None, ge=0)
     # "delta": the pages hold only what changed since the baseline; deletedIds went away.
     mode: Literal["full", "delta"] = "full"
-    deletedIds: list[str] = []
+    deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
 
 
 @router.post("/link")
@@ -191,7 +197,7 @@ def report_transition(
         connection["id"],
         dataset_id,
         body.status,
-        timestamp=from_iso(body.timestamp),
+        timestamp=body.timestamp,
         error_message=body.errorMessage,
         progress=body.progress,
         chunks=body.chunks,
@@ -207,7 +213,7 @@ def baseline(
     dataset_id: str,
     connection: AgentDep,
     services: ServicesDep,
-    after: str | None = None,
+    after: Annotated[str | None, Query(max_length=MAX_RECORD_ID_LENGTH)] = None,
     limit: Annotated[int, Query(ge=1, le=BASELINE_PAGE)] = BASELINE_PAGE,
 ) -> dict[str, Any]:
     """The hashes of the records the cloud holds for this dataset's data type and connection,

@@ -2,39 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cloud import shapes
 from cloud.auth import ServicesDep, require_api_key
 from cloud.errors import BadRequest
 from cloud.paging import ListDep, page_of
+from cloud.request_types import MAX_LIST, Name, Text
 from cloud.services import Services
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
-# Bodies use the public API's camelCase names.
+# Bodies use the public API's camelCase names; every field is bounded (request_types).
+Tags = Annotated[dict[Name, Text], Field(max_length=MAX_LIST)]
+
+
 class CompanyBody(BaseModel):
-    name: str
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    name: Name
+    description: Text | None = None
+    tags: Tags | None = None
 
 
 class CompanyPatch(BaseModel):
-    name: str | None = None
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    name: Name | None = None
+    description: Text | None = None
+    tags: Tags | None = None
 
 
 class ConnectionCreate(BaseModel):
-    platformKey: str
+    platformKey: Name
 
 
 class ConnectionPatch(BaseModel):
-    status: str | None = None
+    status: Name | None = None
 
 
 @router.post("/companies")

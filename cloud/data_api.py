@@ -64,7 +64,7 @@ def bank_accounts(
 
 PeriodLength = Annotated[int, Query(alias="periodLength")]
 PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare")]
-StartMonth = Annotated[str | None, Query(alias="startMonth")]
+StartMonth = Annotated[str | None, Query(alias="startMonth", max_length=32)]
 
 
 # Public report path -> (data type, how its monthly records become the report).

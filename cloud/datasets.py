@@ -27,7 +27,7 @@ from cloud.dataset_moves import (
     unsupported_reason,
 )
 from cloud.db import Database, connections, dataset_transitions, datasets, staged_chunks
-from cloud.errors import BadRequest, Conflict, NotFound
+from cloud.errors import BadRequest, Conflict, NotFound, shown
 from cloud.tenancy import company_row, connection_row
 
 # Re-exported: other modules have imported these from here.
@@ -74,7 +74,7 @@ class Datasets:
 
     def queue(self, company_id: str, data_type: str, connection_id: str | None) -> RowMapping:
         if data_type not in ACCOUNTING_DATA_TYPES:
-            raise BadRequest(f"'{data_type}' is not a data type.")
+            raise BadRequest(f"{shown(data_type)} is not a data type.")
         events: list[Event] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)
@@ -87,6 +87,10 @@ class Datasets:
         self, company_id: str, data_types: Iterable[str], connection_id: str | None = None
     ) -> list[str]:
         """Queue several types at once, skipping those already in progress."""
+        data_types = list(data_types)
+        for data_type in data_types:
+            if data_type not in ACCOUNTING_DATA_TYPES:  # before anything is written
+                raise BadRequest(f"{shown(data_type)} is not a data type.")
         events: list[Event] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)

@@ -14,7 +14,7 @@ from cloud.services import Services
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
-ConnectionIdQuery = Annotated[str | None, Query(alias="connectionId")]
+ConnectionIdQuery = Annotated[str | None, Query(alias="connectionId", max_length=64)]
 
 
 @router.post("/companies/{company_id}/data/queue/{data_type}")

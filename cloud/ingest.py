@@ -111,6 +111,8 @@ def stage(
                 f"Record id {shown(record['id'])} (chunk {chunk}) is longer than an id may be "
                 f"({MAX_RECORD_ID_LENGTH} characters)."
             )
+        if "\x00" in record["id"]:  # PostgreSQL's text cannot hold it
+            raise BadRequest(f"Record id {shown(record['id'])} (chunk {chunk}) holds NUL.")
         try:
             canonical = canonical_bytes(record)
         except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (254)

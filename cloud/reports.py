@@ -25,6 +25,8 @@ PROFIT_AND_LOSS_LINES = ("income", "costOfSales", "expenses", "otherIncome", "ot
 PROFIT_AND_LOSS_TOTALS = ("grossProfit", "netOperatingProfit", "netOtherIncome", "netProfit")
 
 Month = int  # months since year 0: year * 12 + (month - 1)
+_FIRST_MONTH: Month = 1 * 12  # January of the year 1, and December of 9999: what dates hold
+_LAST_MONTH: Month = 9999 * 12 + 11
 
 
 def balance_sheet(
@@ -89,6 +91,8 @@ def _periods(
             return []
         last = max(by_month)
         spans = [(last - (i + 1) * length + 1, last - i * length) for i in range(count)][::-1]
+    if spans[0][0] < _FIRST_MONTH or spans[-1][1] > _LAST_MONTH:
+        raise BadRequest("The periods asked for run outside the years 1 to 9999.")
     return spans[::-1]  # most recent first
 
 

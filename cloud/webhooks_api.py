@@ -13,11 +13,12 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping
 
 from cloud.auth import require_api_key
-from cloud.errors import BadRequest
+from cloud.errors import BadRequest, shown
+from cloud.request_types import MAX_LIST, Name, Url
 from cloud.webhook_store import consumer_company_tags, consumer_event_types
 from cloud.webhooks import WebhookDispatcher
 
@@ -35,10 +36,10 @@ WebhooksDep = Annotated[WebhookDispatcher, Depends(webhooks_of)]
 class ConsumerCreate(BaseModel):
     """``WebhookConsumerPrototype``: every field optional and nullable, as in the SDK."""
 
-    url: str | None = None
+    url: Url | None = None
     disabled: bool | None = False
-    eventTypes: list[str] | None = None
-    companyTags: list[str] | None = None
+    eventTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
+    companyTags: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
 
 
 @router.post("/webhooks", status_code=201)
@@ -82,9 +83,15 @@ def consumer(row: RowMapping) -> dict[str, Any]:
 def _checked_url(url: str | None) -> str:
     if not url:
         raise BadRequest("A webhook consumer needs a url.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadRequest(f"'{url}' is not an http(s) URL a webhook can be sent to.")
+    refusal = BadRequest(f"{shown(url)} is not an http(s) URL a webhook can be sent to.")
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  (raises on a port that is not a number from 0 to 65535)
+    except ValueError as exc:  # e.g. "http://[" (an unclosed IPv6 address)
+        raise refusal from exc
+    if not usable:
+        raise refusal
     return url
 
 
@@ -93,5 +100,5 @@ def _checked_names(values: list[str], field: str) -> list[str]:
     # only blanks are refused, since they could never match anything.
     for value in values:
         if not value.strip() or value != value.strip():
-            raise BadRequest(f"{field} may not hold blank or padded values ({value!r}).")
+            raise BadRequest(f"{field} may not hold blank or padded values ({shown(value)}).")
     return values
