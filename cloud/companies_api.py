@@ -11,10 +11,11 @@ from cloud import shapes
 from cloud.auth import ServicesDep, require_api_key
 from cloud.errors import BadRequest
 from cloud.paging import ListDep, page_of
+from cloud.public_models import ERROR_RESPONSES, Companies, Company, Connection, Connections
 from cloud.request_types import MAX_LIST, Name, Text
 from cloud.services import Services
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 
 # Bodies use the public API's camelCase names; every field is bounded (request_types).
@@ -41,24 +42,24 @@ class ConnectionPatch(BaseModel):
     status: Name | None = None
 
 
-@router.post("/companies")
+@router.post("/companies", response_model=Company, response_model_exclude_unset=True)
 def create_company(body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
     row = services.tenancy.create_company(body.name, body.description, body.tags)
     return _company(services, row["id"])
 
 
-@router.get("/companies")
+@router.get("/companies", response_model=Companies, response_model_exclude_unset=True)
 def list_companies(services: ServicesDep, params: ListDep) -> dict[str, Any]:
     companies = [_company(services, row["id"]) for row in services.tenancy.list_companies()]
     return page_of(companies, params)
 
 
-@router.get("/companies/{company_id}")
+@router.get("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def get_company(company_id: str, services: ServicesDep) -> dict[str, Any]:
     return _company(services, company_id)
 
 
-@router.patch("/companies/{company_id}")
+@router.patch("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def update_company(company_id: str, body: CompanyPatch, services: ServicesDep) -> dict[str, Any]:
     services.tenancy.update_company(
         company_id, name=body.name, description=body.description, tags=body.tags, replace=False
@@ -66,7 +67,7 @@ def update_company(company_id: str, body: CompanyPatch, services: ServicesDep) -
     return _company(services, company_id)
 
 
-@router.put("/companies/{company_id}")
+@router.put("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def replace_company(company_id: str, body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
     services.tenancy.update_company(
         company_id, name=body.name, description=body.description, tags=body.tags, replace=True
@@ -80,7 +81,11 @@ def delete_company(company_id: str, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/companies/{company_id}/connections")
+@router.get(
+    "/companies/{company_id}/connections",
+    response_model=Connections,
+    response_model_exclude_unset=True,
+)
 def list_connections(company_id: str, services: ServicesDep, params: ListDep) -> dict[str, Any]:
     now = services.db.now()
     public_url = services.settings.public_url
@@ -88,7 +93,11 @@ def list_connections(company_id: str, services: ServicesDep, params: ListDep) ->
     return page_of([shapes.connection(row, public_url, now) for row in rows], params)
 
 
-@router.post("/companies/{company_id}/connections")
+@router.post(
+    "/companies/{company_id}/connections",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def create_connection(
     company_id: str, body: ConnectionCreate, services: ServicesDep
 ) -> dict[str, Any]:
@@ -96,18 +105,30 @@ def create_connection(
     return _connection(services, row)
 
 
-@router.get("/companies/{company_id}/connections/{connection_id}")
+@router.get(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def get_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
     return _connection(services, services.tenancy.get_connection(company_id, connection_id))
 
 
-@router.delete("/companies/{company_id}/connections/{connection_id}")
+@router.delete(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_class=Response,  # 200 with no body, as the SDK expects
+    responses={200: {"description": "Deleted."}},
+)
 def delete_connection(company_id: str, connection_id: str, services: ServicesDep) -> Response:
     services.tenancy.delete_connection(company_id, connection_id)
     return Response(status_code=200)
 
 
-@router.patch("/companies/{company_id}/connections/{connection_id}")
+@router.patch(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def unlink_connection(
     company_id: str, connection_id: str, body: ConnectionPatch, services: ServicesDep
 ) -> dict[str, Any]:
@@ -116,7 +137,11 @@ def unlink_connection(
     return _connection(services, services.tenancy.unlink_connection(company_id, connection_id))
 
 
-@router.post("/companies/{company_id}/connections/{connection_id}/revoke")
+@router.post(
+    "/companies/{company_id}/connections/{connection_id}/revoke",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def revoke_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
     """Withdraw the agent's authorization: the connection becomes Deauthorized."""
     return _connection(services, services.agents.revoke(company_id, connection_id))

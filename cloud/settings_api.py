@@ -9,10 +9,11 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from cloud.auth import ServicesDep, require_api_key
+from cloud.public_models import ERROR_RESPONSES, CompanySyncSettings, ProfileSyncSettings
 from cloud.request_types import DataTypeKey, Int32, Name, storable
 from cloud.sync_settings import CLIENT_ID, MAX_SCHEDULE_HOURS, PROFILE
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 
 class SyncSettingBody(BaseModel):
@@ -41,7 +42,9 @@ class SettingsBody(BaseModel):
         return [setting.model_dump(exclude_none=True) for setting in self.settings]
 
 
-@router.get("/profile/syncSettings")
+@router.get(
+    "/profile/syncSettings", response_model=ProfileSyncSettings, response_model_exclude_unset=True
+)
 def get_profile_settings(services: ServicesDep) -> dict[str, Any]:
     settings, own = services.sync_settings.get(PROFILE)
     return {"clientId": CLIENT_ID, "settings": settings, "overridesDefaults": own}
@@ -53,7 +56,11 @@ def set_profile_settings(body: SettingsBody, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/companies/{company_id}/syncSettings")
+@router.get(
+    "/companies/{company_id}/syncSettings",
+    response_model=CompanySyncSettings,
+    response_model_exclude_unset=True,
+)
 def get_company_settings(company_id: str, services: ServicesDep) -> dict[str, Any]:
     settings, own = services.sync_settings.get(company_id)
     return {"companyId": company_id, "settings": settings, "overridesDefaults": own}

@@ -18,11 +18,17 @@ from sqlalchemy import RowMapping
 
 from cloud.auth import require_api_key
 from cloud.errors import BadRequest, shown
+from cloud.public_models import (
+    ERROR_RESPONSES,
+    WebhookConsumerCreated,
+    WebhookConsumers,
+    WebhookSecret,
+)
 from cloud.request_types import MAX_LIST, Name, Url
 from cloud.webhook_store import consumer_company_tags, consumer_event_types
 from cloud.webhooks import WebhookDispatcher
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 
 def webhooks_of(request: Request) -> WebhookDispatcher:
@@ -42,7 +48,12 @@ class ConsumerCreate(BaseModel):
     companyTags: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
 
 
-@router.post("/webhooks", status_code=201)
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=WebhookConsumerCreated,
+    response_model_exclude_unset=True,
+)
 def create_consumer(body: ConsumerCreate, webhooks: WebhooksDep) -> dict[str, Any]:
     url = _checked_url(body.url)
     event_types = _checked_names(body.eventTypes or [], "eventTypes")
@@ -53,7 +64,7 @@ def create_consumer(body: ConsumerCreate, webhooks: WebhooksDep) -> dict[str, An
     return {**consumer(row), "signingSecret": row["secret"]}
 
 
-@router.get("/webhooks")
+@router.get("/webhooks", response_model=WebhookConsumers, response_model_exclude_unset=True)
 def list_consumers(webhooks: WebhooksDep) -> dict[str, Any]:
     return {"results": [consumer(row) for row in webhooks.store.list_consumers()]}
 
@@ -64,7 +75,11 @@ def delete_consumer(webhook_id: str, webhooks: WebhooksDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/webhooks/{webhook_id}/secret")
+@router.get(
+    "/webhooks/{webhook_id}/secret",
+    response_model=WebhookSecret,
+    response_model_exclude_unset=True,
+)
 def consumer_secret(webhook_id: str, webhooks: WebhooksDep) -> dict[str, str]:
     return {"key": webhooks.store.get_consumer(webhook_id)["secret"]}
 
