@@ -113,6 +113,10 @@ def stage(
             )
         if "\x00" in record["id"]:  # PostgreSQL's text cannot hold it
             raise BadRequest(f"Record id {shown(record['id'])} (chunk {chunk}) holds NUL.")
+        if not isinstance(record.get("metadata", {}), dict):  # readers add isDeleted to it
+            raise BadRequest(
+                f"Record {shown(record['id'])} (chunk {chunk}): metadata must be an object."
+            )
         try:
             canonical = canonical_bytes(record)
         except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (254)

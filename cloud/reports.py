@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from cloud.errors import BadRequest
+from cloud.errors import BadRequest, shown
 
 PROFIT_AND_LOSS_LINES = ("income", "costOfSales", "expenses", "otherIncome", "otherExpenses")
 PROFIT_AND_LOSS_TOTALS = ("grossProfit", "netOperatingProfit", "netOtherIncome", "netProfit")
@@ -131,9 +131,9 @@ def _parse_month(text: str) -> Month:
     try:
         year, month = int(text[0:4]), int(text[5:7])
     except ValueError as exc:
-        raise BadRequest(f"'{text}' is not a month (YYYY-MM or YYYY-MM-DD).") from exc
-    if not 1 <= month <= 12 or text[4:5] != "-":
-        raise BadRequest(f"'{text}' is not a month (YYYY-MM or YYYY-MM-DD).")
+        raise BadRequest(f"{shown(text)} is not a month (YYYY-MM or YYYY-MM-DD).") from exc
+    if not 1 <= month <= 12 or not 1 <= year <= 9999 or text[4:5] != "-":
+        raise BadRequest(f"{shown(text)} is not a month (YYYY-MM or YYYY-MM-DD).")
     return year * 12 + month - 1
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.wire_limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
-from tests.cloud.drive import claim, claim_type, complete, report
+from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
 from tests.conftest import CloudHarness
 
 ERROR_KEYS = {
@@ -316,9 +316,30 @@ def test_every_list_and_string_of_the_public_api_is_bounded(cloud: CloudHarness)
     month = {"id": "2026-01", "currency": "GBP", "date": "2026-01-31T00:00:00", "netAssets": 0}
     complete(cloud, agent, claim_type(cloud, agent, "balanceSheet")["id"], [month])
     report_path = f"/companies/{company_id}/data/financials/balanceSheet"
-    for start in ("9999-12", "0000-01"):
+    for start, problem in (("9999-12", "years 1 to 9999"), ("0000-01", "is not a month")):
         params = {"periodLength": 12, "periodsToCompare": 2, "startMonth": start}
         answer = cloud.http.get(report_path, params=params, headers=cloud.auth)
-        assert "years 1 to 9999" in refused(answer)["error"]
+        assert problem in refused(answer)["error"]
     fine = {"periodLength": 1, "periodsToCompare": 1, "startMonth": "2026-01"}
     assert cloud.http.get(report_path, params=fine, headers=cloud.auth).status_code == 200
+
+
+def test_records_a_reader_could_not_serve_are_refused_when_uploaded(cloud: CloudHarness) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    dataset = claim_type(cloud, agent, "customers")
+    for status in ("Fetching", "Mapping", "Validating", "Processing"):
+        assert report(cloud, agent, dataset["id"], status).status_code == 200
+    for record in ({"id": "c1", "metadata": 5}, {"id": "c\u0000"}):
+        answer = upload_chunk(cloud, agent, dataset["id"], 0, [record])
+        refused(answer)
+    # A month no date can hold, in an agent's report upload: the read says so, not a 500.
+    cloud.http.post(f"/companies/{company_id}/data/queue/balanceSheet", headers=cloud.auth)
+    sheet = claim_type(cloud, agent, "balanceSheet")
+    complete(cloud, agent, sheet["id"], [{"id": "0000-01", "currency": "GBP", "netAssets": 0}])
+    answer = cloud.http.get(
+        f"/companies/{company_id}/data/financials/balanceSheet",
+        params={"periodLength": 1, "periodsToCompare": 1},
+        headers=cloud.auth,
+    )
+    assert "is not a month" in refused(answer)["error"]
