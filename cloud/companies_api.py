@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from cloud import shapes
 from cloud.auth import ServicesDep, require_api_key
@@ -14,6 +14,9 @@ from cloud.paging import ListDep, page_of
 from cloud.public_models import ERROR_RESPONSES, Companies, Company, Connection, Connections
 from cloud.request_types import MAX_LIST, Name, Text
 from cloud.services import Services
+from cloud.tenancy import PLATFORMS
+
+CONNECTION_STATUSES = ["PendingAuth", "Linked", "Unlinked", "Deauthorized"]
 
 router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
@@ -35,11 +38,16 @@ class CompanyPatch(BaseModel):
 
 
 class ConnectionCreate(BaseModel):
-    platformKey: Name
+    # Any key is read (and refused with the list of those this cloud has); the document
+    # names the ones it has.
+    platformKey: Annotated[Name, WithJsonSchema({"type": "string", "enum": sorted(PLATFORMS)})]
 
 
 class ConnectionPatch(BaseModel):
-    status: Name | None = None
+    # Only "Unlinked" is a change a connection takes; the document names every status.
+    status: (
+        Annotated[Name, WithJsonSchema({"type": "string", "enum": CONNECTION_STATUSES})] | None
+    ) = None
 
 
 @router.post("/companies", response_model=Company, response_model_exclude_unset=True)

@@ -71,8 +71,8 @@ def bank_accounts(
     return page_of(_all(services, company_id, "bankAccounts", connection_id), params)
 
 
-PeriodLength = Annotated[int, Query(alias="periodLength")]
-PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare")]
+PeriodLength = Annotated[int, Query(alias="periodLength", ge=1, le=12)]
+PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare", ge=1, le=60)]
 StartMonth = Annotated[str | None, Query(alias="startMonth", max_length=32)]
 
 

@@ -39,7 +39,12 @@ Name = Annotated[str, StringConstraints(max_length=256), _Storable]
 Text = Annotated[str, StringConstraints(max_length=MAX_ERROR_MESSAGE_LENGTH), _Storable]
 """A sentence or a few: a description, an error message, a reason."""
 
-Url = Annotated[str, StringConstraints(max_length=2048), _Storable]
+Url = Annotated[
+    str,
+    StringConstraints(max_length=2048),
+    _Storable,
+    WithJsonSchema({"type": "string", "format": "uri", "maxLength": 2048}),
+]
 
 RecordId = Annotated[str, StringConstraints(max_length=MAX_RECORD_ID_LENGTH), _Storable]
 
