@@ -27,6 +27,7 @@ from cloud import (
 )
 from cloud.body_limits import BodyLimit
 from cloud.errors import CloudError, error_body
+from cloud.request_line import RefuseNul
 from cloud.services import build_services
 from cloud.settings import CloudSettings
 
@@ -82,6 +83,7 @@ def create_app(
         default=settings.max_request_bytes,
         routes=[(upload, settings.max_page_bytes)],
     )
+    app.add_middleware(RefuseNul)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:

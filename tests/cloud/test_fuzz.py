@@ -6,7 +6,8 @@ The real cloud in-process on real SQLite; each request is aimed at real things w
 right credentials (``tests/cloud/fuzz_world.py``), so that it gets past authentication and
 404s to the handlers. ``FUZZ_EXAMPLES`` examples an operation (20 here, so the whole run
 takes a few minutes on two CPUs); a longer run is ``make fuzz EXAMPLES=1000``. The run is
-derandomised unless ``FUZZ_RANDOM`` is set, so that what fails in CI fails again locally.
+derandomised unless ``FUZZ_RANDOM`` is set, so that what fails in CI fails again locally;
+``FUZZ_POSTGRES`` runs it on PostgreSQL (``CONNECTOR_TEST_POSTGRES``) instead of SQLite.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import pytest
 import schemathesis
@@ -24,6 +26,7 @@ from cloud.app import create_app
 from cloud.settings import CloudSettings
 from tests.cloud.fuzz_world import World
 from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
+from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.fuzz
 
@@ -42,10 +45,12 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudHarness]:
-    database = tmp_path_factory.mktemp("fuzz") / "cloud.db"
-    clock = FakeClock()
-    with cloud_on(f"sqlite:///{database}", clock, max_poll_wait_seconds=0.05) as harness:
-        yield harness
+    with ExitStack() as stack:
+        if os.environ.get("FUZZ_POSTGRES"):
+            url = stack.enter_context(fresh_database())
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'cloud.db'}"
+        yield stack.enter_context(cloud_on(url, FakeClock(), max_poll_wait_seconds=0.05))
 
 
 @pytest.fixture(scope="module")

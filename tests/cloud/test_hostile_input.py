@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.wire_limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
 from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.conftest import CloudHarness, FakeClock, cloud_on
+from tests.postgres import fresh_database
 
 ERROR_KEYS = {
     "statusCode",
@@ -343,3 +344,29 @@ def test_records_a_reader_could_not_serve_are_refused_when_uploaded(cloud: Cloud
         headers=cloud.auth,
     )
     assert "is not a month" in refused(answer)["error"]
+
+
+def test_nul_in_a_path_or_query_is_a_400_on_postgresql(clock: FakeClock) -> None:
+    # PostgreSQL's text can neither hold nor be compared with NUL: there an id of "%00" was a
+    # 500 wherever it reached a query. SQLite takes it, so the real PostgreSQL it is.
+    with fresh_database() as url, cloud_on(url, clock) as cloud:
+        company_id = cloud.new_company()
+        agent = cloud.linked_agent(company_id)
+        for path, headers in (
+            ("/companies/%00", cloud.auth),
+            (f"/companies/{company_id}/connections/%00", cloud.auth),
+            (f"/companies/{company_id}/data/history/%00", cloud.auth),
+            (f"/companies/{company_id}/data/history?query=id%3D%00", cloud.auth),
+            ("/webhooks/%00/secret", cloud.auth),
+            ("/agent/v1/datasets/%00/baseline", agent),
+            ("/agent/v1/datasets/x/baseline?after=%00", agent),
+            ("/portal/companies/%00", {}),
+        ):
+            answer = cloud.http.get(path, headers=headers)
+            assert "NUL" in refused(answer)["error"], path
+        queued = cloud.http.post(
+            f"/companies/{company_id}/data/queue/customers?connectionId=%00", headers=cloud.auth
+        )
+        refused(queued)
+        # The same requests without the NUL reach their routes.
+        assert cloud.http.get("/companies/x", headers=cloud.auth).status_code == 404
