@@ -15,3 +15,7 @@ whose publication flags whatever it lacks as deleted, instead."""
 
 MAX_ERROR_MESSAGE_LENGTH = 4_000
 """Characters in a transition's ``errorMessage``; the agent cuts a longer one short."""
+
+MAX_PAGE_BYTES = 4 * 1024 * 1024
+"""Bytes of records in one uploaded page: the agent starts a new page (of fewer than its 500
+records) before one would pass this. The cloud takes 16 MiB by default (``--max-page-bytes``)."""
