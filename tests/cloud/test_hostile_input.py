@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.wire_limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
 from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
-from tests.conftest import CloudHarness, FakeClock, cloud_on
+from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
 from tests.postgres import fresh_database
 
 ERROR_KEYS = {
@@ -370,3 +370,23 @@ def test_nul_in_a_path_or_query_is_a_400_on_postgresql(clock: FakeClock) -> None
         refused(queued)
         # The same requests without the NUL reach their routes.
         assert cloud.http.get("/companies/x", headers=cloud.auth).status_code == 404
+
+
+def test_the_portals_company_form_is_bounded_as_the_public_api_is(cloud: CloudHarness) -> None:
+    form = cloud.http.get("/portal/sign-in")
+    token = form.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    signed_in = cloud.http.post(
+        "/portal/sign-in",
+        data={"csrf_token": token, "api_key": API_KEY, "next": "/portal"},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    page = cloud.http.get("/portal")
+    token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    for fields in ({"name": "n" * 257}, {"name": "Acme", "description": "d" * 4_001}):
+        answer = cloud.http.post(
+            "/portal/companies", data={"csrf_token": token, **fields}, follow_redirects=False
+        )
+        assert answer.status_code == 400, answer.text[:300]
+        assert "at most" in answer.text
+    assert companies(cloud) == []
