@@ -132,7 +132,12 @@ def _location(part: object) -> str:
 
 async def _on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return _error(exc.status_code, str(exc.detail))
+    # Its headers too: Allow with a 405, Connection: close with a 413 (the body left unread).
+    return JSONResponse(
+        error_body(exc.status_code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
 
 
 async def _on_unexpected_error(request: Request, exc: Exception) -> Response:

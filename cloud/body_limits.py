@@ -28,7 +28,8 @@ class RequestTooLarge(HTTPException):
     """
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, too_large_message(limit))
+        # The unread rest of the body leaves the connection unusable for another request.
+        super().__init__(413, too_large_message(limit), headers={"Connection": "close"})
 
 
 def too_large_message(limit: int) -> str:

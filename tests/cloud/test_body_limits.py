@@ -72,6 +72,7 @@ def stream(
 
 def too_large(response: httpx.Response, limit: int) -> None:
     assert response.status_code == 413, response.text
+    assert response.headers["connection"] == "close"  # the rest of the body was never read
     body = response.json()
     assert body["statusCode"] == 413
     assert {"service", "error", "correlationId"} <= body.keys()

@@ -390,3 +390,12 @@ def test_the_portals_company_form_is_bounded_as_the_public_api_is(cloud: CloudHa
         assert answer.status_code == 400, answer.text[:300]
         assert "at most" in answer.text
     assert companies(cloud) == []
+
+
+def test_an_unsupported_method_is_a_405_in_the_public_shape_saying_what_is_allowed(
+    cloud: CloudHarness,
+) -> None:
+    answer = cloud.http.request("TRACE", "/companies", headers=cloud.auth)
+    refused(answer, 405)
+    # Starlette names the methods of the first route on the path that matched (POST here).
+    assert set(answer.headers["allow"].replace(" ", "").split(",")) <= {"GET", "POST"}
