@@ -42,6 +42,7 @@ from agent.network import proxy_options, require_secure, tls_context
 from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
+from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.agent_api import (
     BaselinePage,
     ErrorAnswer,
@@ -254,6 +255,9 @@ class CloudClient:
         deleted_ids: list[str] | None = None,
     ) -> None:
         body: dict[str, Any] = {"status": status, "timestamp": to_iso(timestamp)}
+        if error_message is not None and len(error_message) > MAX_ERROR_MESSAGE_LENGTH:
+            # The cloud refuses a longer one; the start says what went wrong.
+            error_message = error_message[: MAX_ERROR_MESSAGE_LENGTH - 1] + "\u2026"
         optional = {
             "errorMessage": error_message,
             "progress": progress,
