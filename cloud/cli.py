@@ -13,8 +13,6 @@ from agent.version import __version__
 from cloud.app import create_app
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
 
-_DEFAULTS = CloudSettings(database_url="", api_key="", public_url="")
-
 
 def _positive(text: str) -> int:
     value = int(text)
@@ -103,31 +101,31 @@ def main(argv: list[str] | None = None) -> int:
     limits.add_argument(
         "--max-request-bytes",
         type=_positive,
-        default=_DEFAULTS.max_request_bytes,
+        default=CloudSettings.max_request_bytes,
         metavar="BYTES",
         help="the body of any request but an upload page: JSON, portal forms "
-        f"(default: {_DEFAULTS.max_request_bytes})",
+        f"(default: {CloudSettings.max_request_bytes})",
     )
     limits.add_argument(
         "--max-page-bytes",
         type=_positive,
-        default=_DEFAULTS.max_page_bytes,
+        default=CloudSettings.max_page_bytes,
         metavar="BYTES",
-        help=f"one uploaded page of records (default: {_DEFAULTS.max_page_bytes})",
+        help=f"one uploaded page of records (default: {CloudSettings.max_page_bytes})",
     )
     limits.add_argument(
         "--max-page-records",
         type=_positive,
-        default=_DEFAULTS.max_page_records,
+        default=CloudSettings.max_page_records,
         metavar="N",
-        help=f"records in one uploaded page (default: {_DEFAULTS.max_page_records})",
+        help=f"records in one uploaded page (default: {CloudSettings.max_page_records})",
     )
     limits.add_argument(
         "--max-pages",
         type=_positive,
-        default=_DEFAULTS.max_pages,
+        default=CloudSettings.max_pages,
         metavar="N",
-        help=f"pages in one dataset's upload (default: {_DEFAULTS.max_pages})",
+        help=f"pages in one dataset's upload (default: {CloudSettings.max_pages})",
     )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)

@@ -13,7 +13,6 @@ from cloud.settings import CloudSettings
 from tests.cloud.drive import claim_type, report, upload_chunk
 from tests.conftest import CloudHarness
 
-DEFAULTS = CloudSettings(database_url="", api_key="", public_url="")
 SMALL_ANSWER = 2_000  # bytes: an error says what is wrong, it does not list everything
 
 
@@ -47,11 +46,11 @@ def test_complete_announcing_a_million_pages_is_refused_at_once_in_a_few_words(
 ) -> None:
     agent, dataset_id = processing(cloud)
     announced = 1_000_000  # ten times the default limit (the attack sent 10,000,000)
-    assert announced > DEFAULTS.max_pages
+    assert announced > CloudSettings.max_pages
     answer = report(cloud, agent, dataset_id, "Complete", chunks=announced)
     assert answer.status_code == 413, answer.text[:300]
     assert len(answer.content) < SMALL_ANSWER
-    assert f"{DEFAULTS.max_pages:,} pages" in answer.json()["error"]
+    assert f"{CloudSettings.max_pages:,} pages" in answer.json()["error"]
     assert status_of(cloud, agent, dataset_id) == "Processing"
 
 
@@ -71,20 +70,20 @@ def test_pages_that_never_arrived_are_counted_and_only_the_first_few_named(
 
 def test_a_page_number_past_the_limit_is_refused_and_nothing_staged(cloud: CloudHarness) -> None:
     agent, dataset_id = processing(cloud)
-    for page in (DEFAULTS.max_pages, 2**63, 2**70):
+    for page in (CloudSettings.max_pages, 2**63, 2**70):
         answer = upload_chunk(cloud, agent, dataset_id, page, [{"id": "a"}])
         assert answer.status_code == 413, answer.text
-        assert f"{DEFAULTS.max_pages:,} pages" in answer.json()["error"]
+        assert f"{CloudSettings.max_pages:,} pages" in answer.json()["error"]
     assert upload_chunk(cloud, agent, dataset_id, -1, [{"id": "a"}]).status_code == 400
     assert staged_pages(cloud, dataset_id) == 0
 
 
 def test_a_page_of_more_records_than_the_limit_is_refused(cloud: CloudHarness) -> None:
     agent, dataset_id = processing(cloud)
-    records = [{"id": str(n)} for n in range(DEFAULTS.max_page_records + 1)]
+    records = [{"id": str(n)} for n in range(CloudSettings.max_page_records + 1)]
     answer = upload_chunk(cloud, agent, dataset_id, 0, records)
     assert answer.status_code == 413, answer.text
-    assert f"at most {DEFAULTS.max_page_records:,}" in answer.json()["error"]
+    assert f"at most {CloudSettings.max_page_records:,}" in answer.json()["error"]
     assert staged_pages(cloud, dataset_id) == 0
     # The agent's own pages (500 records) are far inside it.
     assert upload_chunk(cloud, agent, dataset_id, 0, records[:500]).status_code == 204
