@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format books installer clean
+.PHONY: demo test fuzz lint format books installer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The schemathesis fuzz of both APIs (tests/cloud/test_fuzz.py) at length: EXAMPLES an operation,
+# random each run; SEED=n replays a run (Hypothesis prints the seed of a failing one);
+# POSTGRES=1 runs it on PostgreSQL. `make test` runs it too, shorter and derandomised.
+EXAMPLES ?= 200
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(EXAMPLES) FUZZ_RANDOM=1 FUZZ_POSTGRES=$(POSTGRES) \
+		$(BIN)/python -m pytest tests/cloud/test_fuzz.py -m fuzz -q --timeout=0 \
+		$(if $(SEED),--hypothesis-seed=$(SEED))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

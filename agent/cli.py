@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from agent import doctor
+from agent.clock import utc_now
 from agent.config import ConfigError
 from agent.errors import ConnectorError
 from agent.facade import Connector
-from agent.link_status import AgentStatus
 from agent.logs import setup_logging
 from agent.states import DatasetStatus
+from agent.status_text import describe
 from agent.version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REAUTHORIZE, EXIT_DOCTOR = 0, 1, 2, 3, 4
@@ -146,12 +147,12 @@ def _run(connector: Connector, args: argparse.Namespace) -> int:
 
 
 def _status(connector: Connector, args: argparse.Namespace) -> int:
-    local = connector.status()
-    cloud = connector.cloud_status() if local.links else {}
+    # The same snapshot the tray shows, with the cloud asked afresh from this process.
+    status = connector.status(ask_cloud=True)
     if args.json:
-        print(json.dumps({"agent": _jsonable(asdict(local)), "cloud": cloud}, indent=2))
-        return EXIT_OK
-    print(_describe(local, cloud))
+        print(json.dumps(_jsonable(asdict(status)), indent=2))
+    else:
+        print(describe(status, utc_now()))
     return EXIT_OK
 
 
@@ -226,37 +227,6 @@ def _duration(text: str) -> timedelta:
     if unit not in units or not number.isdigit() or int(number) <= 0:
         raise ValueError(f"'{text}' is not a duration: use e.g. 30m, 1h or 24h.")
     return timedelta(seconds=int(number) * units[unit])
-
-
-def _describe(local: AgentStatus, cloud: dict[str, dict[str, Any]]) -> str:
-    lines = []
-    if local.credentials_in_plain_file:
-        lines.append("Warning: credentials are kept in a plain file on this PC.")
-    if local.pause_reason:
-        lines.append(local.pause_reason)
-    if local.sync_window:
-        lines.append(f"Sync window: {local.sync_window}")
-    if not local.links:
-        lines.append("No links yet: run `connector link LINK_URL --book BOOK`.")
-    for link in local.links:
-        lines.append(f"\n{link.company_name}  ({link.connection_id})")
-        lines.append(f"  book: {link.book_path}")
-        lines.append(f"  here: {link.state}; reports waiting to be sent: {link.pending_reports}")
-        if link.last_error:
-            lines.append(f"  last error: {link.last_error}")
-        remote = cloud.get(link.connection_id, {})
-        if "error" in remote:
-            lines.append(f"  cloud: {remote['error']}")
-            continue
-        connection = remote.get("connection", {})
-        lines.append(f"  cloud: connection {connection.get('status', '?')}")
-        for data_type, entry in sorted(remote.get("dataStatus", {}).items()):
-            if "currentStatus" in entry:
-                last = entry.get("lastSuccessfulSync", "never")
-                lines.append(
-                    f"    {data_type:<18} {entry['currentStatus']:<14} last success {last}"
-                )
-    return "\n".join(lines)
 
 
 def _jsonable(value: Any) -> Any:

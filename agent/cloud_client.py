@@ -49,6 +49,7 @@ from agent.network import proxy_options, require_secure, tls_context
 from agent.states import DatasetStatus, is_terminal
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
+from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.agent_api import (
     AUTHORIZATION_GONE,
     BaselinePage,
@@ -249,10 +250,9 @@ class CloudClient:
         )
         return answer.model_dump(mode="json")
 
-    def status(self) -> dict[str, Any]:
-        """The cloud's view of this connection and its data types (the fields it sent)."""
-        answer = self._send("GET", "/status", StatusAnswer, limit=cloud_answers.STATUS_ANSWER)
-        return answer.model_dump(mode="json", exclude_unset=True)
+    def status(self) -> StatusAnswer:
+        """The cloud's view of this connection and its data types."""
+        return self._send("GET", "/status", StatusAnswer, limit=cloud_answers.STATUS_ANSWER)
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         """Wait up to ``wait_seconds`` for the next dataset; None when none came."""
@@ -290,6 +290,9 @@ class CloudClient:
         deleted_ids: list[str] | None = None,
     ) -> None:
         body: dict[str, Any] = {"status": status, "timestamp": to_iso(timestamp)}
+        if error_message is not None and len(error_message) > MAX_ERROR_MESSAGE_LENGTH:
+            # The cloud refuses a longer one; the start says what went wrong.
+            error_message = error_message[: MAX_ERROR_MESSAGE_LENGTH - 1] + "\u2026"
         optional = {
             "errorMessage": error_message,
             "progress": progress,

@@ -71,6 +71,38 @@ class PauseChanged:
 
 
 @dataclass(frozen=True)
+class SyncGateChanged:
+    """A link started or stopped taking work (a pause began or lapsed, a sync window opened
+    or closed); ``reason`` says why it waits, None when it takes work again."""
+
+    connection_id: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class CloudViewUpdated:
+    """The agent fetched the cloud's view of a link (see :mod:`agent.cloud_view`)."""
+
+    connection_id: str
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A company was linked, or linked again after re-authorization."""
+
+    connection_id: str
+    company_name: str
+
+
+@dataclass(frozen=True)
+class LinkRetried:
+    """Try again: a stopped link is served again with the credential the store holds now."""
+
+    connection_id: str
+
+
+@dataclass(frozen=True)
 class Warning:
     """Something the user should know about that is not an error (e.g. credentials in a file)."""
 
@@ -85,6 +117,10 @@ Event = (
     | BookAccessRefused
     | LinkStopped
     | PauseChanged
+    | SyncGateChanged
+    | CloudViewUpdated
+    | Linked
+    | LinkRetried
     | Warning
 )
 Observer = Callable[[Event], None]

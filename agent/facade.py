@@ -3,25 +3,27 @@
 Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
 subclasses whose title and message can be shown to a person as they are. Observers get
 :mod:`agent.events` on agent threads. The status snapshot is put together in
-:mod:`agent.link_status`, linking is done in :mod:`agent.linking`; both define the values they
-return.
+:mod:`agent.link_status` (the one object every view shows), linking is done in
+:mod:`agent.linking`; both define the values they return.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from agent import diagnostics, doctor, linking, private_files
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
+from agent.cloud_asking import CloudAsker
 from agent.cloud_client import CloudClient
+from agent.cloud_view import CloudViews
 from agent.config import (
     LOG_LEVELS,
     AgentConfig,
@@ -35,8 +37,8 @@ from agent.config import (
 from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
-from agent.errors import AuthorizationLost, ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import EventBus, Observer, PauseChanged, Warning
+from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
+from agent.events import EventBus, Linked, LinkRetried, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -46,9 +48,9 @@ from agent.link_status import (
 )
 from agent.link_worker import LinkResult, LinkWorker
 from agent.linking import BookPreview
-from agent.loss_check import confirmed_loss
 from agent.network import check_proxy
 from agent.outbox import OutboxSender
+from agent.run_marker import RunMarker, running_elsewhere
 from agent.runner import DatasetRunner
 from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
@@ -57,8 +59,6 @@ from agent.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.tokens import SharedAccess, TokenKeeper
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ class Connector:
         self._bus = EventBus()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._started = False
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
@@ -92,6 +93,14 @@ class Connector:
         # command; other processes are kept in step through the store and a lock file.
         self._keepers: dict[tuple[str, str], TokenKeeper] = {}
         self._conditions = LinkConditions()
+        self._cloud = CloudAsker(
+            CloudViews(),
+            serving=self._worker_serving,
+            new_client=self._new_client,
+            publish=self._bus.publish,
+            clock=clock,
+        )
+        self._marker = RunMarker(self.paths.data_dir / "agent.lock")
         self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
         self._bus.subscribe(self._conditions.track)
@@ -105,16 +114,32 @@ class Connector:
     def config(self) -> AgentConfig:
         return load_config(self.paths)
 
-    def status(self) -> AgentStatus:
-        """A snapshot of everything the tray or ``connector status`` shows, without the cloud."""
+    def status(self, *, ask_cloud: bool = False) -> AgentStatus:
+        """The snapshot of everything the tray, the status window and ``connector status``
+        show. Reads only local files and what the running agent knows (the cloud's views its
+        link workers keep), so the GUI thread may call it; with ``ask_cloud``, asks the cloud
+        for each link's view first (what ``connector status`` does in its own process)."""
+        config = self.config()
+        asked = self._cloud.ask(config.links) if ask_cloud else {}
+        serving = {
+            link.connection_id for link in config.links if self._worker_serving(link.connection_id)
+        }
         return agent_status(
-            self.config(),
+            config,
             self._local_state(),
-            self._workers,
             self._conditions,
+            self._cloud.views,
+            serving=serving,
             running=self.running,
+            running_elsewhere=not self._marker.held and running_elsewhere(self._marker.path),
+            asked=asked,
             now=self._clock(),
         )
+
+    def refresh_cloud_views(self) -> None:
+        """Ask the cloud for each link's view now (a window's Refresh); blocks on the network,
+        so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
+        self._cloud.ask(self.config().links)
 
     def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
         """The datasets this PC ran for a link, newest first, each with its local timeline."""
@@ -122,7 +147,9 @@ class Connector:
 
     @property
     def running(self) -> bool:
-        return any(thread.is_alive() for thread in self._threads)
+        """Started here and not stopped, even while no link is served (the only one waits to
+        be re-authorized): a link linked meanwhile is served at once."""
+        return self._started and not self._stopping.is_set()
 
     # Linking -------------------------------------------------------------------------------
 
@@ -147,10 +174,13 @@ class Connector:
             clock=self._clock,
         )
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
+        # What was known about the old authorization (refused, the cloud's view of it) goes.
         self._conditions.forget(link.connection_id)
         self._keeper(link.connection_id, store).forget()  # the new credential is in the store
+        self._cloud.views.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
+        self._bus.publish(Linked(link.connection_id, link.company_name))
         return link
 
     def unlink(self, connection_id: str) -> Link:
@@ -172,24 +202,13 @@ class Connector:
         links = [self._find(config, connection_id)] if connection_id else list(config.links)
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
-        store = self._credential_store(config.credential_store)
         answers = {}
         types = list(data_types or [])
         for link in links:
-            answers[link.connection_id] = self._ask(link, store, config, lambda c: c.queue(types))
+            answers[link.connection_id] = self._cloud.confirmed(link, lambda c: c.queue(types))
         self._nudge()
-        return answers
-
-    def cloud_status(self) -> dict[str, dict[str, Any]]:
-        """The cloud's view of each link: connection state and per-data-type status."""
-        config = self.config()
-        store = self._credential_store(config.credential_store)
-        answers: dict[str, dict[str, Any]] = {}
-        for link in config.links:
-            try:
-                answers[link.connection_id] = self._ask(link, store, config, CloudClient.status)
-            except ConnectorError as error:
-                answers[link.connection_id] = {"error": f"{error.title}: {error.message}"}
+        if self.running:  # the snapshot shows what became of them (AuthError, say) at once
+            self._cloud.ask(links)
         return answers
 
     def retry_link(self, connection_id: str) -> None:
@@ -200,9 +219,12 @@ class Connector:
         link = self._find(config, connection_id)
         store = self._credential_store(config.credential_store)
         log.info("%s: trying again, as asked", link.connection_id)
+        # What was known about the refusal (the worker's verdict, the cloud's view) goes.
         self._conditions.forget(link.connection_id)
+        self._cloud.views.forget(link.connection_id)
         self._keeper(link.connection_id, store).forget()
-        if not self._workers:  # this agent never started (its start failed): start it all
+        self._bus.publish(LinkRetried(link.connection_id))
+        if not self.running:  # not started here (its start failed), or stopped: start it all
             self.start()
             return
         self._serve(link, store, None)
@@ -256,13 +278,9 @@ class Connector:
             return
         reason = gate_for(config, self._clock()).reason
         try:
-            store = self._credential_store(config.credential_store)
             for link in config.links:
-                self._ask(
-                    link,
-                    store,
-                    config,
-                    lambda c: c.heartbeat(GnuCashSource.data_types(), wait_reason=reason),
+                self._cloud.confirmed(
+                    link, lambda c: c.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
                 )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
@@ -327,8 +345,10 @@ class Connector:
                 )
             )
         self._stopping.clear()
+        self._marker.hold()  # so that `connector status` elsewhere on this PC can tell
         for link in config.links:
             self._serve(link, store, until_idle)
+        self._started = True
         self._scheduler = AgentScheduler(
             self._local_state(),
             self.paths,
@@ -350,6 +370,8 @@ class Connector:
         except KeyboardInterrupt:
             self.stop()
         self._stop_scheduler()
+        self._started = False
+        self._marker.release()
         return RunSummary({cid: worker.result for cid, worker in self._workers.items()})
 
     def run(self, *, until_idle: float | None = None) -> RunSummary:
@@ -368,6 +390,8 @@ class Connector:
                 if worker.busy_with:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
+        self._started = False
+        self._marker.release()
 
     # Internals -----------------------------------------------------------------------------
 
@@ -430,6 +454,7 @@ class Connector:
             wake=threading.Event(),
             idle_limit=until_idle,
             clock=self._clock,
+            keep_view=partial(self._cloud.keep, link.connection_id),
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
@@ -454,23 +479,15 @@ class Connector:
                 self._keepers[key] = keeper
             return keeper
 
-    def _ask(
-        self,
-        link: Link,
-        store: CredentialStore,
-        config: AgentConfig,
-        call: Callable[[CloudClient], T],
-    ) -> T:
-        """One call of a command (sync now, the cloud's view, a pause told), with a refusal of
-        the credential confirmed before it is reported (see :mod:`agent.loss_check`)."""
-        with self._client(link, store, config) as client:
-            try:
-                return call(client)
-            except AuthorizationLost as lost:
-                again = confirmed_loss(client, lost, wait=time.sleep, who=link.connection_id)
-                if again is not None:
-                    raise again from None
-                return call(client)
+    def _new_client(self, link: Link) -> CloudClient:
+        config = self.config()
+        return self._client(link, self._credential_store(config.credential_store), config)
+
+    def _worker_serving(self, connection_id: str) -> LinkWorker | None:
+        thread = self._serving.get(connection_id)
+        if thread is None or not thread.is_alive():
+            return None
+        return self._workers.get(connection_id)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
         return open_credential_store(kind, self.paths.config_dir / "credentials.json")

@@ -1,21 +1,24 @@
-"""What the facade reports about the links it serves, without asking the cloud.
+"""The status snapshot: the one object the tray's icon, tooltip and menu, the status window and
+``connector status`` (text and ``--json``) all show, so that they cannot disagree.
 
 :class:`LinkConditions` keeps each link's last known condition from the events (offline,
-reconnected, needs re-authorization, stopped); :func:`agent_status` combines it with the config,
-the local state and the link workers into the snapshot that the tray and ``connector status``
-show; :func:`recent_datasets` is the history of the datasets this PC ran.
+reconnected, needs re-authorization, stopped); :func:`link_activity` says what the agent is
+doing for a link; :func:`assess_link` adds the verdict of :mod:`agent.status_rules` and its
+words; :func:`summarize` does the same for the whole agent. :func:`agent_status` puts a snapshot
+together from the config, the local state, the link workers and the cloud's views.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from agent.clock import from_iso
-from agent.config import AgentConfig
+from agent.cloud_view import CloudView, CloudViews
+from agent.config import AgentConfig, Link
+from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
 from agent.events import (
     CloudReconnected,
     CloudUnreachable,
@@ -25,23 +28,30 @@ from agent.events import (
 )
 from agent.state import LocalState
 from agent.states import DatasetStatus
+from agent.status_rules import (
+    HEADLINES,
+    Condition,
+    LatestResult,
+    Problem,
+    cloud_problems,
+    link_condition,
+    link_summary,
+    local_problems,
+    overall_condition,
+    pause_line,
+)
 from agent.sync_gate import gate_for
 
-if TYPE_CHECKING:
-    from agent.link_worker import LinkWorker
-
-
-@dataclass(frozen=True)
-class LinkStatus:
-    connection_id: str
-    company_name: str
-    book_path: str
-    cloud_url: str
-    state: str  # idle, syncing, offline, paused, needs_reauthorization, stopped, not_running
-    syncing: str | None  # the data type running now
-    pending_reports: int  # reports and pages the cloud has not acknowledged yet
-    last_error: str | None
-    last_successful_sync: datetime | None
+# Why a link that needs re-authorization stands still, and that nothing is lost meanwhile.
+REFUSED = Problem(
+    "needs re-authorization",
+    "The cloud no longer accepts this PC's connection, so syncing has stopped. Re-authorize it "
+    "with a new link; your book is untouched and syncing carries on where it stopped.",
+    needs_reauthorization=True,
+)
+RECENT_LIMIT = 20  # datasets per link in the snapshot; the full history stays in state.db
+# LinkStopped's reason when the agent itself was stopped: not a problem, just not running.
+STOPPED_ON_REQUEST = "stopped"
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class DatasetRecord:
-    """A dataset this PC ran, for the status window."""
+    """A dataset this PC ran, with its timeline."""
 
     dataset_id: str
     data_type: str
@@ -65,15 +75,62 @@ class DatasetRecord:
 
 
 @dataclass(frozen=True)
+class LinkStatus:
+    connection_id: str
+    company_name: str
+    book_path: str
+    cloud_url: str
+    # What the agent is doing for it: idle, syncing, offline, paused, needs_reauthorization,
+    # stopped, not_running.
+    state: str
+    syncing: str | None  # the data type running now
+    pending_reports: int  # reports and pages the cloud has not acknowledged yet
+    last_successful_sync: datetime | None  # here or, as far as the cloud's view says, anywhere
+    problems: tuple[Problem, ...]  # what keeps it from being up to date
+    condition: Condition  # the verdict of agent.status_rules
+    summary: str  # that verdict in words, after the company's name
+    cloud: CloudView | None = None  # the cloud's view, as last fetched
+    cloud_problem: str | None = None  # why the cloud could not be asked, when it could not
+    recent: tuple[DatasetRecord, ...] = ()  # the datasets this PC ran, newest first
+
+    @property
+    def may_try_again(self) -> bool:
+        """Whether "Try again" (the facade's ``retry_link``) is offered before a new link: the
+        link stopped, on a lost authorization or an error; trying costs nothing."""
+        return self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == "stopped"
+
+    @property
+    def line(self) -> str:
+        """The company's one line, word for word the same in the menu, the window and
+        ``connector status``."""
+        return f"{self.company_name}: {self.summary}"
+
+
+@dataclass(frozen=True)
 class AgentStatus:
-    running: bool
+    running: bool  # this process serves links
     links: tuple[LinkStatus, ...]
     paused_until: datetime | None
-    pause_reason: str | None
+    pause_reason: str | None  # why the gate is closed (pause or sync window); None: open
     sync_window: str | None
     credentials_in_plain_file: bool
+    condition: Condition  # the worst link's verdict (the icon)
+    headline: str  # that verdict in words ("Paused until Mon 14:00" when that is all)
+    pause_line: str | None  # "Paused until Mon 14:00" when the user paused syncing
+    last_successful_sync: datetime | None
     log_level: str = "INFO"
     proxy: str | None = "system"  # None: no proxy; "system": the environment's; or a URL
+    running_elsewhere: bool = False  # another process on this PC runs the agent
+
+    @property
+    def user_paused(self) -> bool:
+        return self.pause_line is not None
+
+    @property
+    def pause_note(self) -> str | None:
+        """The pause line, where the headline does not say it already (a problem outranks
+        the pause): shown under the headline."""
+        return self.pause_line if self.pause_line != self.headline else None
 
 
 _CONDITION_AFTER = {
@@ -92,6 +149,7 @@ class LinkConditions:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._known: dict[str, str] = {}
+        self._stop_reasons: dict[str, str] = {}
 
     def track(self, event: Event) -> None:
         """Keep each link's last known condition, for :func:`agent_status`."""
@@ -101,8 +159,11 @@ class LinkConditions:
         with self._lock:
             if isinstance(event, LinkStopped):
                 current = self._known.get(connection_id)
-                if current != "needs_reauthorization":
+                if event.reason == STOPPED_ON_REQUEST:
+                    self._known.pop(connection_id, None)  # not running, and nothing wrong
+                elif current != "needs_reauthorization":
                     self._known[connection_id] = "stopped"
+                    self._stop_reasons[connection_id] = event.reason
             elif type(event) in _CONDITION_AFTER:
                 self._known[connection_id] = _CONDITION_AFTER[type(event)]
 
@@ -110,61 +171,183 @@ class LinkConditions:
         """Start the link afresh: it was linked again."""
         with self._lock:
             self._known.pop(connection_id, None)
+            self._stop_reasons.pop(connection_id, None)
 
-    def state(
-        self, connection_id: str, worker: LinkWorker | None, *, running: bool, gate_open: bool
-    ) -> str:
-        """The link's ``LinkStatus.state``."""
+    def known(self, connection_id: str) -> tuple[str | None, str | None]:
+        """The last known condition, and why the link stopped if it did."""
         with self._lock:
-            known = self._known.get(connection_id)
-        if known in ("needs_reauthorization", "stopped", "offline"):
-            return known
-        if worker is None or not running:
-            return "not_running"
-        if worker.busy_with:
-            return "syncing"
-        return "idle" if gate_open else "paused"
+            return self._known.get(connection_id), self._stop_reasons.get(connection_id)
+
+
+def link_activity(known: str | None, *, serving: bool, gate_open: bool, syncing: str | None) -> str:
+    """What the agent is doing for a link (``LinkStatus.state``)."""
+    if known in ("needs_reauthorization", "stopped", "offline"):
+        return known
+    if not serving:
+        return "not_running"
+    if syncing:
+        return "syncing"  # a phase still finishing counts even while paused
+    return "idle" if gate_open else "paused"
+
+
+def assess_link(
+    link: Link,
+    *,
+    activity: str,
+    syncing: str | None = None,
+    pending_reports: int = 0,
+    results: Sequence[LatestResult] = (),
+    last_success_here: datetime | None = None,
+    cloud: CloudView | None = None,
+    cloud_problem: str | None = None,
+    stop_reason: str | None = None,
+    recent: tuple[DatasetRecord, ...] = (),
+    user_paused: bool = False,
+) -> LinkStatus:
+    """A link's line of the snapshot, with its verdict and the words for it."""
+    problems = local_problems(results)
+    if activity == "needs_reauthorization":
+        problems.insert(0, REFUSED)
+    if activity == "stopped":
+        reason = stop_reason or "it stopped"
+        problems.insert(0, Problem("stopped", f"Syncing stopped: {reason}"))
+    if cloud is not None:
+        last_activity = recent[0].updated if recent else None
+        problems += cloud_problems(
+            cloud,
+            activity=activity,
+            linked_at=from_iso(link.linked_at) if link.linked_at else None,
+            last_activity=last_activity,
+            known_here={p.data_type for p in problems if p.data_type},
+        )
+    condition = link_condition(activity, problems)
+    successes = [m for m in (last_success_here, cloud and cloud.last_successful_sync) if m]
+    return LinkStatus(
+        connection_id=link.connection_id,
+        company_name=link.company_name,
+        book_path=link.book_path,
+        cloud_url=link.cloud_url,
+        state=activity,
+        syncing=syncing,
+        pending_reports=pending_reports,
+        last_successful_sync=max(successes, default=None),
+        problems=tuple(problems),
+        condition=condition,
+        summary=link_summary(
+            condition, syncing=syncing, problems=problems, user_paused=user_paused
+        ),
+        cloud=cloud,
+        cloud_problem=cloud_problem,
+        recent=recent,
+    )
+
+
+def summarize(
+    links: Sequence[LinkStatus],
+    *,
+    running: bool,
+    paused_until: datetime | None,
+    pause_reason: str | None,
+    now: datetime,
+    sync_window: str | None = None,
+    credentials_in_plain_file: bool = False,
+    log_level: str = "INFO",
+    proxy: str | None = "system",
+    running_elsewhere: bool = False,
+) -> AgentStatus:
+    """The whole agent's snapshot from its links' lines."""
+    user_paused = paused_until is not None and now < paused_until
+    condition = overall_condition((link.condition for link in links), user_paused=user_paused)
+    paused_text = pause_line(paused_until, user_paused)
+    headline = HEADLINES[condition]
+    if condition == Condition.PAUSED and paused_text:
+        headline = paused_text  # "Paused until Mon 14:00" says it all
+    successes = [link.last_successful_sync for link in links if link.last_successful_sync]
+    return AgentStatus(
+        running=running,
+        links=tuple(links),
+        paused_until=paused_until,
+        pause_reason=pause_reason,
+        sync_window=sync_window,
+        credentials_in_plain_file=credentials_in_plain_file,
+        condition=condition,
+        headline=headline,
+        pause_line=paused_text,
+        last_successful_sync=max(successes, default=None),
+        log_level=log_level,
+        proxy=proxy,
+        running_elsewhere=running_elsewhere,
+    )
 
 
 def agent_status(
     config: AgentConfig,
     state: LocalState,
-    workers: Mapping[str, LinkWorker],
     conditions: LinkConditions,
+    views: CloudViews,
     *,
+    serving: Collection[str],
     running: bool,
+    running_elsewhere: bool,
+    asked: Mapping[str, ConnectorError] | None = None,
     now: datetime,
 ) -> AgentStatus:
-    """The snapshot of every link and of the agent's settings, from local knowledge alone."""
+    """The snapshot of every link and of the agent's settings.
+
+    ``serving``: the links this process serves; ``running_elsewhere``: another process runs
+    the agent (then its links count as served, and this process's own asking of the cloud,
+    ``asked``'s failures, stands in for the events it cannot see).
+    """
     gate = gate_for(config, now)
+    paused_until = from_iso(config.paused_until) if config.paused_until else None
+    user_paused = paused_until is not None and now < paused_until
     links = []
     for link in config.links:
-        worker = workers.get(link.connection_id)
-        recent = state.recent_runs(link.connection_id, limit=1)
+        cid = link.connection_id
+        known, stop_reason = conditions.known(cid)
+        cloud_problem = None
+        here = cid in serving
+        if not here and asked and (failure := asked.get(cid)) is not None:
+            if isinstance(failure, AuthorizationLost):
+                known = "needs_reauthorization"
+            elif isinstance(failure, CloudUnavailable):
+                known = "offline"
+            else:
+                cloud_problem = f"{failure.title}: {failure.message}"
+        unfinished = state.unfinished_runs(cid)
+        syncing = unfinished[0].data_type if unfinished else None
+        activity = link_activity(
+            known, serving=here or running_elsewhere, gate_open=gate.open, syncing=syncing
+        )
         links.append(
-            LinkStatus(
-                connection_id=link.connection_id,
-                company_name=link.company_name,
-                book_path=link.book_path,
-                cloud_url=link.cloud_url,
-                state=conditions.state(
-                    link.connection_id, worker, running=running, gate_open=gate.open
-                ),
-                syncing=worker.busy_with if worker else None,
-                pending_reports=state.pending(link.connection_id),
-                last_error=recent[0].error if recent else None,
-                last_successful_sync=_moment(state.last_success(link.connection_id)),
+            assess_link(
+                link,
+                activity=activity,
+                syncing=syncing if activity == "syncing" else None,
+                pending_reports=state.pending(cid),
+                results=[
+                    LatestResult(run.data_type, DatasetStatus(run.status), run.error)
+                    for run in state.latest_finished_runs(cid)
+                ],
+                last_success_here=_moment(state.last_success(cid)),
+                cloud=views.get(cid),
+                cloud_problem=cloud_problem,
+                stop_reason=stop_reason,
+                recent=recent_datasets(state, cid, RECENT_LIMIT),
+                user_paused=user_paused,
             )
         )
-    return AgentStatus(
+    return summarize(
+        links,
         running=running,
-        links=tuple(links),
-        paused_until=from_iso(config.paused_until) if config.paused_until else None,
+        paused_until=paused_until,
         pause_reason=gate.reason,
+        now=now,
         sync_window=config.sync_window,
         credentials_in_plain_file=config.credential_store == "file",
         log_level=config.log_level,
         proxy=config.proxy,
+        running_elsewhere=running_elsewhere,
     )
 
 

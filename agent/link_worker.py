@@ -2,11 +2,13 @@
 
 Each turn: send what the outbox holds; if paused or outside the sync window, say why and wait;
 otherwise long-poll and run what arrives, with no wait right after a dataset (more may be
-queued). A cloud that cannot be reached, or whose answer cannot be understood, is waited out
-with backoff; so is an unexpected exception (a bug), logged with its traceback. A credential the
-cloud says is no longer valid is first confirmed (:mod:`agent.loss_check`); a confirmed loss
-stops this link only, with a needs-reauthorization event, and one that proves false resumes the
-interrupted run. Runs interrupted by a stop or a crash are resumed first.
+queued). The cloud's view of the link (:mod:`agent.cloud_view`) is fetched on start, after
+each dataset and about once a minute while idle, for the status snapshot. A cloud that cannot
+be reached, or whose answer cannot be understood, is waited out with backoff; so is an
+unexpected exception (a bug), logged with its traceback. A credential the cloud says is no
+longer valid is first confirmed (:mod:`agent.loss_check`); a confirmed loss stops this link
+only, with a needs-reauthorization event, and one that proves false resumes the interrupted
+run. Runs interrupted by a stop or a crash are resumed first.
 
 With an idle limit (``connector run --until-idle``) the loop ends once no dataset has come for
 that long; if the cloud was failing at that moment, the result says so (``error``), so that the
@@ -26,9 +28,10 @@ from functools import partial
 from agent.backoff import ErrorStreak, backoff_seconds
 from agent.clock import Clock, utc_now
 from agent.cloud_client import CloudClient
+from agent.cloud_view import CloudView, read_cloud_status
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
-from agent.events import Event, LinkStopped, NeedsReauthorization
+from agent.events import Event, LinkStopped, NeedsReauthorization, SyncGateChanged
 from agent.loss_check import confirm_wait, confirmed_loss
 from agent.outbox import Interrupted, OutboxSender
 from agent.runner import DatasetRunner, Outcome
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 25.0
 HEARTBEAT_SECONDS = 300.0
 GATE_RECHECK_SECONDS = 60.0
+# How old the cloud's view may grow while idle: one cheap call a minute.
+CLOUD_VIEW_SECONDS = 60.0
 
 
 @dataclass
@@ -71,6 +76,7 @@ class LinkWorker:
         idle_limit: float | None = None,
         clock: Clock = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
+        keep_view: Callable[[CloudView], None] = lambda _view: None,
     ) -> None:
         self.link = link
         self.result = LinkResult()
@@ -93,10 +99,17 @@ class LinkWorker:
         self._failing: str | None = None  # the last failure, until the cloud answers well again
         self._bugs = 0  # unexpected exceptions in a row
         self._false_alarms = 0  # refusals in a row that proved false when checked
+        self._keep_view = keep_view
+        self._view_fetched: float | None = None  # monotonic; None: due now
 
     @property
     def connection_id(self) -> str:
         return self.link.connection_id
+
+    @property
+    def client(self) -> CloudClient:
+        """This link's client; thread-safe, so the facade asks the cloud through it too."""
+        return self._client
 
     def nudge(self) -> None:
         """Cut any wait short: a stop, a resume, "sync now", or the PC waking from sleep."""
@@ -146,6 +159,7 @@ class LinkWorker:
                 self._sender.drain()
                 gate = self._gate()
                 self._heartbeat(gate)
+                self._refresh_view_if_due()
                 if not gate.open:
                     self._runner.idle()
                     self._wait_for_gate(gate)
@@ -252,6 +266,28 @@ class LinkWorker:
             self.result.outcomes.append(work())
         finally:
             self.busy_with = None
+            self._view_fetched = None  # the cloud's view has moved on: fetch it next turn
+
+    def fetch_cloud_view(self) -> CloudView:
+        """Ask the cloud for its view of this link now, and keep it. Raises what the call
+        raises (CloudUnavailable, AuthorizationLost, ...)."""
+        view = read_cloud_status(self._client.status(), self._clock())
+        self._view_fetched = self._monotonic()
+        self._keep_view(view)
+        return view
+
+    def _refresh_view_if_due(self) -> None:
+        fetched = self._view_fetched
+        if fetched is not None and self._monotonic() - fetched < CLOUD_VIEW_SECONDS:
+            return
+        try:
+            self.fetch_cloud_view()
+        except (CloudUnavailable, AuthorizationLost):
+            raise  # the loop's own handling: backoff, or stop for re-authorization
+        except ConnectorError as error:  # e.g. UnreadableStatus
+            # The view only informs the status; syncing goes on without it.
+            self._view_fetched = self._monotonic()
+            log.warning("%s: could not read the cloud's status: %s", self.connection_id, error)
 
     def _gate(self) -> Gate:
         return gate_for(self._settings(), self._clock())
@@ -259,24 +295,25 @@ class LinkWorker:
     def tell_gate(self) -> None:
         """Tell the cloud now whether we take work (after a pause, resume or window change),
         so that a long poll waiting there stops handing out datasets at once."""
-        self._told = None
         try:
-            self._heartbeat(self._gate())
+            self._heartbeat(self._gate(), force=True)
         except ConnectorError as error:
             log.info("%s: could not tell the cloud: %s", self.connection_id, error.message)
 
-    def _heartbeat(self, gate: Gate) -> None:
+    def _heartbeat(self, gate: Gate, *, force: bool = False) -> None:
         """Tell the cloud who we are, what we read, and why datasets wait, when that changes
-        (and every few minutes regardless)."""
+        (and every few minutes regardless); tell observers when it changed."""
         now = self._monotonic()
-        if self._told is not None:
+        if self._told is not None and not force:
             reason, sent = self._told
             if reason == gate.reason and now - sent < HEARTBEAT_SECONDS:
                 return
         answer = self._client.heartbeat(self._data_types, wait_reason=gate.reason)
         # The server sets how long a poll may wait (it knows its proxies' timeouts).
         self._poll_wait = answer.pollWaitSeconds
-        self._told = (gate.reason, now)
+        previous, self._told = self._told, (gate.reason, now)
+        if previous is not None and previous[0] != gate.reason:
+            self._publish(SyncGateChanged(self.connection_id, gate.reason))
         log.debug("%s: told the cloud %s", self.connection_id, gate.reason or "we take work")
 
     def _wait_for_gate(self, gate: Gate) -> None:

@@ -57,6 +57,6 @@ def confirmed_loss(
     log.warning(
         "%sthe credential works after all (the cloud says the connection is %s); carrying on",
         f"{who}: " if who else "",
-        answer.get("connection", {}).get("status", "answering"),
+        answer.connection.status,
     )
     return None

@@ -18,6 +18,7 @@ from typing import Any
 from agent.own_files import remove_inside
 from agent.record_hash import canonical_json
 from agent.scratch_db import open_scratch
+from agent.wire_limits import MAX_PAGE_BYTES
 
 _BATCH = 2000
 
@@ -58,17 +59,28 @@ class RecordSpool:
                 self._db.executemany("INSERT OR REPLACE INTO held (id, hash) VALUES (?, ?)", batch)
         self._index_ids()
 
-    def pages(self, size: int, *, changed_only: bool) -> Iterator[list[str]]:
-        """The records to send, in mapping order, as lists of JSON texts of up to ``size``."""
+    def pages(
+        self, size: int, *, changed_only: bool, max_bytes: int = MAX_PAGE_BYTES
+    ) -> Iterator[list[str]]:
+        """The records to send, in mapping order, as lists of JSON texts of up to ``size``,
+        and of up to ``max_bytes`` (UTF-8) unless a record alone is larger."""
         query = "SELECT body FROM mapped ORDER BY seq"
         if changed_only:
             query = (
                 "SELECT m.body FROM mapped AS m LEFT JOIN held AS h ON h.id = m.id "
                 "WHERE h.hash IS NULL OR h.hash <> m.hash ORDER BY m.seq"
             )
-        cursor = self._db.execute(query)
-        while rows := cursor.fetchmany(size):
-            yield [body for (body,) in rows]
+        page: list[str] = []
+        used = 0
+        for (body,) in self._db.execute(query):
+            length = len(body.encode()) + 1  # and its comma
+            if page and (len(page) == size or used + length > max_bytes):
+                yield page
+                page, used = [], 0
+            page.append(body)
+            used += length
+        if page:
+            yield page
 
     def deleted_ids(self) -> list[str]:
         """The ids the cloud holds that no mapped record carries any more."""

@@ -43,6 +43,7 @@ from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
 from agent.states import DatasetStatus, can_transition, check_transition
 from agent.validation import RecordChecker
+from agent.wire_limits import MAX_DELETED_IDS
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,13 @@ class DatasetRunner:
         except CloudUnavailable as error:
             log.info("%s: no baseline from the cloud (%s); sending all", dataset.id, error.message)
             return _Upload([], full=True)
-        return _Upload(spool.deleted_ids())
+        deleted = spool.deleted_ids()
+        if len(deleted) > MAX_DELETED_IDS:
+            # More than a delta may name: a full upload says the same (what it lacks is
+            # flagged deleted), at the price of sending what did not change.
+            log.info("%s: %d records gone from the book; sending all", dataset.id, len(deleted))
+            return _Upload([], full=True)
+        return _Upload(deleted)
 
     def _finish_with_upload(self, dataset: _Progress, spool: RecordSpool, upload: _Upload) -> int:
         """Stage the pages, then queue Processing, every page and Complete in one commit; the

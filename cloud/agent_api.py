@@ -9,17 +9,20 @@ import asyncio
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.clock import from_iso, to_iso
+from agent.clock import to_iso
+from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.states import DatasetStatus
+from agent.wire_limits import MAX_DELETED_IDS, MAX_RECORD_ID_LENGTH
 from cloud import shapes
 from cloud.agent_tokens import Tokens
 from cloud.auth import AgentDep, ServicesDep
 from cloud.cache import BASELINE_PAGE
 from cloud.errors import Unauthorized
+from cloud.request_types import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
 from cloud.throttle import client_address
 from protocol.agent_api import (
     BaselinePage,
@@ -44,43 +47,47 @@ router = APIRouter(
 )
 
 
-# Wire names are camelCase, like the public API's.
+# Wire names are camelCase, like the public API's. Every field is bounded
+# (cloud/request_types.py); the limits agents keep to are in agent/wire_limits.py.
 class AgentInfo(BaseModel):
-    agentVersion: str = "unknown"
-    hostname: str = ""
-    dataTypes: list[str] | None = None  # what the agent can read; None = not saying
+    agentVersion: Name = "unknown"
+    hostname: Name = ""
+    # What the agent can read; None = not saying. Names this cloud does not know are kept
+    # (a newer agent may read more), but bounded.
+    dataTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
 
 
 class HeartbeatRequest(AgentInfo):
-    waitReason: str | None = None  # why the agent takes no datasets now (paused, window)
+    waitReason: Text | None = None  # why the agent takes no datasets now (paused, window)
 
 
 class QueueRequest(BaseModel):
-    dataTypes: list[str] = []
+    dataTypes: Annotated[list[DataTypeKey], Field(max_length=len(ACCOUNTING_DATA_TYPES))] = []
 
 
 class LinkRequest(AgentInfo):
-    linkCode: str
+    linkCode: Name
 
 
 class RefreshRequest(BaseModel):
-    refreshToken: str
+    refreshToken: Name
 
 
 class PollRequest(BaseModel):
-    waitSeconds: float = Field(default=25.0, ge=0)
+    waitSeconds: float = Field(default=25.0, ge=0, allow_inf_nan=False)
 
 
 class TransitionReport(BaseModel):
     status: DatasetStatus
-    timestamp: str
-    errorMessage: str | None = None
+    timestamp: Timestamp
+    errorMessage: Text | None = None
     progress: int | None = Field(default=None, ge=0, le=100)
+    # Bounded by the cloud's limits (max_pages) when Complete is checked.
     chunks: int | None = Field(default=None, ge=0)
     recordCount: int | None = Field(default=None, ge=0)
     # "delta": the pages hold only what changed since the baseline; deletedIds went away.
     mode: Literal["full", "delta"] = "full"
-    deletedIds: list[str] = []
+    deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
 
 
 @router.post("/link")
@@ -158,10 +165,16 @@ def status(connection: AgentDep, services: ServicesDep) -> StatusAnswer:
         for row in services.datasets.of_company(company_id)
         if row["connection_id"] == connection["id"]
     ]
+    # When each type's latest dataset was queued, so the agent can tell one that waits too long
+    # (or one its re-authorization has made moot); ``mine`` is oldest first, the last one wins.
+    requested = {row["data_type"]: row["requested"] for row in mine}
+    now = services.db.now()
     return StatusAnswer.model_validate(
         {
-            "connection": shapes.connection(connection, services.link_codes, services.db.now()),
+            "connection": shapes.connection(connection, services.link_codes, now),
             "dataStatus": shapes.data_status(mine),
+            "requested": requested,
+            "serverTime": to_iso(now),
         }
     )
 
@@ -224,7 +237,7 @@ def report_transition(
         connection["id"],
         dataset_id,
         body.status,
-        timestamp=from_iso(body.timestamp),
+        timestamp=body.timestamp,
         error_message=body.errorMessage,
         progress=body.progress,
         chunks=body.chunks,
@@ -242,7 +255,7 @@ def baseline(
     dataset_id: str,
     connection: AgentDep,
     services: ServicesDep,
-    after: str | None = None,
+    after: Annotated[str | None, Query(max_length=MAX_RECORD_ID_LENGTH)] = None,
     limit: Annotated[int, Query(ge=1, le=BASELINE_PAGE)] = BASELINE_PAGE,
 ) -> BaselinePage:
     """The hashes of the records the cloud holds for this dataset's data type and connection,
@@ -254,14 +267,46 @@ def baseline(
     return BaselinePage(recordHashes=hashes, nextAfter=next_after)
 
 
-@router.put("/datasets/{dataset_id}/chunks/{chunk}", status_code=204)
+# The page is read as bytes (its checksum is of the bytes), so its shape is declared here.
+_PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["records"],
+    "properties": {
+        "records": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string", "maxLength": MAX_RECORD_ID_LENGTH}},
+            },
+        }
+    },
+}
+
+
+@router.put(
+    "/datasets/{dataset_id}/chunks/{chunk}",
+    status_code=204,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _PAGE_SCHEMA}},
+        }
+    },
+)
 async def upload_chunk(
-    dataset_id: str, chunk: int, request: Request, connection: AgentDep, services: ServicesDep
+    dataset_id: str,
+    chunk: Annotated[int, Path(ge=0)],
+    request: Request,
+    connection: AgentDep,
+    services: ServicesDep,
+    checksum: Annotated[str | None, Header(alias="X-Content-SHA256", max_length=128)] = None,
 ) -> Response:
     """Stage one page of records. The body is ``{"records": [...]}``; its SHA-256 in hex comes
-    in ``X-Content-SHA256`` and must match."""
+    in ``X-Content-SHA256`` and must match. Its size is bounded before it is read
+    (``cloud/body_limits.py``), and so is the page number."""
+    services.datasets.limits.check_page_number(chunk)
     body = await request.body()
-    checksum = request.headers.get("x-content-sha256")
     await run_in_threadpool(
         services.datasets.stage_chunk, connection["id"], dataset_id, chunk, body, checksum
     )

@@ -26,12 +26,20 @@ from cloud import (
     settings_api,
     webhooks_api,
 )
-from cloud.errors import CloudError, Conflict, Unauthorized
+from cloud.body_limits import BodyLimit
+from cloud.errors import CloudError, Conflict, Unauthorized, error_body
+from cloud.request_line import RefuseNul
 from cloud.services import build_services
 from cloud.settings import CloudSettings
 from cloud.throttle import TooManyFailures
 
+__all__ = ["create_app", "error_body"]
+
 log = logging.getLogger(__name__)
+
+# A request's validation problems listed in an error at most: the answer must stay small
+# however many a request holds.
+MAX_PROBLEMS_SHOWN = 5
 
 
 def create_app(
@@ -74,6 +82,15 @@ def create_app(
         # X-Forwarded-For and X-Forwarded-Proto only when the peer is one of these; from anyone
         # else the headers are ignored, or a guesser could claim a new address every time.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
+    upload = next(
+        r for r in agent_api.router.routes if getattr(r, "endpoint", None) is agent_api.upload_chunk
+    )
+    app.add_middleware(
+        BodyLimit,
+        default=settings.max_request_bytes,
+        routes=[(upload, settings.max_page_bytes)],
+    )
+    app.add_middleware(RefuseNul)
 
     @app.get("/health", include_in_schema=False)
     def health() -> Response:
@@ -83,20 +100,8 @@ def create_app(
     app.add_exception_handler(IllegalTransition, _on_illegal_transition)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected_error)
     return app
-
-
-def error_body(status_code: int, message: str) -> dict[str, object]:
-    """The public error shape."""
-    return {
-        "statusCode": status_code,
-        "service": "PublicApi",
-        "error": message,
-        "correlationId": uuid.uuid4().hex,
-        "validation": None,
-        "canBeRetried": "Unknown",
-        "detailedErrorCode": 0,
-    }
 
 
 def _error(status_code: int, message: str) -> JSONResponse:
@@ -124,12 +129,45 @@ async def _on_illegal_transition(_request: Request, exc: Exception) -> Response:
 
 async def _on_validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
     problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        f"{'.'.join(_location(part) for part in err['loc'])}: {err['msg']}"
+        for err in errors[:MAX_PROBLEMS_SHOWN]
     )
+    if len(errors) > MAX_PROBLEMS_SHOWN:
+        problems += f"; and {len(errors) - MAX_PROBLEMS_SHOWN} more"
     return _error(400, f"The request is not valid: {problems}")
+
+
+def _location(part: object) -> str:
+    # A location can be a key the caller chose (a tag's name): shown, but never at length.
+    text = str(part)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 async def _on_http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return _error(exc.status_code, str(exc.detail))
+    # Its headers too: Allow with a 405, Connection: close with a 413 (the body left unread).
+    return JSONResponse(
+        error_body(exc.status_code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _on_unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug, not the caller's fault: a 500 in the public shape, and the traceback in the log
+    under the answer's correlation id, so that the two can be matched."""
+    correlation_id = uuid.uuid4().hex
+    log.error(
+        "Unexpected error answering %s %s [correlation id %s]",
+        request.method,
+        request.url.path,
+        correlation_id,
+        exc_info=exc,
+    )
+    message = (
+        "The cloud hit an unexpected problem. Its operator can find the details in the "
+        f"server log under correlation id {correlation_id}."
+    )
+    return JSONResponse(error_body(500, message, correlation_id), status_code=500)

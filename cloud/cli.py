@@ -14,6 +14,13 @@ from cloud.app import create_app
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="connector-cloud", description=__doc__)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -88,6 +95,38 @@ def main(argv: list[str] | None = None) -> int:
         "to, a private, loopback or other non-public address: a consumer on an internal "
         "network on purpose (repeatable; by default such hosts are refused)",
     )
+    limits = serve.add_argument_group(
+        "limits", "what one caller may make the cloud read; refused with 413 beyond"
+    )
+    limits.add_argument(
+        "--max-request-bytes",
+        type=_positive,
+        default=CloudSettings.max_request_bytes,
+        metavar="BYTES",
+        help="the body of any request but an upload page: JSON, portal forms "
+        f"(default: {CloudSettings.max_request_bytes})",
+    )
+    limits.add_argument(
+        "--max-page-bytes",
+        type=_positive,
+        default=CloudSettings.max_page_bytes,
+        metavar="BYTES",
+        help=f"one uploaded page of records (default: {CloudSettings.max_page_bytes})",
+    )
+    limits.add_argument(
+        "--max-page-records",
+        type=_positive,
+        default=CloudSettings.max_page_records,
+        metavar="N",
+        help=f"records in one uploaded page (default: {CloudSettings.max_page_records})",
+    )
+    limits.add_argument(
+        "--max-pages",
+        type=_positive,
+        default=CloudSettings.max_pages,
+        metavar="N",
+        help=f"pages in one dataset's upload (default: {CloudSettings.max_pages})",
+    )
     serve.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -113,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
             sweep_seconds=args.sweep_seconds,
             trusted_proxies=tuple(args.trusted_proxy),
             webhook_allowed_hosts=tuple(args.webhook_allow_host),
+            max_request_bytes=args.max_request_bytes,
+            max_page_bytes=args.max_page_bytes,
+            max_page_records=args.max_page_records,
+            max_pages=args.max_pages,
         )
     except SettingsRefused as refused:
         parser.exit(2, f"{parser.prog}: {refused.title}: {refused.message}\n")

@@ -2,59 +2,72 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from cloud import shapes
 from cloud.auth import ServicesDep, require_api_key
 from cloud.errors import BadRequest
 from cloud.paging import ListDep, page_of
+from cloud.public_models import ERROR_RESPONSES, Companies, Company, Connection, Connections
+from cloud.request_types import MAX_LIST, Name, Text
 from cloud.services import Services
+from cloud.tenancy import PLATFORMS
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+CONNECTION_STATUSES = ["PendingAuth", "Linked", "Unlinked", "Deauthorized"]
+
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 
-# Bodies use the public API's camelCase names.
+# Bodies use the public API's camelCase names; every field is bounded (request_types).
+Tags = Annotated[dict[Name, Text], Field(max_length=MAX_LIST)]
+
+
 class CompanyBody(BaseModel):
-    name: str
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    name: Name
+    description: Text | None = None
+    tags: Tags | None = None
 
 
 class CompanyPatch(BaseModel):
-    name: str | None = None
-    description: str | None = None
-    tags: dict[str, str] | None = None
+    name: Name | None = None
+    description: Text | None = None
+    tags: Tags | None = None
 
 
 class ConnectionCreate(BaseModel):
-    platformKey: str
+    # Any key is read (and refused with the list of those this cloud has); the document
+    # names the ones it has.
+    platformKey: Annotated[Name, WithJsonSchema({"type": "string", "enum": sorted(PLATFORMS)})]
 
 
 class ConnectionPatch(BaseModel):
-    status: str | None = None
+    # Only "Unlinked" is a change a connection takes; the document names every status.
+    status: (
+        Annotated[Name, WithJsonSchema({"type": "string", "enum": CONNECTION_STATUSES})] | None
+    ) = None
 
 
-@router.post("/companies")
+@router.post("/companies", response_model=Company, response_model_exclude_unset=True)
 def create_company(body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
     row = services.tenancy.create_company(body.name, body.description, body.tags)
     return _company(services, row["id"])
 
 
-@router.get("/companies")
+@router.get("/companies", response_model=Companies, response_model_exclude_unset=True)
 def list_companies(services: ServicesDep, params: ListDep) -> dict[str, Any]:
     companies = [_company(services, row["id"]) for row in services.tenancy.list_companies()]
     return page_of(companies, params)
 
 
-@router.get("/companies/{company_id}")
+@router.get("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def get_company(company_id: str, services: ServicesDep) -> dict[str, Any]:
     return _company(services, company_id)
 
 
-@router.patch("/companies/{company_id}")
+@router.patch("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def update_company(company_id: str, body: CompanyPatch, services: ServicesDep) -> dict[str, Any]:
     services.tenancy.update_company(
         company_id, name=body.name, description=body.description, tags=body.tags, replace=False
@@ -62,7 +75,7 @@ def update_company(company_id: str, body: CompanyPatch, services: ServicesDep) -
     return _company(services, company_id)
 
 
-@router.put("/companies/{company_id}")
+@router.put("/companies/{company_id}", response_model=Company, response_model_exclude_unset=True)
 def replace_company(company_id: str, body: CompanyBody, services: ServicesDep) -> dict[str, Any]:
     services.tenancy.update_company(
         company_id, name=body.name, description=body.description, tags=body.tags, replace=True
@@ -76,14 +89,22 @@ def delete_company(company_id: str, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/companies/{company_id}/connections")
+@router.get(
+    "/companies/{company_id}/connections",
+    response_model=Connections,
+    response_model_exclude_unset=True,
+)
 def list_connections(company_id: str, services: ServicesDep, params: ListDep) -> dict[str, Any]:
     now = services.db.now()
     rows = services.tenancy.list_connections(company_id)
     return page_of([shapes.connection(row, services.link_codes, now) for row in rows], params)
 
 
-@router.post("/companies/{company_id}/connections")
+@router.post(
+    "/companies/{company_id}/connections",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def create_connection(
     company_id: str, body: ConnectionCreate, services: ServicesDep
 ) -> dict[str, Any]:
@@ -91,18 +112,30 @@ def create_connection(
     return _connection(services, row)
 
 
-@router.get("/companies/{company_id}/connections/{connection_id}")
+@router.get(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def get_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
     return _connection(services, services.tenancy.get_connection(company_id, connection_id))
 
 
-@router.delete("/companies/{company_id}/connections/{connection_id}")
+@router.delete(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_class=Response,  # 200 with no body, as the SDK expects
+    responses={200: {"description": "Deleted."}},
+)
 def delete_connection(company_id: str, connection_id: str, services: ServicesDep) -> Response:
     services.tenancy.delete_connection(company_id, connection_id)
     return Response(status_code=200)
 
 
-@router.patch("/companies/{company_id}/connections/{connection_id}")
+@router.patch(
+    "/companies/{company_id}/connections/{connection_id}",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def unlink_connection(
     company_id: str, connection_id: str, body: ConnectionPatch, services: ServicesDep
 ) -> dict[str, Any]:
@@ -111,7 +144,11 @@ def unlink_connection(
     return _connection(services, services.tenancy.unlink_connection(company_id, connection_id))
 
 
-@router.post("/companies/{company_id}/connections/{connection_id}/revoke")
+@router.post(
+    "/companies/{company_id}/connections/{connection_id}/revoke",
+    response_model=Connection,
+    response_model_exclude_unset=True,
+)
 def revoke_connection(company_id: str, connection_id: str, services: ServicesDep) -> dict[str, Any]:
     """Withdraw the agent's authorization: the connection becomes Deauthorized."""
     return _connection(services, services.agents.revoke(company_id, connection_id))

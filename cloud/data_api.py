@@ -14,9 +14,10 @@ from cloud import cache, reports
 from cloud.auth import ServicesDep, require_api_key
 from cloud.errors import NotFound
 from cloud.paging import ListDep, envelope, page_of
+from cloud.public_models import ERROR_RESPONSES, CompanyInfo, FinancialReport, Records
 from cloud.services import Services
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 # Public read path under /companies/{companyId}/data/ -> data type key.
 READ_PATHS: dict[str, str] = {
@@ -45,7 +46,11 @@ READ_PATHS: dict[str, str] = {
 }
 
 
-@router.get("/companies/{company_id}/data/info")
+@router.get(
+    "/companies/{company_id}/data/info",
+    response_model=CompanyInfo,
+    response_model_exclude_unset=True,
+)
 def company_info(company_id: str, services: ServicesDep) -> dict[str, Any]:
     """The ``company`` data type is one record, served bare rather than in a list."""
     records = _all(services, company_id, "company")
@@ -54,7 +59,11 @@ def company_info(company_id: str, services: ServicesDep) -> dict[str, Any]:
     return records[0]
 
 
-@router.get("/companies/{company_id}/connections/{connection_id}/data/bankAccounts")
+@router.get(
+    "/companies/{company_id}/connections/{connection_id}/data/bankAccounts",
+    response_model=Records,
+    response_model_exclude_unset=True,
+)
 def bank_accounts(
     company_id: str, connection_id: str, services: ServicesDep, params: ListDep
 ) -> dict[str, Any]:
@@ -62,9 +71,9 @@ def bank_accounts(
     return page_of(_all(services, company_id, "bankAccounts", connection_id), params)
 
 
-PeriodLength = Annotated[int, Query(alias="periodLength")]
-PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare")]
-StartMonth = Annotated[str | None, Query(alias="startMonth")]
+PeriodLength = Annotated[int, Query(alias="periodLength", ge=1, le=12)]
+PeriodsToCompare = Annotated[int, Query(alias="periodsToCompare", ge=1, le=60)]
+StartMonth = Annotated[str | None, Query(alias="startMonth", max_length=32)]
 
 
 # Public report path -> (data type, how its monthly records become the report).
@@ -74,7 +83,11 @@ REPORTS = {
 }
 
 
-@router.get("/companies/{company_id}/data/financials/{report}")
+@router.get(
+    "/companies/{company_id}/data/financials/{report}",
+    response_model=FinancialReport,
+    response_model_exclude_unset=True,
+)
 def financial_report(
     company_id: str,
     report: str,
@@ -94,7 +107,11 @@ def financial_report(
     )
 
 
-@router.get("/companies/{company_id}/data/{read_path}")
+@router.get(
+    "/companies/{company_id}/data/{read_path}",
+    response_model=Records,
+    response_model_exclude_unset=True,
+)
 def read_records(
     company_id: str, read_path: str, services: ServicesDep, params: ListDep
 ) -> dict[str, Any]:
@@ -109,7 +126,11 @@ def read_records(
     return envelope(results, params, total=total)
 
 
-@router.get("/companies/{company_id}/data/{read_path}/{record_id}")
+@router.get(
+    "/companies/{company_id}/data/{read_path}/{record_id}",
+    response_model=dict[str, Any],
+    response_model_exclude_unset=True,
+)
 def read_record(
     company_id: str, read_path: str, record_id: str, services: ServicesDep
 ) -> dict[str, Any]:

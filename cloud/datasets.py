@@ -27,7 +27,7 @@ from cloud.dataset_moves import (
     unsupported_reason,
 )
 from cloud.db import Database, connections, dataset_transitions, datasets, staged_chunks
-from cloud.errors import BadRequest, Conflict, NotFound
+from cloud.errors import BadRequest, Conflict, NotFound, shown
 from cloud.tenancy import company_row, connection_row
 
 # Re-exported: other modules have imported these from here.
@@ -54,9 +54,11 @@ class Datasets:
         lease: timedelta,
         wake: Callable[[str], None] = lambda _connection_id: None,
         emit: EventSink = lambda _event: None,
+        limits: ingest.UploadLimits | None = None,
     ) -> None:
         self._db = db
         self._lease = lease
+        self._limits = limits or ingest.UploadLimits()
         self._wake = wake  # wakes the long polls of a connection
         self._emit = emit
 
@@ -64,11 +66,15 @@ class Datasets:
     def lease(self) -> timedelta:
         return self._lease
 
+    @property
+    def limits(self) -> ingest.UploadLimits:
+        return self._limits
+
     # The public side -------------------------------------------------------------------------
 
     def queue(self, company_id: str, data_type: str, connection_id: str | None) -> RowMapping:
         if data_type not in ACCOUNTING_DATA_TYPES:
-            raise BadRequest(f"'{data_type}' is not a data type.")
+            raise BadRequest(f"{shown(data_type)} is not a data type.")
         events: list[Event] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)
@@ -81,6 +87,10 @@ class Datasets:
         self, company_id: str, data_types: Iterable[str], connection_id: str | None = None
     ) -> list[str]:
         """Queue several types at once, skipping those already in progress."""
+        data_types = list(data_types)
+        for data_type in data_types:
+            if data_type not in ACCOUNTING_DATA_TYPES:  # before anything is written
+                raise BadRequest(f"{shown(data_type)} is not a data type.")
         events: list[Event] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)
@@ -240,6 +250,7 @@ class Datasets:
             if status == S.COMPLETE:
                 if chunks is None:
                     raise BadRequest("Complete must say how many record chunks were uploaded.")
+                self._limits.check_page_count(chunks)
                 check_transition(S(dataset["status"]), status)
                 ingest.publish(
                     conn,
@@ -289,7 +300,7 @@ class Datasets:
                     f"(it is {dataset['status']}).",
                     current_status=dataset["status"],  # the agent drops one the cloud ended
                 )
-            ingest.stage(conn, dataset_id, chunk, body, checksum)
+            ingest.stage(conn, dataset_id, chunk, body, checksum, self._limits)
 
     # Moves the cloud makes on its own --------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 
 class CloudError(Exception):
     """Base: ``status_code`` is what the API answers, the message what the caller reads."""
@@ -38,3 +40,30 @@ class Conflict(CloudError):
     def __init__(self, message: str, *, current_status: str | None = None) -> None:
         super().__init__(message)
         self.current_status = current_status  # answered as "currentStatus" when set
+
+
+class TooLarge(CloudError):
+    """More than this cloud takes in one request or one dataset (a setting says how much)."""
+
+    status_code = 413
+
+
+def error_body(
+    status_code: int, message: str, correlation_id: str | None = None
+) -> dict[str, object]:
+    """The public error shape. ``correlation_id`` ties the answer to the server's log."""
+    return {
+        "statusCode": status_code,
+        "service": "PublicApi",
+        "error": message,
+        "correlationId": correlation_id or uuid.uuid4().hex,
+        "validation": None,
+        "canBeRetried": "Unknown",
+        "detailedErrorCode": 0,
+    }
+
+
+def shown(value: str, limit: int = 80) -> str:
+    """``value`` quoted for an error message, cut short: an answer must not grow with what a
+    caller sent."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -33,23 +34,58 @@ from sqlalchemy import (
 
 from agent.clock import to_iso
 from agent.record_hash import canonical_bytes
+from agent.wire_limits import MAX_RECORD_ID_LENGTH
 from cloud.cache import connection_key
 from cloud.db import records, staged_chunks
-from cloud.errors import BadRequest, Conflict
+from cloud.errors import BadRequest, Conflict, TooLarge, shown
 
 BATCH = 2_000  # records written a statement; also the ids looked up at once
+MISSING_SHOWN = 5  # pages named when some never arrived: the answer stays small
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """How large one dataset's upload may be (``CloudSettings``: ``max_pages``,
+    ``max_page_records``); the bytes of one page are bounded before it is read."""
+
+    max_pages: int = 100_000
+    max_page_records: int = 5_000
+
+    def check_page_number(self, chunk: int) -> None:
+        if chunk < 0:
+            raise BadRequest("Chunk numbers start at 0.")
+        if chunk >= self.max_pages:
+            raise TooLarge(self._too_many_pages(f"page {chunk:,} is past that"))
+
+    def check_page_count(self, chunks: int) -> None:
+        if chunks > self.max_pages:
+            raise TooLarge(self._too_many_pages(f"Complete announced {chunks:,}"))
+
+    def _too_many_pages(self, what: str) -> str:
+        return (
+            f"A dataset's upload holds at most {self.max_pages:,} pages of records, and "
+            f"{what}. Send fuller pages; an operator can raise the limit "
+            "(connector-cloud serve --max-pages)."
+        )
+
 
 Staged = tuple[str, str, str]  # record id, hash, canonical JSON
 
 
-def stage(conn: Connection, dataset_id: str, chunk: int, body: bytes, checksum: str | None) -> None:
+def stage(
+    conn: Connection,
+    dataset_id: str,
+    chunk: int,
+    body: bytes,
+    checksum: str | None,
+    limits: UploadLimits,
+) -> None:
     """Keep one chunk of a dataset's records; uploading the same chunk again replaces it.
 
     ``body`` is the request body as sent, ``{"records": [...]}``; ``checksum`` its SHA-256 in
     hex, which must match, so a page damaged on the way is refused rather than stored.
     """
-    if chunk < 0:
-        raise BadRequest("Chunk numbers start at 0.")
+    limits.check_page_number(chunk)
     if checksum is None:
         raise BadRequest("A chunk must carry the SHA-256 of its body (X-Content-SHA256).")
     if hashlib.sha256(body).hexdigest() != checksum.lower():
@@ -60,14 +96,31 @@ def stage(conn: Connection, dataset_id: str, chunk: int, body: bytes, checksum: 
         raise BadRequest(f'Chunk {chunk} is not {{"records": [...]}} JSON.') from exc
     if not isinstance(payload, list):
         raise BadRequest(f"Chunk {chunk}: records must be a list.")
+    if len(payload) > limits.max_page_records:
+        raise TooLarge(
+            f"Chunk {chunk} holds {len(payload):,} records; a page holds at most "
+            f"{limits.max_page_records:,}. Send smaller pages; an operator can raise the limit "
+            "(connector-cloud serve --max-page-records)."
+        )
     staged: list[Staged] = []
     for record in payload:
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise BadRequest(f"Every record needs a string 'id' (chunk {chunk}).")
+        if len(record["id"]) > MAX_RECORD_ID_LENGTH:
+            raise BadRequest(
+                f"Record id {shown(record['id'])} (chunk {chunk}) is longer than an id may be "
+                f"({MAX_RECORD_ID_LENGTH} characters)."
+            )
+        if "\x00" in record["id"]:  # PostgreSQL's text cannot hold it
+            raise BadRequest(f"Record id {shown(record['id'])} (chunk {chunk}) holds NUL.")
+        if not isinstance(record.get("metadata", {}), dict):  # readers add isDeleted to it
+            raise BadRequest(
+                f"Record {shown(record['id'])} (chunk {chunk}): metadata must be an object."
+            )
         try:
             canonical = canonical_bytes(record)
         except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (254)
-            raise BadRequest(f"Record '{record['id']}' (chunk {chunk}): {exc}.") from exc
+            raise BadRequest(f"Record {shown(record['id'])} (chunk {chunk}): {exc}.") from exc
         staged.append((record["id"], hashlib.sha256(canonical).hexdigest(), canonical.decode()))
     where = (staged_chunks.c.dataset_id == dataset_id) & (staged_chunks.c.chunk == chunk)
     conn.execute(delete(staged_chunks).where(where))
@@ -109,10 +162,21 @@ def publish(
     id comes twice.
     """
     mine = staged_chunks.c.dataset_id == dataset["id"]
-    present = conn.execute(select(staged_chunks.c.chunk).where(mine)).scalars()
-    missing = sorted(set(range(chunks)) - set(present))
-    if missing:
-        raise Conflict(f"Cannot complete: record chunks {missing} of {chunks} never arrived.")
+    # What arrived is bounded (page numbers are), whatever number Complete announces.
+    present = list(
+        conn.execute(
+            select(staged_chunks.c.chunk)
+            .where(mine, staged_chunks.c.chunk < chunks)
+            .order_by(staged_chunks.c.chunk)
+        ).scalars()
+    )
+    if len(present) < chunks:
+        missing = _first_missing(present, chunks)
+        more = ", ..." if chunks - len(present) > len(missing) else ""
+        raise Conflict(
+            f"Cannot complete: {chunks - len(present):,} of the {chunks:,} record pages never "
+            f"arrived (pages {', '.join(str(n) for n in missing)}{more})."
+        )
 
     writer = _Writer(conn, dataset, to_iso(now), delta)
     orders: dict[str, int] = {}  # every id uploaded -> its place in the upload
@@ -122,7 +186,7 @@ def publish(
         for item in _staged_records(conn.execute(query).scalar_one()):
             if item[0] in orders:
                 raise Conflict(
-                    f"Cannot complete: record '{item[0]}' was uploaded twice (chunk {chunk}). "
+                    f"Cannot complete: record {shown(item[0])} was uploaded twice (chunk {chunk}). "
                     "Record ids must be unique within a dataset."
                 )
             orders[item[0]] = len(orders)
@@ -144,6 +208,19 @@ def publish(
         if held > len(orders):
             writer.flag_deleted([rid for rid in conn.execute(live).scalars() if rid not in orders])
     conn.execute(delete(staged_chunks).where(mine))
+
+
+def _first_missing(present: list[int], chunks: int) -> list[int]:
+    """The lowest page numbers below ``chunks`` that are not in ``present`` (sorted), at most
+    ``MISSING_SHOWN`` of them."""
+    missing: list[int] = []
+    expected = 0
+    for number in [*present, chunks]:
+        while expected < number and len(missing) < MISSING_SHOWN:
+            missing.append(expected)
+            expected += 1
+        expected = number + 1
+    return missing
 
 
 class _Held(NamedTuple):

@@ -30,12 +30,17 @@ class ListParams:
         return bool(self.query or self.order_by)
 
 
+# The largest page number: far past any real list, and it keeps the offset (page x size) well
+# inside the 64-bit integers the databases take.
+MAX_PAGE = 2**31 - 1
+
+
 def list_params(
     request: Request,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=5000)] = 100,
-    query: Annotated[str | None, Query()] = None,
-    order_by: Annotated[str | None, Query(alias="orderBy")] = None,
+    query: Annotated[str | None, Query(max_length=query_language.MAX_QUERY_LENGTH)] = None,
+    order_by: Annotated[str | None, Query(alias="orderBy", max_length=256)] = None,
 ) -> ListParams:
     return ListParams(
         page=page,

@@ -99,16 +99,16 @@ def _when(text: str) -> datetime | None:
     if found is None:
         return None
     year, month, day, hour, minute, second, fraction, offset = found.groups()
-    zone = UTC
-    if offset and offset != "Z":
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
     y, mo, d, h, mi, s = (int(part or 0) for part in (year, month, day, hour, minute, second))
     micro = int((fraction or "0").ljust(6, "0")[:6])  # .NET writes 7 digits; keep 6
     try:
+        zone = UTC
+        if offset and offset != "Z":
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
         return datetime(y, mo, d, h, mi, s, micro, tzinfo=zone)
-    except ValueError:  # e.g. month 13: not a date, so it compares as text
+    except ValueError:  # e.g. month 13, or an offset of +99:99: not a date, compared as text
         return None
 
 
@@ -271,7 +271,12 @@ class _Parser:
         text = self.text[start : self.pos].strip()
         if not text:
             raise self.fail(f'missing value after {name + op!r} (write "" for empty text)', start)
-        return _literal(text, quoted=False)
+        literal = _literal(text, quoted=False)
+        if literal.when is None and _WHEN.fullmatch(text):
+            # Written as a date but none (2026-02-30, an offset of +99:99): surely a slip, so
+            # say so rather than quietly compare text. Quotes ask for the text on purpose.
+            raise self.fail(f"{text!r} is not a valid date or date-time", start)
+        return literal
 
 
 def compile_query(text: str) -> Predicate:

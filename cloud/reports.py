@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from cloud.errors import BadRequest
+from cloud.errors import BadRequest, shown
 
 PROFIT_AND_LOSS_LINES = ("income", "costOfSales", "expenses", "otherIncome", "otherExpenses")
 PROFIT_AND_LOSS_TOTALS = ("grossProfit", "netOperatingProfit", "netOtherIncome", "netProfit")
 
 Month = int  # months since year 0: year * 12 + (month - 1)
+_FIRST_MONTH: Month = 1 * 12  # January of the year 1, and December of 9999: what dates hold
+_LAST_MONTH: Month = 9999 * 12 + 11
 
 
 def balance_sheet(
@@ -89,6 +91,8 @@ def _periods(
             return []
         last = max(by_month)
         spans = [(last - (i + 1) * length + 1, last - i * length) for i in range(count)][::-1]
+    if spans[0][0] < _FIRST_MONTH or spans[-1][1] > _LAST_MONTH:
+        raise BadRequest("The periods asked for run outside the years 1 to 9999.")
     return spans[::-1]  # most recent first
 
 
@@ -127,9 +131,9 @@ def _parse_month(text: str) -> Month:
     try:
         year, month = int(text[0:4]), int(text[5:7])
     except ValueError as exc:
-        raise BadRequest(f"'{text}' is not a month (YYYY-MM or YYYY-MM-DD).") from exc
-    if not 1 <= month <= 12 or text[4:5] != "-":
-        raise BadRequest(f"'{text}' is not a month (YYYY-MM or YYYY-MM-DD).")
+        raise BadRequest(f"{shown(text)} is not a month (YYYY-MM or YYYY-MM-DD).") from exc
+    if not 1 <= month <= 12 or not 1 <= year <= 9999 or text[4:5] != "-":
+        raise BadRequest(f"{shown(text)} is not a month (YYYY-MM or YYYY-MM-DD).")
     return year * 12 + month - 1
 
 

@@ -11,6 +11,7 @@ from cloud.agent_tokens import TokenPolicy
 from cloud.agents import Agents
 from cloud.datasets import Datasets
 from cloud.db import Database, open_database
+from cloud.ingest import UploadLimits
 from cloud.link_codes import LinkCodes
 from cloud.maintenance import Maintenance
 from cloud.server_secret import ServerKeys, load
@@ -71,7 +72,15 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
         ),
     )
     feed = WebhookFeed(webhooks, tenancy, link_codes, clock)
-    datasets = Datasets(db, lease=timedelta(seconds=settings.lease_seconds), wake=wake, emit=feed)
+    datasets = Datasets(
+        db,
+        lease=timedelta(seconds=settings.lease_seconds),
+        wake=wake,
+        emit=feed,
+        limits=UploadLimits(
+            max_pages=settings.max_pages, max_page_records=settings.max_page_records
+        ),
+    )
     sync_settings = SyncSettings(db)
     agents = Agents(
         db,

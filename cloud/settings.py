@@ -21,6 +21,9 @@ class SettingsRefused(ValueError):
         self.message = message
 
 
+MIB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class CloudSettings:
     database_url: str
@@ -40,6 +43,13 @@ class CloudSettings:
     # Hosts (names or addresses) webhooks may go to even though they are, or resolve to,
     # private, loopback or other non-public addresses: consumers on an internal network.
     webhook_allowed_hosts: tuple[str, ...] = ()
+
+    # What one caller may make the cloud read, hold or answer; refused with 413 beyond. The
+    # agent's pages are 500 records (about 0.3 MB), so the defaults leave it ample room.
+    max_request_bytes: int = 1 * MIB  # any request body but a page of records (JSON, forms)
+    max_page_bytes: int = 16 * MIB  # one uploaded page of records
+    max_page_records: int = 5_000  # records in one page
+    max_pages: int = 100_000  # pages in one dataset's upload
 
     def __post_init__(self) -> None:
         check_api_key(self.api_key)

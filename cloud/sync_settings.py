@@ -15,12 +15,13 @@ from agent.clock import from_iso
 from agent.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
 from agent.states import DatasetStatus, is_terminal
 from cloud.db import Database, connections, datasets, sync_settings
-from cloud.errors import BadRequest
+from cloud.errors import BadRequest, shown
 from cloud.tenancy import company_row
 
 PROFILE = "profile"
 CLIENT_ID = "reference-cloud"  # the profile's client id: one client per reference cloud
 DEFAULT_SCHEDULE_HOURS = 24
+MAX_SCHEDULE_HOURS = 24 * 366  # a year: anything longer is a typing slip, not a schedule
 
 
 def default_settings() -> list[dict[str, Any]]:
@@ -52,6 +53,11 @@ class SyncSettings:
     def set(self, scope: str, settings: list[dict[str, Any]]) -> None:
         """Replace the scope's own settings (a data type not listed keeps what it inherits)."""
         rows = [_row(scope, setting) for setting in settings]
+        seen: set[str] = set()
+        for row in rows:
+            if row["data_type"] in seen:
+                raise BadRequest(f"The settings list {row['data_type']} twice; give each once.")
+            seen.add(row["data_type"])
         with self._db.writing() as conn:
             if scope != PROFILE:
                 company_row(conn, scope)
@@ -163,7 +169,7 @@ def _setting(row: RowMapping) -> dict[str, Any]:
 def _row(scope: str, setting: dict[str, Any]) -> dict[str, Any]:
     data_type = setting.get("dataType")
     if data_type not in ACCOUNTING_DATA_TYPES:
-        raise BadRequest(f"'{data_type}' is not a data type.")
+        raise BadRequest(f"{shown(str(data_type))} is not a data type.")
     try:
         return {
             "scope": scope,

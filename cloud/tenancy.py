@@ -34,7 +34,7 @@ class Tenancy:
                 insert(companies).values(
                     id=company_id,
                     name=_company_name(name),
-                    description=description,
+                    description=_description(description),
                     tags=json.dumps(dict(tags)) if tags else None,
                     created=to_iso(self._db.now()),
                 )
@@ -64,7 +64,7 @@ class Tenancy:
         if name is not None or replace:
             values["name"] = _company_name(name or "")
         if description is not None or replace:
-            values["description"] = description
+            values["description"] = _description(description)
         if tags is not None or replace:
             values["tags"] = json.dumps(dict(tags)) if tags else None
         with self._db.writing() as conn:
@@ -157,7 +157,20 @@ def connection_row(conn: Connection, company_id: str, connection_id: str) -> Row
     return found
 
 
+MAX_NAME_LENGTH = 256  # as the public API's models bound it (cloud/request_types.py)
+MAX_DESCRIPTION_LENGTH = 4_000
+
+
 def _company_name(name: str) -> str:
     if not name.strip():
         raise BadRequest("A company needs a name.")
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        raise BadRequest(f"A company's name has at most {MAX_NAME_LENGTH} characters.")
     return name.strip()
+
+
+def _description(description: str | None) -> str | None:
+    # The portal's form reaches here unchecked by a model: bounded here for both.
+    if description is not None and len(description) > MAX_DESCRIPTION_LENGTH:
+        raise BadRequest(f"A description has at most {MAX_DESCRIPTION_LENGTH:,} characters.")
+    return description

@@ -16,16 +16,23 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import RowMapping
 
 from cloud.auth import require_api_key
-from cloud.errors import BadRequest
+from cloud.errors import BadRequest, shown
+from cloud.public_models import (
+    ERROR_RESPONSES,
+    WebhookConsumerCreated,
+    WebhookConsumers,
+    WebhookSecret,
+)
+from cloud.request_types import MAX_LIST, Name, Url
 from cloud.webhook_store import consumer_company_tags, consumer_event_types
 from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import WebhookDispatcher
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 
 
 def webhooks_of(request: Request) -> WebhookDispatcher:
@@ -39,13 +46,18 @@ WebhooksDep = Annotated[WebhookDispatcher, Depends(webhooks_of)]
 class ConsumerCreate(BaseModel):
     """``WebhookConsumerPrototype``: every field optional and nullable, as in the SDK."""
 
-    url: str | None = None
+    url: Url | None = None
     disabled: bool | None = False
-    eventTypes: list[str] | None = None
-    companyTags: list[str] | None = None
+    eventTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
+    companyTags: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
 
 
-@router.post("/webhooks", status_code=201)
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=WebhookConsumerCreated,
+    response_model_exclude_unset=True,
+)
 def create_consumer(body: ConsumerCreate, webhooks: WebhooksDep) -> dict[str, Any]:
     url = _checked_url(body.url, webhooks.targets)
     event_types = _checked_names(body.eventTypes or [], "eventTypes")
@@ -56,7 +68,7 @@ def create_consumer(body: ConsumerCreate, webhooks: WebhooksDep) -> dict[str, An
     return {**consumer(row), "signingSecret": row["secret"]}
 
 
-@router.get("/webhooks")
+@router.get("/webhooks", response_model=WebhookConsumers, response_model_exclude_unset=True)
 def list_consumers(webhooks: WebhooksDep) -> dict[str, Any]:
     return {"results": [consumer(row) for row in webhooks.store.list_consumers()]}
 
@@ -67,7 +79,11 @@ def delete_consumer(webhook_id: str, webhooks: WebhooksDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/webhooks/{webhook_id}/secret")
+@router.get(
+    "/webhooks/{webhook_id}/secret",
+    response_model=WebhookSecret,
+    response_model_exclude_unset=True,
+)
 def consumer_secret(webhook_id: str, webhooks: WebhooksDep) -> dict[str, str]:
     return {"key": webhooks.store.get_consumer(webhook_id)["secret"]}
 
@@ -89,10 +105,12 @@ def _checked_url(url: str | None, targets: WebhookTargets) -> str:
     # Parsed by httpx, as each delivery will be: the host judged here is the one connected to.
     try:
         parts = httpx.URL(url)
-    except httpx.InvalidURL:
+    except httpx.InvalidURL:  # e.g. "http://[" (an unclosed IPv6 address), a port past 65535
         parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
-        raise BadRequest(f"'{url}' is not an http(s) URL a webhook can be sent to.")
+    # httpx takes any integer as a port (99999, -1); a socket would not.
+    usable_port = parts is not None and (parts.port is None or 0 < parts.port <= 65535)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host or not usable_port:
+        raise BadRequest(f"{shown(url)} is not an http(s) URL a webhook can be sent to.")
     refusal = targets.url_refusal(url)
     if refusal is not None:
         raise BadRequest(refusal)
@@ -104,5 +122,5 @@ def _checked_names(values: list[str], field: str) -> list[str]:
     # only blanks are refused, since they could never match anything.
     for value in values:
         if not value.strip() or value != value.strip():
-            raise BadRequest(f"{field} may not hold blank or padded values ({value!r}).")
+            raise BadRequest(f"{field} may not hold blank or padded values ({shown(value)}).")
     return values

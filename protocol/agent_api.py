@@ -127,6 +127,10 @@ class StatusAnswer(Answer):
 
     connection: Connection
     dataStatus: dict[DataType, DataStatusEntry] = Field(max_length=MAX_DATA_TYPES)
+    # When each data type's latest dataset was queued, and the cloud's clock as it answered:
+    # together they tell a dataset that waits too long, whatever this PC's clock says.
+    requested: dict[DataType, Timestamp] = Field(default_factory=dict, max_length=MAX_DATA_TYPES)
+    serverTime: Timestamp | None = None
 
 
 class PolledDataset(Answer):

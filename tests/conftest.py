@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -90,14 +91,17 @@ def clock() -> FakeClock:
 
 
 @contextmanager
-def cloud_on(database_url: str, clock: FakeClock) -> Iterator[CloudHarness]:
-    """The in-process cloud on the database at ``database_url``."""
-    settings = CloudSettings(
-        database_url=database_url,
-        api_key=API_KEY,
-        public_url="http://cloud.test",
-        max_poll_wait_seconds=0.5,
-    )
+def cloud_on(database_url: str, clock: FakeClock, **overrides: Any) -> Iterator[CloudHarness]:
+    """The in-process cloud on the database at ``database_url``; ``overrides`` replace the
+    defaults of :class:`CloudSettings` (limits, for instance)."""
+    chosen: dict[str, Any] = {
+        "database_url": database_url,
+        "api_key": API_KEY,
+        "public_url": "http://cloud.test",
+        "max_poll_wait_seconds": 0.5,
+        **overrides,
+    }
+    settings = CloudSettings(**chosen)
     with TestClient(create_app(settings, clock=clock, run_maintenance=False)) as client:
         yield CloudHarness(client, clock)
 

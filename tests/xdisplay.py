@@ -32,11 +32,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 class XDisplay:
     """Xvfb with a tray host; ``env`` points X clients at it."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, screen: str = "1024x768x24") -> None:
         require_commands("xvfb", "Xvfb")
         require_commands("trayer", "trayer")
         require_commands("x11-utils", "xwininfo")
         self.workdir = workdir
+        self.screen = screen  # width x height x depth
         self.name = ""
         self._processes: list[subprocess.Popen[bytes]] = []
 
@@ -56,7 +57,7 @@ class XDisplay:
                     str(write),
                     "-screen",
                     "0",
-                    "1024x768x24",
+                    self.screen,
                     "-nolisten",
                     "tcp",
                 ],

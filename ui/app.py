@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from agent.config import Link
@@ -18,6 +19,7 @@ from ui.reauth_dialog import ReauthorizeDialog
 from ui.settings import UiSettings, load_ui_settings
 from ui.settings_dialog import SettingsDialog
 from ui.single_instance import SingleInstance
+from ui.status_feed import StatusFeed
 from ui.status_window import StatusWindow
 from ui.tasks import TaskRunner
 from ui.tray import ConnectorTray
@@ -45,7 +47,9 @@ class TrayApp:
         self.settings: UiSettings = load_ui_settings(connector.paths.config_dir)
         self.tasks = TaskRunner()
         self.bridge = AgentBridge(connector)
-        self.window = StatusWindow(connector, self.bridge, self.tasks)
+        # The one snapshot the tray and the window both show, refreshed on every agent event.
+        self.feed = StatusFeed(connector, self.bridge)
+        self.window = StatusWindow(connector, self.feed, self.tasks)
         self.window.reauthorization_requested.connect(self.open_reauthorization)
         self.window.settings_requested.connect(self.open_settings)
         self.window.add_company_requested.connect(self.open_wizard)
@@ -57,7 +61,7 @@ class TrayApp:
         self.reauthorize_dialogs: dict[str, ReauthorizeDialog] = {}
         self._quitting = False
         if QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray = ConnectorTray(connector, self.bridge, self.tasks)
+            self.tray = ConnectorTray(connector, self.feed, self.tasks)
             self.tray.status_window_requested.connect(self.window.bring_forward)
             self.tray.reauthorization_requested.connect(self.open_reauthorization)
             self.tray.settings_requested.connect(self.open_settings)
@@ -69,7 +73,6 @@ class TrayApp:
             self.tray.messageClicked.connect(self.notifier.on_tray_message_clicked)
             self.notifier.reauthorization_requested.connect(self.open_reauthorization)
             self.tray.show()
-            self.tray.seed_last_success()
             log.info("The tray icon is in the notification area")
         else:
             log.warning("No notification area (system tray): showing the status window instead")
@@ -181,7 +184,11 @@ class TrayApp:
           on to the verify page (which reads the book; no link code is spent);
         - ``close-wizard``: cancel the wizard;
         - ``reauthorize <connection_id> <link_url>``: open the re-authorization dialog, paste
-          the link and press Re-authorize.
+          the link and press Re-authorize;
+        - ``window``: bring the status window forward, at the screen's top left;
+        - ``menu``: open the tray's menu (beside the icon) as a click on it would; logs "menu
+          shown" once it is on screen; ``close-menu`` closes it;
+        - ``trigger <name>``: choose the menu item of that object name (``pause_1h``, ...).
 
         Only wired when ``CONNECTOR_TEST_COMMANDS=1``. The link code is never logged."""
         name, *args = line.split()
@@ -201,13 +208,33 @@ class TrayApp:
             if dialog is not None:
                 dialog.input.url.setText(args[1])
                 dialog.relink_button.click()
+        elif name == "window":
+            self.window.bring_forward()
+            self.window.move(0, 0)
+        elif name in ("menu", "close-menu", "trigger") and self.tray is not None:
+            self._menu_test_command(name, args)
         else:
             log.warning("Unknown test command %r", name)
 
+    def _menu_test_command(self, name: str, args: list[str]) -> None:
+        assert self.tray is not None
+        menu = self.tray.menu
+        if name == "menu":
+            place = self.tray.geometry()
+            screen = self.app.primaryScreen().availableGeometry()
+            corner = place.bottomLeft() if place.isValid() else screen.topRight()
+            menu.popup(corner)
+            QTimer.singleShot(0, lambda: log.info("menu shown"))  # after it was laid out
+        elif name == "close-menu":
+            menu.hide()
+        elif name == "trigger" and len(args) == 1:
+            self.tray.rebuild_menu()
+            for action in menu.actions():
+                if action.objectName() == args[0]:
+                    action.trigger()
+
     def _refresh(self) -> None:
-        if self.tray is not None:
-            self.tray.refresh()
-        self.window.refresh()
+        self.feed.refresh()  # the tray and the window render the new snapshot together
 
 
 def main(argv: list[str] | None = None, connector: ConnectorFacade | None = None) -> int:

@@ -112,7 +112,9 @@ class ReauthorizeDialog(QDialog):
         self.relink_button.setText("Linking…")
         self.error.hide()
         book = Path(self.link_status.book_path)
-        self._tasks.run(lambda: self._connector.link(url, book), self.on_link_done, self.on_failed)
+        self._tasks.run(
+            lambda: self._connector.link(url, book), self.on_link_done, self.on_failed, owner=self
+        )
 
     def on_link_done(self, _link: object) -> None:
         self.relinked.emit(self.link_status.connection_id)

@@ -208,6 +208,7 @@ class SettingsDialog(QDialog):
             lambda: self._apply_agent_settings(window, proxy, level),
             self.on_agent_settings_applied,
             self.on_failed,
+            owner=self,
         )
 
     def _apply_agent_settings(self, window: str | None, proxy: str | None, level: str) -> None:

@@ -1,15 +1,15 @@
 """The status window: per company, where its book is and how it is doing; the cloud's data status
 table; the datasets this PC ran recently, each with its full timeline, and a progress bar for the
-one running now. Closing it only hides it."""
+one running now. All of it is rendered from the one status snapshot (:mod:`ui.status_feed`) the
+tray shows too. Closing it only hides it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -27,19 +27,20 @@ from PySide6.QtWidgets import (
 )
 
 from agent.clock import utc_now
-from agent.events import DatasetChanged, Event
+from agent.cloud_view import CloudView
+from agent.datatypes import data_type_words
 from agent.link_status import AgentStatus, DatasetRecord, LinkStatus
 from agent.states import ERROR_STATES, DatasetStatus
-from ui.bridge import AgentBridge
+from agent.status_rules import Condition
 from ui.icons import app_icon
-from ui.model import LINK_STATE_TEXT, STATE_TEXT, overall_state, pause_text
 from ui.ports import ConnectorFacade
+from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
 from ui.timeline import duration_text, moment_text, progress, running, steps, total_duration
 
-DATA_STATUS_COLUMNS = ("Data type", "Status", "Last successful sync", "Latest sync id", "")
-DATASET_COLUMNS = ("Data type / step", "Status", "Started", "Took", "Dataset", "Error")
-RECENT_LIMIT = 20  # per company; the full history lives in the agent's state.db
+DATA_STATUS_COLUMNS = ("Data type", "Status", "Last successful sync", "")
+# The dataset's id is for support, not for reading: it is in the row's tooltip.
+DATASET_COLUMNS = ("Data type / step", "Status", "Started", "Took", "Error")
 # While a dataset runs, its running step's duration and the bar move on between events.
 TICK_MS = 5_000
 
@@ -65,7 +66,7 @@ class StatusWindow(QWidget):
     def __init__(
         self,
         connector: ConnectorFacade,
-        bridge: AgentBridge,
+        feed: StatusFeed,
         tasks: TaskRunner,
         parent: QWidget | None = None,
         *,
@@ -73,10 +74,9 @@ class StatusWindow(QWidget):
     ) -> None:
         super().__init__(parent)
         self._connector = connector
+        self._feed = feed
         self._tasks = tasks
         self._clock = clock
-        self._cloud: dict[str, dict[str, Any]] = {}
-        self._names: dict[str, str] = {}
         self._expanded: set[str] = set()  # dataset ids the user opened, kept across refreshes
         self._collapsed: set[str] = set()  # running ones the user closed
         self.setWindowTitle("Connector")
@@ -88,6 +88,8 @@ class StatusWindow(QWidget):
         self.notice.setStyleSheet("padding: 8px; border: 1px solid palette(mid);")
         self.notice.hide()
         self.headline = QLabel()
+        self.headline.setObjectName("headline")
+        self.headline.setWordWrap(True)
         self.headline.setStyleSheet("font-weight: bold;")
         self._companies = QVBoxLayout()
         companies = QWidget()
@@ -96,7 +98,11 @@ class StatusWindow(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(companies)
         self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.setToolTip("Ask the cloud again how each company's data stands")
         self.refresh_button.clicked.connect(self.on_refresh_button_clicked)
+        self.refresh_note = QLabel()  # why the cloud could not be asked, when it could not
+        self.refresh_note.setWordWrap(True)
+        self.refresh_note.hide()
         self.quit_button = QPushButton("Quit Connector")  # only without a tray to quit from
         self.quit_button.hide()
         # Also here, not only in the tray menu: without a tray host this window is all there is.
@@ -115,14 +121,14 @@ class StatusWindow(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.headline)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.refresh_note)
         layout.addLayout(buttons)
 
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self.on_tick_timeout)
-        bridge.event_received.connect(self.on_bridge_event_received)
-        bridge.dataset_changed.connect(self.on_bridge_dataset_changed)
-        self.refresh()
+        feed.status_changed.connect(self.on_feed_status_changed)
+        self.show_status(feed.current)
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -134,14 +140,16 @@ class StatusWindow(QWidget):
         self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
         self.raise_()
         self.activateWindow()
-        self.fetch_cloud_status()
+        self.ask_cloud()
 
-    # Local state, from the facade's snapshot -----------------------------------------------
+    # The snapshot ----------------------------------------------------------------------------
 
     @Slot()
     def refresh(self) -> None:
-        status = self._connector.status()
-        self._names = {link.connection_id: link.company_name for link in status.links}
+        """Read a new snapshot; every view (the tray too) renders it."""
+        self._feed.refresh()
+
+    def show_status(self, status: AgentStatus) -> None:
         self.headline.setText(self._headline(status))
         while self._companies.count():
             item = self._companies.takeAt(0)
@@ -158,9 +166,8 @@ class StatusWindow(QWidget):
             )
         any_running = False
         for link in status.links:
-            records = self._connector.recent_datasets(link.connection_id, RECENT_LIMIT)
-            any_running = any_running or running(records) is not None
-            self._companies.addWidget(self._company_box(link, records))
+            any_running = any_running or running(link.recent) is not None
+            self._companies.addWidget(self._company_box(link))
         self._companies.addStretch(1)
         if any_running and not self._tick.isActive():
             self._tick.start()
@@ -168,34 +175,34 @@ class StatusWindow(QWidget):
             self._tick.stop()
 
     def _headline(self, status: AgentStatus) -> str:
-        text = STATE_TEXT[overall_state(status)]
-        if pause := pause_text(status):
-            text = f"{text}. {pause}"
-        return text
+        if status.pause_note:
+            return f"{status.headline}. {status.pause_note}"
+        return status.headline
 
-    def _company_box(self, link: LinkStatus, records: tuple[DatasetRecord, ...]) -> QGroupBox:
+    def _company_box(self, link: LinkStatus) -> QGroupBox:
         box = QGroupBox(link.company_name)
         box.setObjectName(f"company-{link.connection_id}")
         form = QFormLayout(box)
         book = QLabel(link.book_path)
         book.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Book:", book)
-        state = LINK_STATE_TEXT.get(link.state, link.state)
-        if link.syncing:
-            state = f"{state} ({link.syncing})"
-        form.addRow("Connection:", QLabel(state))
-        if link.last_error:
-            error = QLabel(link.last_error)
-            error.setWordWrap(True)
-            form.addRow("Last error:", error)
-        if link.state in ("needs_reauthorization", "stopped"):
+        summary = QLabel(_capitalized(link.summary))
+        summary.setObjectName(f"summary-{link.connection_id}")
+        summary.setWordWrap(True)
+        form.addRow("Status:", summary)
+        for problem in link.problems:
+            text = QLabel(problem.message)
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow("Needs attention:", text)
+        if link.may_try_again:  # first: it costs nothing, and needs no new link
             retry = QPushButton("Try again")
             retry.setObjectName(f"try-again-{link.connection_id}")
             retry.clicked.connect(
                 lambda _checked=False, cid=link.connection_id: self.on_try_again_clicked(cid)
             )
             form.addRow(retry)
-        if link.state == "needs_reauthorization":
+        if link.condition == Condition.NEEDS_REAUTHORIZATION:
             again = QPushButton(f"Re-authorize {link.company_name}…")
             again.setObjectName(f"reauthorize-{link.connection_id}")
             again.clicked.connect(
@@ -204,13 +211,14 @@ class StatusWindow(QWidget):
                 )
             )
             form.addRow(again)
-        form.addRow(self._data_status_table(link.connection_id))
+        form.addRow(self._data_status(link))
+        records = link.recent
         current = running(records)
         if current is not None and (done := progress(current)) is not None:
             bar = QProgressBar()
             bar.setObjectName(f"progress-{link.connection_id}")
             bar.setValue(done)
-            bar.setFormat(f"{current.data_type}: {current.status} (%p%)")
+            bar.setFormat(f"{data_type_words(current.data_type)}: {current.status} (%p%)")
             form.addRow("Running:", bar)
         form.addRow(QLabel("Recent datasets on this PC (open one for its timeline):"))
         form.addRow(self._datasets_tree(link.connection_id, records))
@@ -231,24 +239,26 @@ class StatusWindow(QWidget):
             total = total_duration(timeline)
             top = QTreeWidgetItem(
                 [
-                    record.data_type,
+                    data_type_words(record.data_type),
                     str(record.status),
                     moment_text(timeline[0].at if timeline else record.updated),
                     duration_text(total) + ("" if record.finished else " so far"),
-                    record.dataset_id,
                     record.error or "",
                 ]
             )
             top.setForeground(1, QBrush(QColor(badge_colour(record.status))))
             top.setData(0, Qt.ItemDataRole.UserRole, record.dataset_id)
+            top.setToolTip(0, f"Dataset {record.dataset_id}")
+            if record.error:
+                top.setToolTip(4, record.error)
             for step in timeline:
                 took = duration_text(step.duration) + (" so far" if step.running else "")
                 child = QTreeWidgetItem(
-                    ["", str(step.status), moment_text(step.at), took, "", step.error_message or ""]
+                    ["", str(step.status), moment_text(step.at), took, step.error_message or ""]
                 )
                 child.setForeground(1, QBrush(QColor(badge_colour(step.status))))
                 if step.error_message:
-                    child.setToolTip(5, step.error_message)
+                    child.setToolTip(4, step.error_message)
                 top.addChild(child)
             tree.addTopLevelItem(top)
             opened = record.dataset_id in self._expanded
@@ -275,71 +285,91 @@ class StatusWindow(QWidget):
 
     # The cloud's data status table ---------------------------------------------------------
 
-    def fetch_cloud_status(self) -> None:
-        """Ask the cloud off the GUI thread; the table fills in when it answers."""
-        self._tasks.run(self._connector.cloud_status, self.on_cloud_status_fetched)
+    def ask_cloud(self) -> None:
+        """Have the agent ask the cloud now, off the GUI thread; its event re-renders."""
+        self.refresh_note.hide()
+        self._tasks.run(
+            self._connector.refresh_cloud_views, on_error=self.on_ask_cloud_failed, owner=self
+        )
 
-    def on_cloud_status_fetched(self, answers: dict[str, dict[str, Any]]) -> None:
-        self._cloud = answers
-        self.refresh()
+    def on_ask_cloud_failed(self, title: str, message: str) -> None:
+        self.refresh_note.setText(f"Could not ask the cloud just now. {title}: {message}")
+        self.refresh_note.show()
 
-    def _data_status_table(self, connection_id: str) -> QWidget:
-        answer = self._cloud.get(connection_id)
-        if answer is None:
+    def _data_status(self, link: LinkStatus) -> QWidget:
+        if link.cloud is None:
+            if link.cloud_problem:
+                return QLabel(f"The cloud could not be asked: {link.cloud_problem}")
             return QLabel("Asking the cloud for this company's data status…")
-        if "error" in answer:
-            return QLabel(f"The cloud could not be asked: {answer['error']}")
-        entries = sorted(answer.get("dataStatus", {}).values(), key=lambda e: e["dataType"])
+        part = QWidget()
+        layout = QVBoxLayout(part)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(f"In the cloud, as of {moment_text(link.cloud.fetched_at)}:"))
+        layout.addWidget(self._data_status_table(link.connection_id, link.cloud))
+        return part
+
+    def _data_status_table(self, connection_id: str, cloud: CloudView) -> QWidget:
+        # Only what was ever asked for: two dozen "not synced yet" rows would bury the rest.
+        entries = [entry for entry in cloud.data_types if entry.status is not None]
+        if not entries:
+            return QLabel("The cloud has not asked for any of this company's data yet.")
         table = QTableWidget(len(entries), len(DATA_STATUS_COLUMNS))
         table.setObjectName(f"data-status-{connection_id}")
         table.setHorizontalHeaderLabels(DATA_STATUS_COLUMNS)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.verticalHeader().hide()
         for row, entry in enumerate(entries):
-            current = entry.get("currentStatus")
+            last = entry.last_successful_sync
             values = (
-                entry["dataType"],
-                current or "not synced yet",
-                entry.get("lastSuccessfulSync", "never"),
-                entry.get("latestSyncId", ""),
+                data_type_words(entry.data_type),
+                str(entry.status),
+                moment_text(last) if last else "never",
             )
             for column, value in enumerate(values):
-                table.setItem(row, column, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(value)
+                item.setToolTip(f"{entry.data_type}: latest sync {entry.latest_sync_id}")
+                table.setItem(row, column, item)
             badge = QTableWidgetItem("●")
-            badge.setForeground(QBrush(QColor(badge_colour(current))))
-            badge.setToolTip(current or "not synced yet")
+            badge.setForeground(QBrush(QColor(badge_colour(entry.status))))
+            badge.setToolTip(str(entry.status))
             table.setItem(row, len(values), badge)
         table.resizeColumnsToContents()
+        # As tall as its rows: no empty box under two lines.
+        table.setSizeAdjustPolicy(QTableWidget.SizeAdjustPolicy.AdjustToContents)
+        table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         return table
 
     # Live updates --------------------------------------------------------------------------
 
     @Slot(object)
-    def on_bridge_event_received(self, _event: Event) -> None:
+    def on_feed_status_changed(self, status: AgentStatus) -> None:
         if self.isVisible():
-            self.refresh()
+            self.show_status(status)
 
-    @Slot(object)
-    def on_bridge_dataset_changed(self, event: DatasetChanged) -> None:
-        # event_received has refreshed the window already (the timeline comes from the facade).
-        if event.status == DatasetStatus.COMPLETE and self.isVisible():
-            self.fetch_cloud_status()  # the cloud's table has moved on too
+    def showEvent(self, event: QShowEvent) -> None:
+        # Hidden, it skipped the snapshots that came meanwhile: show the one every view has.
+        self.show_status(self._feed.current)
+        super().showEvent(event)
 
     @Slot()
     def on_tick_timeout(self) -> None:
         if self.isVisible():
-            self.refresh()
+            self.show_status(self._feed.current)  # the running step's duration moves on
 
     def on_try_again_clicked(self, connection_id: str) -> None:
-        """Serve the link again (off the GUI thread); the window shows how it goes."""
-        self._tasks.run(lambda: self._connector.retry_link(connection_id), lambda _: self.refresh())
+        """Serve the link again (off the GUI thread); the agent's events show how it goes."""
+        self._tasks.run(lambda: self._connector.retry_link(connection_id))
 
     @Slot()
     def on_refresh_button_clicked(self) -> None:
         self.refresh()
-        self.fetch_cloud_status()
+        self.ask_cloud()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Closing hides: the agent keeps syncing, and the tray (or a second launch) brings it back.
         event.ignore()
         self.hide()
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -1,7 +1,9 @@
 """Facade commands that may block (network, keyring, joining threads) run off the GUI thread.
 
 A menu click must never freeze the tray, so each command runs on a thread pool and its outcome
-comes back as a signal, which Qt queues onto the GUI thread.
+comes back as a signal, which Qt queues onto the GUI thread. A command started for a window
+names it as its ``owner``: when the window is gone before the command returns (the user closed
+it), the outcome is dropped instead of reaching widgets that no longer exist.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -28,24 +31,31 @@ class _Outcome(QObject):
         runner: TaskRunner,
         on_done: Callable[[Any], object] | None,
         on_error: Callable[[str, str], None] | None,
+        owner: QObject | None,
     ) -> None:
         super().__init__(runner)
         self._runner = runner
         self._on_done = on_done
         self._on_error = on_error
+        self._owner = owner
         self.finished.connect(self.on_self_finished)
         self.failed.connect(self.on_self_failed)
+
+    def _owner_gone(self) -> bool:
+        return self._owner is not None and not shiboken6.isValid(self._owner)
 
     @Slot(object)
     def on_self_finished(self, result: Any) -> None:
         self._runner.release(self)
-        if self._on_done is not None:
+        if self._on_done is not None and not self._owner_gone():
             self._on_done(result)
 
     @Slot(str, str)
     def on_self_failed(self, title: str, message: str) -> None:
         self._runner.release(self)
-        if self._on_error is not None:
+        if self._owner_gone():
+            log.info("Dropped the outcome of a command whose window has closed: %s", message)
+        elif self._on_error is not None:
             self._on_error(title, message)
         else:
             self._runner.failed.emit(title, message)
@@ -87,8 +97,11 @@ class TaskRunner(QObject):
         work: Callable[[], Any],
         on_done: Callable[[Any], object] | None = None,
         on_error: Callable[[str, str], None] | None = None,
+        *,
+        owner: QObject | None = None,
     ) -> None:
-        outcome = _Outcome(self, on_done, on_error)
+        """``owner``: the window the outcome is for; nothing is called once it is deleted."""
+        outcome = _Outcome(self, on_done, on_error, owner)
         self._pending.add(outcome)
         self._pool.start(_Job(work, outcome))
 

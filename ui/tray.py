@@ -1,6 +1,7 @@
-"""The tray icon and its menu: a thin view of :meth:`Connector.status`, never a second source of
-truth. The icon changes only when the overall state does (re-setting it makes some panels
-flicker), and the menu is rebuilt each time it opens, so it is never stale.
+"""The tray icon and its menu: a thin view of the status snapshot (:mod:`ui.status_feed`), never
+a second source of truth. The icon, the tooltip and the menu's status lines are all rendered
+from the snapshot's verdict and words; the icon changes only when the verdict does (re-setting
+it makes some panels flicker), and the menu is rebuilt each time it opens, so it is never stale.
 """
 
 from __future__ import annotations
@@ -10,39 +11,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QSystemTrayIcon
 
-from agent.clock import from_iso, utc_now
-from agent.events import DatasetChanged, Event
+from agent.clock import utc_now
 from agent.link_status import AgentStatus
-from agent.states import DatasetStatus
+from agent.status_rules import Condition, when
 from agent.version import __version__
-from ui.bridge import AgentBridge
 from ui.icons import icon_for
-from ui.model import (
-    STATE_TEXT,
-    TrayState,
-    is_paused,
-    link_line,
-    links_needing_reauthorization,
-    links_to_try_again,
-    overall_state,
-    pause_text,
-    running_syncs,
-    when,
-)
 from ui.ports import ConnectorFacade
+from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-
-# Often enough that a lapsed pause or an opening sync window shows within the quarter-minute,
-# rarely enough that reading the status snapshot costs nothing noticeable.
-REFRESH_MS = 15_000
 
 Confirm = Callable[[str, str], bool]  # title, question -> yes
 
@@ -62,7 +45,7 @@ class ConnectorTray(QSystemTrayIcon):
     def __init__(
         self,
         connector: ConnectorFacade,
-        events: AgentBridge,
+        feed: StatusFeed,
         tasks: TaskRunner,
         *,
         confirm: Confirm = _ask,
@@ -71,78 +54,50 @@ class ConnectorTray(QSystemTrayIcon):
     ) -> None:
         super().__init__(parent)
         self._connector = connector
+        self._feed = feed
         self._tasks = tasks
         self._confirm = confirm
         self._clock = clock
-        self._state: TrayState | None = None
-        self._status: AgentStatus | None = None
-        self._last_success: datetime | None = None
+        self._state: Condition | None = None
         # QSystemTrayIcon is not a widget, so the menu cannot be its child: keep it alive here.
         self._menu = QMenu()
         self._menu.aboutToShow.connect(self.on_menu_about_to_show)
         self.setContextMenu(self._menu)
         self.activated.connect(self.on_self_activated)
-        events.event_received.connect(self.on_bridge_event_received)
+        feed.status_changed.connect(self.on_feed_status_changed)
         tasks.failed.connect(self.on_tasks_failed)
-        self._timer = QTimer(self)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
-        self._timer.start()
-        self.refresh()
+        self.show_status(feed.current)
 
     @property
-    def state(self) -> TrayState | None:
+    def state(self) -> Condition | None:
         return self._state
 
     @property
     def menu(self) -> QMenu:
         return self._menu
 
-    # Reading the agent ---------------------------------------------------------------------
-
-    @Slot()
-    def refresh(self) -> AgentStatus:
-        # status() reads a small config file and a local SQLite row per link: cheap enough for
-        # the GUI thread, unlike everything that talks to the cloud.
-        status = self._connector.status()
-        self._status = status
-        state = overall_state(status)
-        if state != self._state:
-            self._state = state
-            self.setIcon(icon_for(state))
-            log.info("icon: %s", state.value)
-        self.setToolTip(self.tooltip(status, state))
-        return status
-
-    def tooltip(self, status: AgentStatus, state: TrayState) -> str:
-        lines = [f"Connector: {STATE_TEXT[state]}"]
-        if pause := pause_text(status):
-            lines.append(pause)
-        if status.links:
-            lines.append(f"Last successful sync: {when(self._last_success, self._clock())}")
-        return "\n".join(lines)
-
-    def seed_last_success(self) -> None:
-        """Ask the cloud (off the GUI thread) when each data type last synced, for the tooltip."""
-        self._tasks.run(self._connector.cloud_status, self.on_cloud_status_fetched, lambda *_: None)
-
-    def on_cloud_status_fetched(self, answers: dict[str, dict[str, Any]]) -> None:
-        for answer in answers.values():
-            for entry in answer.get("dataStatus", {}).values():
-                if stamp := entry.get("lastSuccessfulSync"):
-                    self._note_success(from_iso(stamp))
-        if self._status is not None and self._state is not None:
-            self.setToolTip(self.tooltip(self._status, self._state))
-
-    def _note_success(self, moment: datetime) -> None:
-        if self._last_success is None or moment > self._last_success:
-            self._last_success = moment
+    # Showing the snapshot ------------------------------------------------------------------
 
     @Slot(object)
-    def on_bridge_event_received(self, event: Event) -> None:
-        if isinstance(event, DatasetChanged) and event.status == DatasetStatus.COMPLETE:
-            self._note_success(event.at)
-        self.refresh()
+    def on_feed_status_changed(self, status: AgentStatus) -> None:
+        self.show_status(status)
+
+    def show_status(self, status: AgentStatus) -> None:
+        """The icon and the tooltip, from the snapshot every view shows."""
+        if status.condition != self._state:
+            self._state = status.condition
+            self.setIcon(icon_for(status.condition))
+            log.info("icon: %s", status.condition.value)
+        self.setToolTip(self.tooltip(status))
+
+    def tooltip(self, status: AgentStatus) -> str:
+        lines = [f"Connector: {status.headline}"]
+        if status.pause_note:
+            lines.append(status.pause_note)
+        if status.links:
+            moment = when(status.last_successful_sync, self._clock())
+            lines.append(f"Last successful sync: {moment}")
+        return "\n".join(lines)
 
     # The menu ------------------------------------------------------------------------------
 
@@ -151,18 +106,18 @@ class ConnectorTray(QSystemTrayIcon):
         self.rebuild_menu()
 
     def rebuild_menu(self) -> None:
-        status = self.refresh()
-        state = self._state or TrayState.ERROR
+        # A fresh snapshot, handed to every view: the menu never shows what the rest does not.
+        status = self._feed.refresh()
         menu = self._menu
         menu.clear()
-        self._item("status_line", STATE_TEXT[state], enabled=False)
+        self._item("status_line", status.headline, enabled=False)
         for link in status.links:
-            self._item("company", link_line(link), enabled=False)
-        if pause := pause_text(status):
-            self._item("pause_line", pause, enabled=False)
+            self._item("company", link.line, enabled=False)
+        if status.pause_note:
+            self._item("pause_line", status.pause_note, enabled=False)
         menu.addSeparator()
         linked = bool(status.links)
-        paused = is_paused(status)
+        paused = status.user_paused
         can_sync = linked and not paused
         self._item("sync_now", "Sync now", self.on_sync_now_triggered, enabled=can_sync)
         if paused:
@@ -177,13 +132,16 @@ class ConnectorTray(QSystemTrayIcon):
             )
         menu.addSeparator()
         self._item("open_status", "Open Connector", self.status_window_requested.emit)
-        for link in links_to_try_again(status):
-            self._item(
-                "try_again",
-                f"Try again: {link.company_name}",
-                partial(self.on_try_again_triggered, link.connection_id),
-            )
-        for link in links_needing_reauthorization(status):
+        for link in status.links:
+            if link.may_try_again:
+                self._item(
+                    "try_again",
+                    f"Try again: {link.company_name}",
+                    partial(self.on_try_again_triggered, link.connection_id),
+                )
+        for link in status.links:
+            if link.condition != Condition.NEEDS_REAUTHORIZATION:
+                continue
             self._item(
                 "reauthorize",
                 f"Re-authorize {link.company_name}…",
@@ -222,7 +180,8 @@ class ConnectorTray(QSystemTrayIcon):
         )
 
     def on_try_again_triggered(self, connection_id: str) -> None:
-        self._tasks.run(lambda: self._connector.retry_link(connection_id), lambda _: self.refresh())
+        # The agent's LinkRetried event refreshes every view.
+        self._tasks.run(lambda: self._connector.retry_link(connection_id))
 
     def on_pause_hour_triggered(self) -> None:
         self._pause(timedelta(hours=1))
@@ -232,10 +191,11 @@ class ConnectorTray(QSystemTrayIcon):
 
     def _pause(self, span: timedelta) -> None:
         until = self._clock() + span
-        self._tasks.run(lambda: self._connector.pause(until), lambda _: self.refresh())
+        # The agent's PauseChanged event refreshes every view.
+        self._tasks.run(lambda: self._connector.pause(until))
 
     def on_resume_triggered(self) -> None:
-        self._tasks.run(self._connector.resume, lambda _: self.refresh())
+        self._tasks.run(self._connector.resume)
 
     def on_open_logs_triggered(self) -> None:
         self.open_folder(self._connector.paths.log_dir)
@@ -268,7 +228,7 @@ class ConnectorTray(QSystemTrayIcon):
         )
 
     def on_quit_triggered(self) -> None:
-        running = running_syncs(self._status or self.refresh())
+        running = [link for link in self._feed.current.links if link.syncing]
         if running:
             names = ", ".join(f"{link.company_name} ({link.syncing})" for link in running)
             question = (

@@ -150,6 +150,7 @@ class VerifyPage(QWizardPage):
             lambda: self._connector.preview_book(book),
             lambda preview: self.on_preview_done(book, preview),
             lambda title, message: self.on_preview_failed(book, title, message),
+            owner=self,
         )
 
     def _figures(self) -> tuple[QLabel, ...]:
@@ -256,7 +257,10 @@ class FirstRunWizard(QWizard):
             self.linking_page.fail("No link", "Paste the link URL first.")
             return
         self._tasks.run(
-            lambda: self._connector.link(url, book), self.on_link_done, self.linking_page.fail
+            lambda: self._connector.link(url, book),
+            self.on_link_done,
+            self.linking_page.fail,
+            owner=self,
         )
 
     def on_link_done(self, link: Link) -> None:

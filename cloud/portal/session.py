@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
 
-from cloud.errors import CloudError
+from cloud.errors import BadRequest, CloudError
 from cloud.services import Services
 
 COOKIE = "connector_portal"
@@ -128,7 +128,7 @@ async def read_form(request: Request, session: Session | None) -> dict[str, str]
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type != "application/x-www-form-urlencoded":
         raise CsrfRefused("The portal accepts only its own forms.")
-    form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
+    form = parse_form(await request.body())
     services: Services = request.app.state.services
     given = form.get("csrf_token", "")
     if session is None or not hmac.compare_digest(
@@ -136,6 +136,27 @@ async def read_form(request: Request, session: Session | None) -> dict[str, str]
     ):
         raise CsrfRefused("This form has expired or did not come from the portal. Reload the page.")
     return form
+
+
+MAX_FORM_FIELDS = 200  # the sync settings form, the largest, has two a data type
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """An url-encoded form (its size is bounded before it is read: ``cloud/body_limits.py``);
+    what is not text the database can store is refused here, not deep in a handler."""
+    try:
+        text = body.decode("utf-8")
+        # Strict: a %-escape that is not UTF-8 is refused too, not turned into U+FFFD.
+        fields = parse_qsl(
+            text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS, errors="strict"
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequest("The form is not valid UTF-8 text.") from exc
+    except ValueError as exc:  # more fields than any of the portal's forms has
+        raise BadRequest("The form has more fields than any of the portal's forms.") from exc
+    if any("\x00" in key or "\x00" in value for key, value in fields):
+        raise BadRequest("The form holds a NUL character, which no field may hold.")
+    return dict(fields)
 
 
 async def signed_in_form(request: Request, session: SessionDep) -> dict[str, str]:

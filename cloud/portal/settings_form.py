@@ -12,8 +12,7 @@ from typing import Any
 
 from cloud.errors import BadRequest
 from cloud.services import Services
-
-MAX_SCHEDULE_HOURS = 24 * 366  # a year: anything longer is a typing slip, not a schedule
+from cloud.sync_settings import MAX_SCHEDULE_HOURS
 
 
 @dataclass(frozen=True)

@@ -108,9 +108,10 @@ def test_the_tray_commands_beside_the_running_agent_keep_its_authorization(
             if n % 2:
                 connector.sync_now(["customers", "suppliers"])
                 return
-            for view in connector.cloud_status().values():
-                if "error" in view:
-                    raise ConnectorError(view["error"])
+            # The status window's Refresh: the snapshot, with the cloud asked afresh.
+            for link in connector.status(ask_cloud=True).links:
+                if link.cloud_problem or link.problems:
+                    raise ConnectorError(f"{link.line}: {link.cloud_problem}")
 
         raised = _at_once(tray_command)
         _wait_for(lambda: all(d["status"] in TERMINAL_STATES for d in _history(company)))
@@ -122,7 +123,9 @@ def test_the_tray_commands_beside_the_running_agent_keep_its_authorization(
     assert lost == []
     assert {d["status"] for d in _history(company)} == {"Complete"}
     assert company.connection()["status"] == "Linked"
-    assert all("error" not in view for view in connector.cloud_status().values())
+    (link,) = connector.status(ask_cloud=True).links
+    assert link.condition != "needs_reauthorization"
+    assert (link.cloud_problem, link.problems) == (None, ())
 
 
 @pytest.mark.parametrize("clients", ["one client", "a client each"])

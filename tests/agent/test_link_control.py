@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.events import DatasetChanged, Event, NeedsReauthorization
+from agent.events import CloudViewUpdated, DatasetChanged, Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
@@ -139,3 +139,57 @@ def test_two_links_are_served_side_by_side(tmp_path: Path) -> None:
         first_done = [i for i, c in enumerate(completed) if c == first.connection_id]
         second_done = [i for i, c in enumerate(completed) if c == second.connection_id]
         assert second_done[0] < first_done[-1] and first_done[0] < second_done[-1]
+
+
+def test_relinking_the_only_link_serves_it_again_without_a_new_start(tmp_path: Path) -> None:
+    """Its worker ended with the lost authorization, so no link was being served; the agent
+    was still started, and a re-authorization must put it back to work (and the snapshot must
+    say so), as the tray's re-authorization dialog expects."""
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane")
+        connector = Connector(agent_home(tmp_path))
+        book = book_copy(tmp_path)
+        connector.link(company.link_url, book, insecure_file_store=True)
+        events: list[Event] = []
+        connector.subscribe(events.append)
+        connector.start()
+        try:
+            eventually(lambda: _status(company, "customers") == "Complete")
+            with cloud.client() as api:
+                api.post(
+                    f"/companies/{company.company_id}/connections/{company.connection_id}/revoke"
+                )
+            eventually(lambda: [e for e in events if isinstance(e, NeedsReauthorization)])
+            eventually(lambda: connector.status().condition == "needs_reauthorization")
+            assert connector.running  # started, and not stopped: only the link waits
+
+            connector.link(company.connection()["linkUrl"], book, insecure_file_store=True)
+            company.queue("suppliers")
+            eventually(lambda: _status(company, "suppliers") == "Complete")
+            eventually(lambda: connector.status().condition == "idle")
+        finally:
+            connector.stop()
+        assert not connector.running
+
+
+def test_sync_now_shows_the_clouds_answer_in_the_status_at_once(tmp_path: Path) -> None:
+    """After "Sync now" the running agent asks the cloud for its view before returning, so the
+    snapshot already holds what became of the queued datasets."""
+    with LocalCloud(tmp_path / "cloud") as cloud:
+        company = new_company(cloud, "Harbor Lane", first_link=())
+        connector = Connector(agent_home(tmp_path))
+        connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
+        views: list[CloudViewUpdated] = []
+        connector.subscribe(lambda e: views.append(e) if isinstance(e, CloudViewUpdated) else None)
+        connector.start()
+        try:
+            eventually(lambda: views)  # the worker's first look, on start
+            seen = len(views)
+            connector.sync_now(["suppliers"])
+            assert len(views) > seen  # before sync_now returned
+            (link,) = connector.status().links
+            assert link.cloud is not None
+            in_cloud = {d.data_type: d.status for d in link.cloud.data_types}
+            assert in_cloud["suppliers"] is not None  # queued, or further already
+        finally:
+            connector.stop()

@@ -4,11 +4,13 @@ a lost credential stopping the link with an event, only once the cloud has confi
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from agent.backoff import ErrorStreak
 from agent.cloud_client import Assignment
+from agent.cloud_view import CloudView
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.events import Event, LinkStopped, NeedsReauthorization
@@ -17,9 +19,25 @@ from agent.outbox import OutboxSender
 from agent.runner import Outcome
 from agent.state import LocalState
 from agent.states import DatasetStatus
-from protocol.agent_api import HeartbeatAnswer
+from protocol.agent_api import HeartbeatAnswer, StatusAnswer
 
 LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")
+
+
+def _connection(status: str) -> dict[str, Any]:
+    """The public Connection shape, as GET /status carries it."""
+    return {
+        "id": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        "integrationId": "gnucash",
+        "integrationKey": "gncs",
+        "sourceId": "gnucash",
+        "sourceType": "Accounting",
+        "platformName": "GnuCash",
+        "linkUrl": "https://cloud.example/link/K7QMX-3TXAH-J4PWC-6CN9R",
+        "status": status,
+        "created": "2026-01-01T00:00:00Z",
+        "connectionInfo": {"agentOnline": True},
+    }
 
 
 class Clock:
@@ -39,16 +57,10 @@ class ScriptedCloud:
         self.clock = clock
         self.waits: list[float] = []
         self.heartbeats: list[str | None] = []
-        # What GET /status answers, in turn: an exception to raise, or the connection's status.
+        self.views_asked: list[float] = []  # the monotonic moments of each status call
+        # What each status call meets, in turn: an exception to raise, or None for the usual
+        # answer (which every call gets once these run out).
         self.statuses = list(statuses or [])
-        self.asked_status = 0
-
-    def status(self) -> dict[str, Any]:
-        self.asked_status += 1
-        step = self.statuses.pop(0) if self.statuses else "Linked"
-        if isinstance(step, Exception):
-            raise step
-        return {"connection": {"status": step}, "dataStatus": {}}
 
     def heartbeat(
         self, data_types: list[str], *, wait_reason: str | None = None
@@ -56,6 +68,21 @@ class ScriptedCloud:
         self.heartbeats.append(wait_reason)
         return HeartbeatAnswer(
             serverTime="2026-01-01T00:00:00Z", pollWaitSeconds=20, leaseSeconds=60
+        )
+
+    def status(self) -> StatusAnswer:
+        self.views_asked.append(self.clock.now)
+        step = self.statuses.pop(0) if self.statuses else None
+        if isinstance(step, Exception):
+            raise step
+        # Parsed as the real client parses it (CloudClient.status answers the model).
+        return StatusAnswer.model_validate(
+            {
+                "connection": _connection("Linked"),
+                "dataStatus": {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
+                "requested": {"customers": "2026-01-01T00:00:00Z"},
+                "serverTime": "2026-01-01T00:00:01Z",
+            }
         )
 
     def poll(self, wait_seconds: float) -> Assignment | None:
@@ -99,6 +126,7 @@ def _worker(
     *,
     idle_limit: float | None = 5.0,
     statuses: list[Any] | None = None,
+    keep_view: Callable[[CloudView], None] = lambda _view: None,
 ) -> tuple[Any, ...]:
     clock = Clock()
     cloud = ScriptedCloud(script, clock, statuses)
@@ -122,6 +150,7 @@ def _worker(
         wake=wake,
         idle_limit=idle_limit,
         monotonic=clock,
+        keep_view=keep_view,
     )
     return worker, cloud, runner, wake, events
 
@@ -157,11 +186,12 @@ def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> No
         tmp_path,
         [AuthorizationLost("revoked", reason="revoked")],
         idle_limit=None,
-        statuses=[AuthorizationLost("revoked, still", reason="revoked")],
+        # The view fetched on start, then the confirmation.
+        statuses=[None, AuthorizationLost("revoked, still", reason="revoked")],
     )
     result = worker.run()
     # Told only once the cloud refused again, after a short wait; in the cloud's latest words.
-    assert cloud.asked_status == 1
+    assert len(cloud.views_asked) == 2
     assert len(wake.waited) == 1 and wake.waited[0] > 0
     assert result.needs_reauthorization == "revoked, still"
     assert events == [
@@ -173,9 +203,9 @@ def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> No
 def test_a_refusal_the_cloud_does_not_confirm_is_never_told(tmp_path: Path) -> None:
     # Another process had just renewed the credential, say: asked again, the cloud answers.
     script: list[Any] = [AuthorizationLost("gone?", reason="unknown"), _dataset(1), None]
-    worker, cloud, runner, _wake, events = _worker(tmp_path, script)
+    worker, _cloud, runner, wake, events = _worker(tmp_path, script)
     result = worker.run()
-    assert cloud.asked_status == 1
+    assert len(wake.waited) == 1 and wake.waited[0] > 0  # asked again after a short wait
     assert runner.ran == ["d1"]  # and the link carried on
     assert result.needs_reauthorization is None and result.error is None
     assert not [e for e in events if isinstance(e, NeedsReauthorization | LinkStopped)]
@@ -184,9 +214,27 @@ def test_a_refusal_the_cloud_does_not_confirm_is_never_told(tmp_path: Path) -> N
 def test_a_refusal_that_cannot_be_checked_is_waited_out_not_told(tmp_path: Path) -> None:
     script: list[Any] = [AuthorizationLost("gone?", reason="revoked"), _dataset(1), None]
     worker, _cloud, runner, _wake, events = _worker(
-        tmp_path, script, statuses=[CloudUnavailable("down")]
+        tmp_path, script, statuses=[None, CloudUnavailable("down")]
     )
     result = worker.run()
     assert runner.ran == ["d1"]
     assert result.needs_reauthorization is None
     assert [type(e).__name__ for e in events] == ["CloudUnreachable", "CloudReconnected"]
+
+
+def test_the_cloud_view_is_fetched_on_start_after_each_dataset_and_each_minute(
+    tmp_path: Path,
+) -> None:
+    kept: list[CloudView] = []  # the facade keeps each view and tells the observers
+    worker, cloud, runner, _wake, _events = _worker(
+        tmp_path, [_dataset(1), *[None] * 8], idle_limit=130.0, keep_view=kept.append
+    )
+    worker.run()
+    assert runner.ran == ["d1"]
+    # On start; after the dataset (the same instant: no poll waited in between); then once a
+    # minute of idle long polls (20 s each), never on every poll.
+    assert cloud.views_asked == [0.0, 0.0, 60.0, 120.0]
+    assert len(kept) == 4
+    assert kept[-1].connection_status == "Linked"
+    (customers,) = kept[-1].data_types
+    assert customers.status == DatasetStatus.COMPLETE

@@ -10,6 +10,7 @@ ended stays AuthError in the cloud.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -112,6 +113,8 @@ def test_a_report_for_a_dataset_the_cloud_ended_is_dropped_quietly(
     assert run is not None and run.finished
     assert run.error is None  # nothing for the user to read: nothing went wrong here
     assert run.status == "AuthError"  # as the cloud ended it, so never counted a success
+    assert run.dropped  # nor counted as a result of this PC's: the status shows no problem
+    assert linked.state.latest_finished_runs(linked.connection_id) == []
     assert linked.state.recent_runs(linked.connection_id)[0].error is None
     assert linked.state.last_success(linked.connection_id) is None
     assert linked.state.pending(linked.connection_id) == 0
@@ -186,3 +189,21 @@ def test_which_409s_mean_the_cloud_has_moved_on(
     current: str | None, moved_on: DatasetStatus | None
 ) -> None:
     assert moved_on_to(current) == moved_on
+
+
+def test_a_state_db_from_before_gains_the_dropped_mark(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE runs (dataset_id TEXT PRIMARY KEY, connection_id TEXT NOT NULL,"
+            " data_type TEXT NOT NULL, lease_seconds REAL NOT NULL, status TEXT NOT NULL,"
+            " staged INTEGER NOT NULL DEFAULT 0, finished INTEGER NOT NULL DEFAULT 0,"
+            " error TEXT, fingerprint TEXT, created TEXT NOT NULL, updated TEXT NOT NULL)"
+        )
+        old.execute(
+            "INSERT INTO runs VALUES ('d1', 'c1', 'customers', 60, 'Complete', 0, 1, NULL,"
+            " NULL, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+        )
+    state = LocalState(path)
+    (run,) = state.latest_finished_runs("c1")
+    assert run.status == "Complete" and not run.dropped

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from agent.record_hash import record_hash
 from agent.record_spool import RecordSpool
+from agent.wire_limits import MAX_PAGE_BYTES
 
 
 def _customer(number: int, name: str) -> dict[str, object]:
@@ -46,4 +47,18 @@ def test_a_repeated_id_is_found_and_a_leftover_spool_is_started_afresh(tmp_path:
     spool = RecordSpool(path)
     spool.add(iter([_customer(1, "Ada"), _customer(2, "Bo"), _customer(1, "Ada again")]))
     assert spool.duplicate_id() == "c1"
+    spool.close()
+
+
+def test_a_page_is_cut_before_it_passes_the_byte_budget_the_cloud_takes(tmp_path: Path) -> None:
+    spool = RecordSpool(tmp_path / "records.db")
+    # Invoices of a thousand lines: sixty of them, far fewer than a page's 500 records, make
+    # 7 MB, more than a page may carry (agent/wire_limits.py).
+    line = {"description": "x" * 100, "unitAmount": 1.5, "quantity": 2}
+    spool.add({"id": f"inv{n}", "lineItems": [line] * 1000} for n in range(60))
+    pages = list(spool.pages(500, changed_only=False))
+    sizes = [len(("[" + ",".join(page) + "]").encode()) for page in pages]
+    assert len(pages) > 1 and all(size <= MAX_PAGE_BYTES for size in sizes), sizes
+    assert sum(len(page) for page in pages) == 60
+    assert [json.loads(b)["id"] for page in pages for b in page] == [f"inv{n}" for n in range(60)]
     spool.close()

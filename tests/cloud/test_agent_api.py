@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
+from agent.clock import from_iso
 from cloud.local import LocalCloud
 from tests.cloud.drive import claim, claim_type, report, upload_chunk
 from tests.conftest import CloudHarness
@@ -118,3 +120,18 @@ def test_a_long_poll_is_woken_by_a_new_dataset(tmp_path: Path) -> None:
         assert answer["dataset"]["id"] == queued["id"]
         # Woken by the queueing, not by its 20 s wait running out.
         assert isinstance(answer["waited"], float) and answer["waited"] < 15
+
+
+def test_the_status_says_when_each_latest_dataset_was_queued_by_the_clouds_clock(
+    cloud: CloudHarness,
+) -> None:
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)  # queues the first-link types now
+    queued_at = cloud.clock.moment
+    cloud.clock.advance(180)
+    answer = cloud.http.get("/agent/v1/status", headers=agent).json()
+    assert answer["dataStatus"]["customers"]["currentStatus"] == "Queued"
+    requested = from_iso(answer["requested"]["customers"])
+    assert queued_at - timedelta(seconds=1) < requested <= queued_at
+    assert from_iso(answer["serverTime"]) > queued_at + timedelta(seconds=179)
+    assert "transfers" not in answer["requested"]  # never asked for

@@ -119,9 +119,9 @@ def test_the_frozen_app_links_and_syncs_to_complete(
         status = connector("status", "--json")
         assert status.returncode == 0, status.stderr
         report = json.loads(status.stdout)
-        link = report["agent"]["links"][0]
-        cloud_view = report["cloud"][link["connection_id"]]
-        assert cloud_view["dataStatus"]["customers"]["currentStatus"] == "Complete"
+        (link,) = report["links"]
+        in_cloud = {d["data_type"]: d["status"] for d in link["cloud"]["data_types"]}
+        assert in_cloud["customers"] == "Complete"
         assert connector("doctor").returncode == 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 
@@ -13,6 +14,7 @@ import pytest
 
 from tests.ui.fake_connector import FakeConnector
 from ui.bridge import AgentBridge
+from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
 
 
@@ -29,10 +31,25 @@ def bridge(qapp, connector: FakeConnector) -> Iterator[AgentBridge]:  # type: ig
 
 
 @pytest.fixture
+def feed(bridge: AgentBridge, connector: FakeConnector) -> StatusFeed:
+    return StatusFeed(connector, bridge)
+
+
+@pytest.fixture
 def tasks(qapp) -> Iterator[TaskRunner]:  # type: ignore[no-untyped-def]
     runner = TaskRunner()
     yield runner
     runner.wait()
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_here() -> Iterator[None]:
+    """Free each test's Qt objects on the GUI thread, before the next test starts agent and
+    server threads: Python's cycle collector runs on whichever thread allocates, and a QObject
+    with a timer (a tray, a status feed) deleted from another thread leaves Qt a dangling timer
+    that crashes the event loop when it fires."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

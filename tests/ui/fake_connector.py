@@ -1,6 +1,8 @@
 """The one fake the UI tests allow: the facade's methods with canned values, recording calls.
 
-Real-agent coverage of the tray belongs to the end-to-end test under Xvfb with a real tray host.
+The canned snapshots are put together by the agent's own rules (``assess_link``, ``summarize``),
+so the verdicts and words the UI shows are the agent's. Real-agent coverage of the tray is in
+``tests/ui/test_one_truth.py`` and the end-to-end test under Xvfb with a real tray host.
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.cloud_view import CloudView
 from agent.config import Link
-from agent.events import Event
-from agent.link_status import AgentStatus, DatasetRecord, LinkStatus, TimelineEntry
+from agent.events import Event, LinkRetried, PauseChanged
+from agent.link_status import (
+    AgentStatus,
+    DatasetRecord,
+    LinkStatus,
+    TimelineEntry,
+    assess_link,
+    summarize,
+)
 from agent.linking import BookPreview
 from agent.states import DatasetStatus
+from agent.status_rules import LatestResult
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # "now" for the canned snapshots and the tests
 
 
 def link(
@@ -26,30 +38,67 @@ def link(
     cid: str = "conn-1",
     state: str = "idle",
     syncing: str | None = None,
-    last_error: str | None = None,
+    failed: dict[str, str] | None = None,
+    *,
+    cloud: CloudView | None = None,
+    cloud_problem: str | None = None,
+    recent: tuple[DatasetRecord, ...] = (),
+    user_paused: bool = False,
+    last_success: datetime | None = None,
 ) -> LinkStatus:
-    return LinkStatus(
-        connection_id=cid,
-        company_name=name,
-        book_path=f"/home/bob/{name.split()[0].lower()}.gnucash",
-        cloud_url="https://cloud.example",
-        state=state,
+    """A link's line as the agent would assess it; ``failed``: data type -> error message."""
+    return assess_link(
+        Link(
+            cloud_url="https://cloud.example",
+            company_id=f"co-{cid}",
+            company_name=name,
+            connection_id=cid,
+            book_path=f"/home/bob/{name.split()[0].lower()}.gnucash",
+            linked_at="2026-03-01T09:00:00Z",
+        ),
+        activity=state,
         syncing=syncing,
-        pending_reports=0,
-        last_error=last_error,
-        last_successful_sync=None,
+        results=[
+            LatestResult(data_type, DatasetStatus.FETCH_ERROR, message)
+            for data_type, message in (failed or {}).items()
+        ],
+        last_success_here=last_success,
+        cloud=cloud,
+        cloud_problem=cloud_problem,
+        recent=recent,
+        user_paused=user_paused,
     )
 
 
-def agent_status(*links: LinkStatus, paused_until: datetime | None = None) -> AgentStatus:
-    return AgentStatus(
+def agent_status(
+    *links: LinkStatus,
+    paused_until: datetime | None = None,
+    sync_window: str | None = None,
+    log_level: str = "INFO",
+    proxy: str | None = "system",
+) -> AgentStatus:
+    return summarize(
+        links,
         running=True,
-        links=tuple(links),
         paused_until=paused_until,
         pause_reason="Paused by you" if paused_until else None,
-        sync_window=None,
-        credentials_in_plain_file=False,
+        now=NOW,
+        sync_window=sync_window,
+        log_level=log_level,
+        proxy=proxy,
     )
+
+
+def rebuilt(status: AgentStatus, **changes: Any) -> AgentStatus:
+    """``status`` with settings changed, its verdict worked out again as the agent would."""
+    settings = {
+        "paused_until": status.paused_until,
+        "sync_window": status.sync_window,
+        "log_level": status.log_level,
+        "proxy": status.proxy,
+        **changes,
+    }
+    return agent_status(*status.links, **settings)
 
 
 def dataset(
@@ -87,11 +136,9 @@ class FakePaths:
 class FakeConnector:
     log_dir: Path
     current: AgentStatus = field(default_factory=lambda: agent_status(link()))
-    cloud: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[tuple[str, Any]] = field(default_factory=list)
     observers: list[Callable[[Event], None]] = field(default_factory=list)
     command_threads: list[str] = field(default_factory=list)
-    datasets: dict[str, tuple[DatasetRecord, ...]] = field(default_factory=dict)
     link_error: Exception | None = None
     preview_error: Exception | None = None
 
@@ -110,8 +157,8 @@ class FakeConnector:
     def status(self) -> AgentStatus:
         return self.current
 
-    def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
-        return self.datasets.get(connection_id, ())[:limit]
+    def refresh_cloud_views(self) -> None:
+        self._record("refresh_cloud_views", None)
 
     def link(self, link_url: str, book_path: Path, *, insecure_file_store: bool = False) -> Link:
         self._record("link", (link_url, book_path))
@@ -128,15 +175,15 @@ class FakeConnector:
 
     def set_sync_window(self, window: str | None) -> None:
         self._record("set_sync_window", window)
-        self.current = replace(self.current, sync_window=window)
+        self.current = rebuilt(self.current, sync_window=window)
 
     def set_log_level(self, level: str) -> None:
         self._record("set_log_level", level)
-        self.current = replace(self.current, log_level=level)
+        self.current = rebuilt(self.current, log_level=level)
 
     def set_proxy(self, proxy: str | None) -> None:
         self._record("set_proxy", proxy)
-        self.current = replace(self.current, proxy=proxy)
+        self.current = rebuilt(self.current, proxy=proxy)
 
     def preview_book(self, book_path: Path) -> BookPreview:
         self._record("preview_book", book_path)
@@ -151,10 +198,6 @@ class FakeConnector:
             invoices=4,
         )
 
-    def cloud_status(self) -> dict[str, dict[str, Any]]:
-        self._record("cloud_status", None)
-        return self.cloud
-
     def start(self) -> None:
         self._record("start", None)
 
@@ -166,21 +209,24 @@ class FakeConnector:
         return {}
 
     def retry_link(self, connection_id: str) -> None:
-        """Serves the link again; here it comes back idle, as when the cloud accepts it."""
+        """Serves the link again; here it comes back up to date, as when the cloud accepts it."""
         self._record("retry_link", connection_id)
         links = tuple(
-            replace(one, state="idle") if one.connection_id == connection_id else one
+            link(one.company_name, one.connection_id) if one.connection_id == connection_id else one
             for one in self.current.links
         )
-        self.current = replace(self.current, links=links)
+        self.current = rebuilt(replace(self.current, links=links))
+        self.publish(LinkRetried(connection_id))  # as the facade does
 
     def pause(self, until: datetime | None = None) -> None:
         self._record("pause", until)
-        self.current = replace(self.current, paused_until=until or FOREVER, pause_reason="Paused")
+        self.current = rebuilt(self.current, paused_until=until or FOREVER)
+        self.publish(PauseChanged(until or FOREVER))  # as the facade does
 
     def resume(self) -> None:
         self._record("resume", None)
-        self.current = replace(self.current, paused_until=None, pause_reason=None)
+        self.current = rebuilt(self.current, paused_until=None)
+        self.publish(PauseChanged(None))
 
     def diagnostics(self, output: Path | None = None) -> Path:
         self._record("diagnostics", output)

@@ -12,96 +12,103 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
+from agent.cloud_view import CloudView, DataTypeInCloud
 from agent.events import DatasetChanged
 from agent.states import DatasetStatus
 from tests.ui.fake_connector import agent_status, dataset, link
 from ui.status_window import StatusWindow, badge_colour
+from ui.timeline import moment_text
 
 START = datetime(2026, 3, 2, 11, 58, tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SYNCED = datetime(2026, 3, 2, 11, 48, tzinfo=UTC)
 
-CLOUD = {
-    "a": {
-        "connection": {"status": "Linked"},
-        "dataStatus": {
-            "customers": {
-                "dataType": "customers",
-                "currentStatus": "Complete",
-                "lastSuccessfulSync": "2026-03-02T11:48:00Z",
-                "latestSyncId": "ds-9",
-            },
-            "accounts": {"dataType": "accounts"},
-        },
-    },
-    "b": {"error": "Not authorized: the connection was revoked"},
-}
+CLOUD = CloudView(
+    "Linked",
+    NOW,
+    (
+        DataTypeInCloud("accounts", None, None, None, None),
+        DataTypeInCloud("customers", DatasetStatus.COMPLETE, SYNCED, "ds-9", SYNCED),
+    ),
+)
 
 
 def labels(widget) -> list[str]:  # type: ignore[no-untyped-def]
     return [label.text() for label in widget.findChildren(QLabel)]
 
 
-def test_each_company_shows_its_name_book_and_state(qtbot, connector, bridge, tasks) -> None:
+def test_each_company_shows_its_name_book_and_state(qtbot, connector, feed, tasks) -> None:
     connector.current = agent_status(
         link("Acme Ltd", "a", state="syncing", syncing="customers"),
-        link("Bolt Co", "b", state="needs_reauthorization", last_error="Refused"),
+        link("Bolt Co", "b", state="needs_reauthorization", failed={"invoices": "Refused"}),
     )
-    window = StatusWindow(connector, bridge, tasks)
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
     boxes = {box.title(): box for box in window.findChildren(QGroupBox)}
     assert set(boxes) == {"Acme Ltd", "Bolt Co"}
     assert "/home/bob/acme.gnucash" in labels(boxes["Acme Ltd"])
-    assert "syncing (customers)" in labels(boxes["Acme Ltd"])
-    assert "needs re-authorization" in labels(boxes["Bolt Co"])
-    assert "Refused" in labels(boxes["Bolt Co"])
+    assert "Syncing customers" in labels(boxes["Acme Ltd"])
+    assert "Needs re-authorization" in labels(boxes["Bolt Co"])
+    assert "Invoices did not sync: Refused" in labels(boxes["Bolt Co"])
     assert window.headline.text() == "Needs to be re-authorized"
 
 
-def test_the_data_status_table_mirrors_the_cloud(qtbot, connector, bridge, tasks) -> None:
-    connector.current = agent_status(link("Acme Ltd", "a"), link("Bolt Co", "b"))
-    connector.cloud = CLOUD
-    window = StatusWindow(connector, bridge, tasks)
+def test_the_data_status_table_mirrors_the_cloud(qtbot, connector, feed, tasks) -> None:
+    connector.current = agent_status(
+        link("Acme Ltd", "a", cloud=CLOUD),
+        link("Bolt Co", "b", cloud_problem="Not authorized: the connection was revoked"),
+    )
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
-    window.fetch_cloud_status()
-    qtbot.waitUntil(lambda: window.findChild(QTableWidget, "data-status-a") is not None)
     table = window.findChild(QTableWidget, "data-status-a")
     rows = [
         [table.item(r, c).text() for c in range(table.columnCount())]
         for r in range(table.rowCount())
     ]
-    assert rows == [
-        ["accounts", "not synced yet", "never", "", "●"],
-        ["customers", "Complete", "2026-03-02T11:48:00Z", "ds-9", "●"],
-    ]
-    assert table.item(1, 4).foreground().color().name() == "#2e7d32"
+    # Only what the cloud was ever asked for ("accounts" never was), in people's words.
+    assert rows == [["customers", "Complete", moment_text(SYNCED), "●"]]
+    assert table.item(0, 0).toolTip() == "customers: latest sync ds-9"
+    assert table.item(0, 3).foreground().color().name() == "#2e7d32"
     bolt = next(b for b in window.findChildren(QGroupBox) if b.title() == "Bolt Co")
     assert any("connection was revoked" in text for text in labels(bolt))
 
 
 def tree_rows(tree: QTreeWidget) -> list[list[str]]:
     return [
-        [tree.topLevelItem(r).text(c) for c in (0, 1, 3, 4, 5)]
+        [tree.topLevelItem(r).text(c) for c in (0, 1, 3, 4)] + [tree.topLevelItem(r).toolTip(0)]
         for r in range(tree.topLevelItemCount())
     ]
 
 
 def timeline_rows(item: QTreeWidgetItem) -> list[list[str]]:
-    return [[item.child(r).text(c) for c in (1, 3, 5)] for r in range(item.childCount())]
+    return [[item.child(r).text(c) for c in (1, 3, 4)] for r in range(item.childCount())]
 
 
-def test_recent_datasets_each_with_its_timeline(qtbot, connector, bridge, tasks) -> None:
-    connector.datasets["conn-1"] = (
-        dataset("ds-2", "invoices", ("Queued", "Fetching", "Mapping"), START, 30),
-        dataset(
-            "ds-1", "customers", ("Queued", "Fetching", "FetchError"), START, 45, error="Locked"
-        ),
+def test_recent_datasets_each_with_its_timeline(qtbot, connector, feed, tasks) -> None:
+    connector.current = agent_status(
+        link(
+            recent=(
+                dataset("ds-2", "invoices", ("Queued", "Fetching", "Mapping"), START, 30),
+                dataset(
+                    "ds-1",
+                    "customers",
+                    ("Queued", "Fetching", "FetchError"),
+                    START,
+                    45,
+                    error="Locked",
+                ),
+            )
+        )
     )
-    window = StatusWindow(connector, bridge, tasks, clock=lambda: NOW)
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks, clock=lambda: NOW)
     qtbot.addWidget(window)
     tree = window.findChild(QTreeWidget, "datasets-conn-1")
     assert tree_rows(tree) == [
-        ["invoices", "Mapping", "2 min so far", "ds-2", ""],
-        ["customers", "FetchError", "1 min 30 s", "ds-1", "Locked"],
+        ["invoices", "Mapping", "2 min so far", "", "Dataset ds-2"],
+        ["customers", "FetchError", "1 min 30 s", "Locked", "Dataset ds-1"],
     ]
     running, failed = tree.topLevelItem(0), tree.topLevelItem(1)
     assert running.isExpanded() and not failed.isExpanded()  # the running one shows its steps
@@ -121,19 +128,18 @@ def test_recent_datasets_each_with_its_timeline(qtbot, connector, bridge, tasks)
     assert "invoices: Mapping" in bar.format()
 
 
-def test_datasets_update_live_and_keep_what_the_user_opened(
-    qtbot, connector, bridge, tasks
-) -> None:
+def test_datasets_update_live_and_keep_what_the_user_opened(qtbot, connector, feed, tasks) -> None:
     done = dataset("ds-1", "customers", ("Queued", "Fetching", "Complete"), START, 10)
-    connector.datasets["conn-1"] = (done,)
-    window = StatusWindow(connector, bridge, tasks, clock=lambda: NOW)
+    connector.current = agent_status(link(recent=(done,)))
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks, clock=lambda: NOW)
     qtbot.addWidget(window)
     window.bring_forward()
     window.findChild(QTreeWidget, "datasets-conn-1").topLevelItem(0).setExpanded(True)
     assert window.findChild(QProgressBar, "progress-conn-1") is None
     fetching = dataset("ds-2", "invoices", ("Queued", "Fetching"), NOW, 1)
-    connector.datasets["conn-1"] = (fetching, done)
-    with qtbot.waitSignal(bridge.dataset_changed):
+    connector.current = agent_status(link(recent=(fetching, done)))
+    with qtbot.waitSignal(feed.status_changed):
         connector.publish(DatasetChanged("conn-1", "ds-2", "invoices", DatasetStatus.FETCHING, NOW))
     qtbot.waitUntil(lambda: window.findChild(QProgressBar, "progress-conn-1") is not None)
     tree = window.findChild(QTreeWidget, "datasets-conn-1")
@@ -141,19 +147,22 @@ def test_datasets_update_live_and_keep_what_the_user_opened(
     assert tree.topLevelItem(1).isExpanded()  # still open after the rebuild
 
 
-def test_a_link_needing_reauthorization_offers_the_dialog(qtbot, connector, bridge, tasks) -> None:
+def test_a_link_needing_reauthorization_offers_the_dialog(qtbot, connector, feed, tasks) -> None:
     connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
-    window = StatusWindow(connector, bridge, tasks)
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.reauthorization_requested) as asked:
         window.findChild(QPushButton, "reauthorize-b").click()
     assert asked.args == ["b"]
 
 
-def test_a_stopped_link_offers_try_again_before_the_dialog(qtbot, connector, bridge, tasks) -> None:
+def test_a_stopped_link_offers_try_again_before_the_dialog(qtbot, connector, feed, tasks) -> None:
     connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
-    window = StatusWindow(connector, bridge, tasks)
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
+    window.bring_forward()
     buttons = [b.objectName() for b in window.findChildren(QPushButton)]
     assert buttons.index("try-again-b") < buttons.index("reauthorize-b")
     window.findChild(QPushButton, "try-again-b").click()
@@ -163,8 +172,8 @@ def test_a_stopped_link_offers_try_again_before_the_dialog(qtbot, connector, bri
     qtbot.waitUntil(lambda: window.findChild(QPushButton, "reauthorize-b") is None, timeout=2000)
 
 
-def test_closing_hides_and_never_quits(qtbot, connector, bridge, tasks) -> None:
-    window = StatusWindow(connector, bridge, tasks)
+def test_closing_hides_and_never_quits(qtbot, connector, feed, tasks) -> None:
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
     window.bring_forward()
     assert window.isVisible()
@@ -172,8 +181,9 @@ def test_closing_hides_and_never_quits(qtbot, connector, bridge, tasks) -> None:
     assert not window.isVisible()
 
 
-def test_not_linked_says_what_to_do(qtbot, connector, bridge, tasks) -> None:
+def test_not_linked_says_what_to_do(qtbot, connector, feed, tasks) -> None:
     connector.current = agent_status()
-    window = StatusWindow(connector, bridge, tasks)
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
     assert any("Add a company" in text for text in labels(window))
