@@ -19,7 +19,8 @@ from agent.outbox import OutboxSender
 from agent.runner import Outcome
 from agent.state import LocalState
 from agent.states import DatasetStatus
-from protocol.agent_api import HeartbeatAnswer
+from protocol.agent_api import HeartbeatAnswer, StatusAnswer
+from tests.agent.status_answers import status_answer
 
 LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")
 
@@ -51,14 +52,13 @@ class ScriptedCloud:
             serverTime="2026-01-01T00:00:00Z", pollWaitSeconds=20, leaseSeconds=60
         )
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusAnswer:
         self.views_asked.append(self.clock.now)
-        return {
-            "connection": {"status": "Linked"},
-            "dataStatus": {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
-            "requested": {"customers": "2026-01-01T00:00:00Z"},
-            "serverTime": "2026-01-01T00:00:01Z",
-        }
+        return status_answer(
+            {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
+            requested={"customers": "2026-01-01T00:00:00Z"},
+            serverTime="2026-01-01T00:00:01Z",
+        )
 
     def poll(self, wait_seconds: float) -> Assignment | None:
         self.waits.append(wait_seconds)
