@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format books installer clean
+.PHONY: demo test lint format books installer clean chaos
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The chaos suite (docs/CHAOS.md): N seeded episodes of faults against the real agent and cloud;
+# SEED (default: from the clock) and EPISODE (replay one) as the failing run printed them.
+N ?= 5
+chaos: $(STAMP)
+	$(BIN)/python scripts/chaos.py --episodes $(N) $(if $(SEED),--seed $(SEED)) $(if $(EPISODE),--episode $(EPISODE)) $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
