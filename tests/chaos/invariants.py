@@ -53,10 +53,10 @@ def history_legal(evidence: Evidence) -> list[str]:
         stamps = [from_iso(step["timestamp"]) for step in steps]
         name = f"{op['dataType']} {op['id']}"
         if not statuses or statuses[0] != S.QUEUED:
-            found.append(f"{name} does not start Queued: {statuses}")
+            found.append(f"{name} does not start Queued: {_names(statuses)}")
         for before, after in itertools.pairwise(statuses):
             if not can_transition(before, after):
-                found.append(f"{name} moved {before} -> {after}: {statuses}")
+                found.append(f"{name} moved {before} -> {after}: {_names(statuses)}")
         if stamps != sorted(stamps):
             found.append(f"{name} has its history out of time order: {_steps(steps)}")
         if statuses and statuses[-1] != op["status"]:
@@ -76,7 +76,7 @@ def transitions_match(evidence: Evidence) -> list[str]:
         if run is None:
             invented = [s for s in told if s not in _CLOUD_ENDINGS]
             if invented:
-                found.append(f"{name}: the cloud has {invented}, the agent no record of it")
+                found.append(f"{name}: the cloud has {_names(invented)}, the agent no record of it")
             continue
         entered = [S(status) for status, _at, _error in run.states if status != S.QUEUED]
         if told and told[-1] in _CLOUD_ENDINGS and told.count(told[-1]) > entered.count(told[-1]):
@@ -85,10 +85,13 @@ def transitions_match(evidence: Evidence) -> list[str]:
             if count > entered.count(status):
                 found.append(
                     f"{name}: {status} is in the cloud's history {count} times, entered "
-                    f"{entered.count(status)} times by the agent (cloud {told}, agent {entered})"
+                    f"{entered.count(status)} times by the agent "
+                    f"(cloud {_names(told)}, agent {_names(entered)})"
                 )
         if not _in_order_within(told, entered):
-            found.append(f"{name}: the cloud's {told} is not the agent's {entered} in order")
+            found.append(
+                f"{name}: the cloud's {_names(told)} is not the agent's {_names(entered)} in order"
+            )
         # Earlier attempts were taken back, and the agent dropped their rest; the last one,
         # unless the cloud refused it too, must have reached the cloud whole.
         told_last = _last_attempt(op["statusHistory"], lambda step: step["status"])
@@ -98,8 +101,10 @@ def transitions_match(evidence: Evidence) -> list[str]:
         if not _abandoned(run) and run.finished and told_last != entered_last:
             lost = [s for s in entered_last if told_last.count(s) < entered_last.count(s)]
             found.append(
-                f"{name}: the agent's last attempt entered {entered_last} and dropped none, "
-                f"the cloud's has {told_last}" + (f" (lost: {lost})" if lost else "")
+                f"{name}: the agent's last attempt entered {_names(entered_last)} and dropped "
+                "none, "
+                f"the cloud's has {_names(told_last)}"
+                + (f" (lost: {_names(lost)})" if lost else "")
             )
     return found
 
@@ -258,6 +263,10 @@ def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float
     after_mapping = [at for status, at in steps if status in (S.VALIDATING, S.PROCESSING)]
     end = min(after_mapping) if after_mapping else steps[-1][1]
     return start, end
+
+
+def _names(statuses: list[S]) -> str:
+    return "[" + ", ".join(str(s) for s in statuses) + "]"
 
 
 def _steps(steps: list[dict[str, Any]]) -> str:

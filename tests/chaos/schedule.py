@@ -41,18 +41,18 @@ class Profile:
 PROFILES = {
     "default": Profile(
         name="default",
-        chaos_seconds=30.0,
+        chaos_seconds=40.0,
         quiet_timeout=150.0,
         lease_seconds=4.0,
         access_token_ttl=45.0,
-        queue_syncs=(3, 6),
+        queue_syncs=(4, 8),
         agent_kills=(0, 2),
         cloud_kills=(0, 1),
         agent_sleeps=(0, 1),
         cli_storms=(0, 1),
         cli_storm_seconds=(4.0, 12.0),
         book_changes=(1, 3),
-        request_fault_rate=(0.05, 0.2),
+        request_fault_rate=(0.1, 0.3),
     ),
     "short": Profile(
         name="short",
