@@ -25,7 +25,7 @@ from cloud import (
     settings_api,
     webhooks_api,
 )
-from cloud.errors import CloudError
+from cloud.errors import CloudError, Conflict
 from cloud.services import build_services
 from cloud.settings import CloudSettings
 
@@ -98,6 +98,9 @@ def _error(status_code: int, message: str) -> JSONResponse:
 
 async def _on_cloud_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CloudError)
+    if isinstance(exc, Conflict) and exc.current_status is not None:
+        body = {**error_body(409, exc.message), "currentStatus": exc.current_status}
+        return JSONResponse(body, status_code=409)
     return _error(exc.status_code, exc.message)
 
 

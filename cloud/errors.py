@@ -27,3 +27,7 @@ class NotFound(CloudError):
 
 class Conflict(CloudError):
     status_code = 409
+
+    def __init__(self, message: str, *, current_status: str | None = None) -> None:
+        super().__init__(message)
+        self.current_status = current_status  # answered as "currentStatus" when set
