@@ -250,14 +250,17 @@ def _in_order_within(told: list[S], entered: list[S]) -> bool:
 
 
 def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float]:
-    """From when the dataset entered Fetching until it entered the state after Mapping: a run
-    resumed after a kill in Mapping reads the book again before it validates."""
+    """From when the dataset's last attempt entered Fetching until it entered the state after
+    Mapping: a run resumed after a kill in Mapping reads the book again before it validates."""
     if run is not None and run.states:
         steps = [(S(status), from_iso(at).timestamp()) for status, at, _error in run.states]
     else:
         steps = [
             (S(s["status"]), from_iso(s["timestamp"]).timestamp()) for s in op["statusHistory"]
         ]
+    queued = [index for index, (status, _at) in enumerate(steps) if status == S.QUEUED]
+    if queued:  # handed out again: only the last attempt published what is served
+        steps = steps[queued[-1] :]
     starts = [at for status, at in steps if status == S.FETCHING]
     start = min(starts) if starts else steps[0][1]
     after_mapping = [at for status, at in steps if status in (S.VALIDATING, S.PROCESSING)]

@@ -4,6 +4,7 @@ for the same seed; a book's timeline says which versions a read may have met."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,35 @@ def _served_customers(view: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for guid, (name, active) in view.items()
     ]
+
+
+@requires_gnucash
+def test_only_the_last_attempt_of_a_dataset_handed_out_again_counts(tmp_path: Path) -> None:
+    versions = BookVersions(tmp_path / "versions", "sqlite", 2)
+    book = LiveBook(tmp_path / "book.gnucash", versions)
+    book.timeline = [
+        Installed(0, 0.0, 0.0, in_place=False),
+        Installed(1, 150.0, 150.0, in_place=False),
+    ]
+    plan = plan_episode(1, 1, PROFILES["short"], postgres_available=False)
+    evidence = Evidence(plan, tmp_path, book)
+    evidence.records = {"customers": _served_customers(engine_view("customers", versions.truth(1)))}
+    evidence.history = [op("d1", HAPPY)]
+    # The first attempt read version 0 and was taken back; the second read version 1.
+    attempts = [("Fetching", 100), ("Mapping", 101), ("Validating", 102), ("Queued", 200)]
+    attempts += [(s, 201 + n) for n, s in enumerate(HAPPY[1:])]
+    evidence.agent_runs = {
+        "d1": AgentRun(
+            "d1",
+            "customers",
+            "Complete",
+            True,
+            None,
+            tuple((s, _iso(at), None) for s, at in attempts),
+        )
+    }
+    assert invariants.data_matches_book(evidence) == []
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
