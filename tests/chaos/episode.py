@@ -194,8 +194,12 @@ class Episode:
 
     def _tick(self, *, flush: bool = False) -> None:
         """Deferred acts that are due (all of them when ``flush``), supervision, samples."""
-        while self._later and (flush or self._later[0][0] <= time.time()):
+        # Flushing runs what was waiting, not what those acts schedule (a queueing retried
+        # while the cloud starts would otherwise spin here).
+        waiting = len(self._later)
+        while self._later and waiting and (flush or self._later[0][0] <= time.time()):
             _due, _order, what, act = heapq.heappop(self._later)
+            waiting -= 1
             self._note(what)
             act()
         if (gone := self.cloud.supervise()) is not None:
