@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -37,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log each action")
     args = parser.parse_args(argv)
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where a stuck run is
+    # A SIGTERM unwinds the episode like Ctrl+C, so that its cloud and agent are stopped too.
+    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit(143))
 
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -53,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     for line in result.summary():
         print(line)
     print(f"({time.monotonic() - started:.0f} s)")
-    return 1 if result.violations else 0
+    if result.violations:
+        return 1
+    if not args.keep and args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)  # nothing worth keeping: no violation
+    return 0
 
 
 if __name__ == "__main__":

@@ -267,7 +267,7 @@ class Episode:
             for result in evidence.cli_results:
                 stamp = time.strftime("%H:%M:%S", time.localtime(result.at))
                 cli_log.write(f"{stamp} connector {result.command} -> {result.code}\n")
-                if result.code != 0:
+                if result.code != 0 or "re-authorized" in result.output:
                     cli_log.write(result.output[-2000:] + "\n")
         evidence.samples = list(self.agent.samples)
         evidence.book_digest_after = self.book.digest()

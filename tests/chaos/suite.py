@@ -37,7 +37,10 @@ class EpisodeResult:
 
     @property
     def replay(self) -> str:
-        return f"make chaos SEED={self.plan.suite_seed} EPISODE={self.plan.number}"
+        command = f"make chaos SEED={self.plan.suite_seed} EPISODE={self.plan.number}"
+        if self.plan.profile.name != "default":
+            command += f' CHAOS_ARGS="--profile {self.plan.profile.name}"'
+        return command
 
 
 @dataclass
