@@ -13,7 +13,7 @@ import pytest
 
 from tests.chaos.schedule import PROFILES
 from tests.chaos.suite import run_suite
-from tests.chaos.test_false_reauthorization import FALSE_REAUTHORIZATION
+from tests.chaos.test_false_reauthorization import XFAIL_TODAY, FalseReauthorization
 from tests.gnucash_engine import requires_gnucash
 
 pytestmark = pytest.mark.chaos
@@ -23,12 +23,22 @@ EPISODES = (1, 2)
 
 
 @pytest.mark.timeout(600)
-@pytest.mark.xfail(strict=True, reason=FALSE_REAUTHORIZATION)
+@XFAIL_TODAY
 @requires_gnucash
 def test_a_short_chaos_run_keeps_every_invariant(tmp_path: Path) -> None:
     result = run_suite(SEED, EPISODES, PROFILES["short"], tmp_path, say=print)
     report = "\n".join(result.summary())
     print(report)
 
-    assert result.violations == 0, report
+    # An episode that met the false re-authorization may break other invariants because of
+    # it (an agent that lost its credential finishes nothing); every other must be clean.
+    reauthorized = [
+        e
+        for e in result.episodes
+        if any(v.invariant == "no-false-auth-error" for v in e.violations)
+    ]
+    clean = [e for e in result.episodes if e not in reauthorized]
+    assert [v for e in clean for v in e.violations] == [], report
+    if reauthorized:
+        raise FalseReauthorization(report)
     assert sum(result.faults.values()) >= 10, report  # not vacuous: the faults did strike

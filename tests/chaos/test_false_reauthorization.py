@@ -42,6 +42,15 @@ FALSE_REAUTHORIZATION = (
 )
 
 
+class FalseReauthorization(AssertionError):
+    """The failure the xfail marks expect today; any other failure fails the test as usual."""
+
+
+XFAIL_TODAY = pytest.mark.xfail(
+    strict=True, raises=FalseReauthorization, reason=FALSE_REAUTHORIZATION
+)
+
+
 @dataclass
 class Linked:
     cloud: LocalCloud
@@ -88,7 +97,7 @@ def linked(tmp_path: Path) -> Iterator[Linked]:
         yield Linked(cloud, env, tmp_path / "agent-home", company_id, connection["id"])
 
 
-@pytest.mark.xfail(strict=True, reason=FALSE_REAUTHORIZATION)
+@XFAIL_TODAY
 def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_authorization(
     linked: Linked, tmp_path: Path
 ) -> None:
@@ -113,13 +122,18 @@ def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_auth
         storm.join()
         agent.stop()
     log = read_logs(linked.home / "logs")
-    told_to_relink = [r for r in storm.results if REAUTHORIZE in r.output]
     history = linked.history()
+    symptoms = [line for line in log.splitlines() if "authorization lost" in line]
+    symptoms += [f"`connector run` exited {e.code}: {e.output_tail[-300:]}" for e in agent.exits]
+    symptoms += [
+        f"`connector {r.command}`: {r.output}" for r in storm.results if REAUTHORIZE in r.output
+    ]
+    symptoms += [
+        f"{d['dataType']} {d['id']} AuthError" for d in history if d["status"] == "AuthError"
+    ]
+    if symptoms:
+        raise FalseReauthorization("\n".join(symptoms[:5]))
 
-    assert "authorization lost" not in log, _lines_with(log, "authorization lost")
-    assert agent.exits == [], agent.exits[0].output_tail
-    assert told_to_relink == [], told_to_relink[0].output
-    assert [d for d in history if d["status"] == "AuthError"] == []
     assert {d["status"] for d in history} == {"Complete"}
     assert linked.connection_status() == "Linked"
     assert len(storm.results) >= 20  # not vacuous: the CLI ran many times beside the agent
@@ -129,9 +143,7 @@ def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_auth
     "mode",
     [
         "one-client",
-        pytest.param(
-            "separate-clients", marks=pytest.mark.xfail(strict=True, reason=FALSE_REAUTHORIZATION)
-        ),
+        pytest.param("separate-clients", marks=XFAIL_TODAY),
     ],
 )
 def test_threads_calling_at_once_on_one_connection_keep_its_authorization(
@@ -147,8 +159,8 @@ def test_threads_calling_at_once_on_one_connection_keep_its_authorization(
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout)
 
-    assert seen["lost"] == []
-    assert seen["afterwards"] == "accepted"
+    if seen["lost"] or seen["afterwards"] != "accepted":
+        raise FalseReauthorization(f"{seen['lost'][:3]}; afterwards: {seen['afterwards']}")
     assert linked.connection_status() == "Linked"
     assert seen["calls"] >= 50  # not vacuous: the threads really did call at once
 
@@ -159,7 +171,3 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still not so after {timeout} s")
         time.sleep(0.2)
-
-
-def _lines_with(text: str, needle: str) -> str:
-    return "\n".join(line for line in text.splitlines() if needle in line)
