@@ -73,7 +73,13 @@ def read_all(api: httpx.Client, path: str) -> list[dict[str, Any]]:
 def read_cloud(evidence: Evidence, api: httpx.Client, company_id: str, connection_id: str) -> None:
     evidence.history = read_all(api, f"/companies/{company_id}/data/history")
     for data_type, read_path in READ_PATHS.items():
-        evidence.records[data_type] = read_all(api, f"/companies/{company_id}/data/{read_path}")
+        try:
+            found = read_all(api, f"/companies/{company_id}/data/{read_path}")
+        except httpx.HTTPStatusError as refused:
+            if refused.response.status_code != 409:
+                raise
+            found = []  # never synced: no dataset of the type completed in this episode
+        evidence.records[data_type] = found
     connection = api.get(f"/companies/{company_id}/connections/{connection_id}")
     connection.raise_for_status()
     evidence.connection_status = connection.json()["status"]
