@@ -198,10 +198,11 @@ class CliResult:
 
 
 class CliStorm:
-    """Runs ``connector status --json`` and ``connector sync`` from other processes, one
-    started every few hundred milliseconds (at most ``parallel`` at a time), until stopped."""
+    """Runs ``connector status --json`` and ``connector sync`` from other processes until
+    stopped: the two together (as a user's command beside the tray's own refresh), a new pair
+    every few hundred milliseconds, at most ``parallel`` commands at a time."""
 
-    def __init__(self, env: dict[str, str], rng: random.Random, *, parallel: int = 3) -> None:
+    def __init__(self, env: dict[str, str], rng: random.Random, *, parallel: int = 4) -> None:
         self.env = env
         self.results: list[CliResult] = []
         self._rng = rng
@@ -233,13 +234,11 @@ class CliStorm:
     def _run(self) -> None:
         pending: list[Future[None]] = []
         with ThreadPoolExecutor(self._parallel, thread_name_prefix="chaos-cli") as pool:
-            turn = 0
             while not self._stop.is_set():
                 pending = [f for f in pending if not f.done()]
-                if len(pending) < self._parallel:
-                    command = ["status", "--json"] if turn % 2 == 0 else ["sync"]
-                    pending.append(pool.submit(self._one, command))
-                    turn += 1
+                if len(pending) + 2 <= self._parallel:
+                    pending.append(pool.submit(self._one, ["status", "--json"]))
+                    pending.append(pool.submit(self._one, ["sync"]))
                 self._stop.wait(self._rng.uniform(0.2, 0.5))
 
     def _one(self, command: list[str]) -> None:

@@ -26,7 +26,9 @@ class Profile:
     chaos_seconds: float  # faults on
     quiet_timeout: float  # faults off: at most this long for everything to settle
     lease_seconds: float  # the cloud's lease, short so that a sleep outlasts it
-    access_token_ttl: float  # short, so that refreshes happen during the episode
+    # Short, so that refreshes happen during the episode: the agent renews 30 s before expiry,
+    # so at 32 s it refreshes about every other second.
+    access_token_ttl: float
     queue_syncs: tuple[int, int]
     agent_kills: tuple[int, int]
     cloud_kills: tuple[int, int]
@@ -59,7 +61,7 @@ PROFILES = {
         chaos_seconds=20.0,
         quiet_timeout=120.0,
         lease_seconds=4.0,
-        access_token_ttl=45.0,
+        access_token_ttl=32.0,
         queue_syncs=(2, 4),
         agent_kills=(1, 1),
         cloud_kills=(0, 1),

@@ -1,4 +1,4 @@
-"""The chaos suite's short profile, inside ``make test``: two seeded episodes of faults against
+"""The chaos suite's short profile, inside ``make test``: three seeded episodes of faults against
 the real agent, cloud, keyring and GnuCash engine, and every invariant checked.
 
 ``make chaos`` runs the longer default profile; see docs/CHAOS.md. ``-m 'not chaos'`` leaves
@@ -19,7 +19,7 @@ from tests.gnucash_engine import requires_gnucash
 pytestmark = pytest.mark.chaos
 
 SEED = 2026
-EPISODES = (1, 2)
+EPISODES = (1, 2, 3)
 
 
 @pytest.mark.timeout(600)

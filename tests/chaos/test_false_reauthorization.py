@@ -5,8 +5,8 @@ Nothing revokes the connection in these tests, so any AuthError, any "needs to b
 re-authorized", is false: the user would be asked to re-link a connector that was fine.
 Everything is real: the cloud and ``connector run --headless`` as processes on loopback, the
 CLI run from other processes, the credential in a GNOME Keyring on a private D-Bus session.
-The cloud's access tokens live 35 s (``--access-token-ttl``), so that the agent, which renews
-30 s before expiry, also refreshes on its own every few seconds.
+The cloud's access tokens live 32 s (``--access-token-ttl``), so that the agent, which renews
+30 s before expiry, also refreshes on its own every other second.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.keyring_session import KeyringSession
 
 pytestmark = pytest.mark.chaos
 
-ACCESS_TOKEN_TTL = ("--access-token-ttl", "35")
+ACCESS_TOKEN_TTL = ("--access-token-ttl", "32")
 STORM_SECONDS = 20.0
 REAUTHORIZE = "needs to be re-authorized"
 FALSE_REAUTHORIZATION = (
