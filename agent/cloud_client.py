@@ -62,7 +62,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class TransitionRefused(ConnectorError):
-    """The cloud would not move the dataset (it was cancelled, or moved on without us)."""
+    """The cloud would not move the dataset, or take its records: it was cancelled, taken
+    back, or moved on without us (409)."""
 
     title = "The cloud refused a status update"
 
@@ -403,6 +404,11 @@ class CloudClient:
             return LinkRefused(message)
         if code in (401, 403):
             return AuthorizationLost(message)
+        if kind == "upload" and code == 409:
+            # Not Processing any more (taken back, say): the attempt is over, not failed.
+            return TransitionRefused(
+                f"The cloud no longer takes records for this dataset ({code}: {message})."
+            )
         if kind == "upload":
             return UploadRefused(f"The cloud refused the records ({code}: {message}).")
         if kind == "transition":

@@ -27,7 +27,7 @@ from cloud import (
     webhooks_api,
 )
 from cloud.body_limits import BodyLimit
-from cloud.errors import CloudError, Unauthorized, error_body
+from cloud.errors import CloudError, Conflict, Unauthorized, error_body
 from cloud.request_line import RefuseNul
 from cloud.services import build_services
 from cloud.settings import CloudSettings
@@ -113,6 +113,8 @@ async def _on_cloud_error(_request: Request, exc: Exception) -> Response:
     body = error_body(exc.status_code, exc.message)
     if isinstance(exc, Unauthorized) and exc.reason is not None:
         body["reason"] = exc.reason
+    if isinstance(exc, Conflict) and exc.current_status is not None:
+        body["currentStatus"] = exc.current_status
     response = JSONResponse(body, status_code=exc.status_code)
     if isinstance(exc, TooManyFailures):
         response.headers["Retry-After"] = str(exc.retry_after)

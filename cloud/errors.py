@@ -37,6 +37,10 @@ class NotFound(CloudError):
 class Conflict(CloudError):
     status_code = 409
 
+    def __init__(self, message: str, *, current_status: str | None = None) -> None:
+        super().__init__(message)
+        self.current_status = current_status  # answered as "currentStatus" when set
+
 
 class TooLarge(CloudError):
     """More than this cloud takes in one request or one dataset (a setting says how much)."""
