@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint format books installer clean
+.PHONY: demo test fuzz chaos lint format books installer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(EXAMPLES) FUZZ_RANDOM=1 FUZZ_POSTGRES=$(POSTGRES) \
 		$(BIN)/python -m pytest tests/cloud/test_fuzz.py -m fuzz -q --timeout=0 \
 		$(if $(SEED),--hypothesis-seed=$(SEED))
+
+# The chaos suite (docs/CHAOS.md): N seeded episodes of faults against the real agent and cloud;
+# SEED (default: from the clock) and EPISODE (replay one) as the failing run printed them.
+N ?= 5
+chaos: $(STAMP)
+	$(BIN)/python scripts/chaos.py --episodes $(N) $(if $(SEED),--seed $(SEED)) $(if $(EPISODE),--episode $(EPISODE)) $(CHAOS_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

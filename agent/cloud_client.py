@@ -73,7 +73,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 class TransitionRefused(ConnectorError):
-    """The cloud would not move the dataset, and has not moved on from it either."""
+    """The cloud would not move the dataset, or take its records (409), and has not moved on
+    from it to an end or back to the queue (that is :class:`DatasetMovedOn`)."""
 
     title = "The cloud refused a status update"
 
@@ -456,6 +457,11 @@ class CloudClient:
         moved_on = moved_on_to(refusal.currentStatus) if code == 409 else None
         if kind in ("upload", "transition") and moved_on is not None:
             return DatasetMovedOn(message, current_status=moved_on)
+        if kind == "upload" and code == 409:
+            # Not Processing any more, yet not ended either: the attempt is over, not failed.
+            return TransitionRefused(
+                f"The cloud no longer takes records for this dataset ({code}: {message})."
+            )
         if kind == "upload":
             return UploadRefused(f"The cloud refused the records ({code}: {message}).")
         if kind == "transition":

@@ -124,13 +124,33 @@ class LocalState:
     def start_run(
         self, dataset_id: str, connection_id: str, data_type: str, lease_seconds: float
     ) -> None:
+        """Note a dataset the cloud handed over.
+
+        The cloud hands out a dataset this agent already finished only after taking it back
+        (its lease lapsed: the PC slept, or the agent was down); the reports it then refused
+        were dropped (``outbox.py``). So such a run starts afresh from the book, with a Queued
+        entry in its timeline where the new attempt begins; replaying what was left of the
+        refused attempt would report nothing, and the dataset would go round the queue for ever.
+        """
         now = to_iso(utc_now())
         with self._transaction() as db:
+            again = db.execute(
+                "SELECT 1 FROM runs WHERE dataset_id = ? AND finished = 1", (dataset_id,)
+            ).fetchone()
             db.execute(
-                "INSERT OR IGNORE INTO runs (dataset_id, connection_id, data_type, lease_seconds,"
-                " status, created, updated) VALUES (?, ?, ?, ?, 'Queued', ?, ?)",
+                "INSERT INTO runs (dataset_id, connection_id, data_type, lease_seconds,"
+                " status, created, updated) VALUES (?, ?, ?, ?, 'Queued', ?, ?)"
+                " ON CONFLICT (dataset_id) DO UPDATE SET status = 'Queued', staged = 0,"
+                " finished = 0, error = NULL, fingerprint = NULL,"
+                " lease_seconds = excluded.lease_seconds, updated = excluded.updated"
+                " WHERE runs.finished = 1",
                 (dataset_id, connection_id, data_type, lease_seconds, now, now),
             )
+            if again:
+                db.execute(
+                    "INSERT INTO run_states (dataset_id, status, at, error) VALUES (?, ?, ?, ?)",
+                    (dataset_id, "Queued", now, None),
+                )
 
     def get_run(self, dataset_id: str) -> Run | None:
         with self._lock:

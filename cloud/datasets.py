@@ -245,6 +245,14 @@ class Datasets:
         with self._db.writing() as conn:
             self._db.serialise_connection(conn, connection_id)
             dataset = _agent_dataset(conn, connection_id, dataset_id)
+            if dataset["status"] == S.QUEUED and dataset["lease_until"] is None:
+                # Handed to no agent: a late report from an attempt taken back. Some moves
+                # from Queued are legal (Fetching, FetchError), but none is this report's.
+                raise Conflict(
+                    "This dataset was taken back from the connector and waits to be handed "
+                    "out again; this report belongs to the attempt that was taken back.",
+                    current_status=S.QUEUED,
+                )
             if dataset["status"] == status:
                 return dataset  # a retried report that was already applied
             if status == S.COMPLETE:

@@ -78,6 +78,11 @@ class LocalCloud:
         """The server's process id while it runs (benchmarks read its memory from /proc)."""
         return None if self._process is None else self._process.pid
 
+    def exit_code(self) -> int | None:
+        """The server's exit status once it has ended on its own; None while it runs (or when
+        it was never started or was stopped)."""
+        return None if self._process is None else self._process.poll()
+
     @property
     def auth_header(self) -> str:
         return "Basic " + base64.b64encode(self.api_key.encode()).decode()

@@ -106,6 +106,7 @@ class ConnectionInfo(BaseModel):
     agentHostname: str | None
     agentDataTypes: list[str] | None
     statusReason: str | None = None  # why it is Deauthorized, in words for people
+    statusChanged: str | None = None  # when the connection's status last changed
 
 
 class Connection(BaseModel):

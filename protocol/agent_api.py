@@ -94,6 +94,7 @@ class ConnectionInfo(Answer):
     agentHostname: Name | None = None
     agentDataTypes: list[DataType] | None = Field(default=None, max_length=MAX_DATA_TYPES)
     statusReason: Message | None = None
+    statusChanged: Timestamp | None = None
 
 
 class Connection(Answer):

@@ -20,24 +20,9 @@ from agent.runner import Outcome
 from agent.state import LocalState
 from agent.states import DatasetStatus
 from protocol.agent_api import HeartbeatAnswer, StatusAnswer
+from tests.agent.status_answers import status_answer
 
 LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")
-
-
-def _connection(status: str) -> dict[str, Any]:
-    """The public Connection shape, as GET /status carries it."""
-    return {
-        "id": "6f9619ff-8b86-d011-b42d-00c04fc964ff",
-        "integrationId": "gnucash",
-        "integrationKey": "gncs",
-        "sourceId": "gnucash",
-        "sourceType": "Accounting",
-        "platformName": "GnuCash",
-        "linkUrl": "https://cloud.example/link/K7QMX-3TXAH-J4PWC-6CN9R",
-        "status": status,
-        "created": "2026-01-01T00:00:00Z",
-        "connectionInfo": {"agentOnline": True},
-    }
 
 
 class Clock:
@@ -75,14 +60,10 @@ class ScriptedCloud:
         step = self.statuses.pop(0) if self.statuses else None
         if isinstance(step, Exception):
             raise step
-        # Parsed as the real client parses it (CloudClient.status answers the model).
-        return StatusAnswer.model_validate(
-            {
-                "connection": _connection("Linked"),
-                "dataStatus": {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
-                "requested": {"customers": "2026-01-01T00:00:00Z"},
-                "serverTime": "2026-01-01T00:00:01Z",
-            }
+        return status_answer(
+            {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
+            requested={"customers": "2026-01-01T00:00:00Z"},
+            serverTime="2026-01-01T00:00:01Z",
         )
 
     def poll(self, wait_seconds: float) -> Assignment | None:

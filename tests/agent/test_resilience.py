@@ -6,12 +6,16 @@ import os
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from agent.clock import from_iso
 from agent.events import DatasetChanged, Event
+from agent.states import TERMINAL_STATES
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import (
     HAPPY_PATH,
@@ -20,6 +24,7 @@ from tests.agent.runtime_harness import (
     linked_connector,
     new_company,
 )
+from tests.chaos.proxy import FaultProxy, NetworkFault, NetworkProfile
 
 PHASES = ["Fetching", "Mapping", "Validating", "Processing", "Complete"]
 KILLABLE = Path(__file__).with_name("killable_agent.py")
@@ -87,3 +92,59 @@ def test_killed_during_a_phase_the_agent_finishes_the_dataset_after_a_restart(
         )
         assert again.returncode == 0, again.stderr
         _assert_synced_once(company.datasets("customers"), company.records("customers"))
+
+
+def test_a_dataset_the_cloud_took_back_runs_afresh_when_handed_out_again(tmp_path: Path) -> None:
+    """The PC stops answering mid-run for longer than the lease (here: every request answered
+    503 by a proxy while the run is held at Validating); the cloud takes the dataset back and
+    later hands the same dataset out again. The agent must run it again from the book, not
+    replay what is left of the attempt the cloud refused (found by the chaos suite: it
+    reported nothing and the dataset went round the queue for ever)."""
+    lease = ("--lease-seconds", "2", "--sweep-seconds", "0.2")
+    with (
+        LocalCloud(tmp_path / "cloud", extra_args=lease) as cloud,
+        FaultProxy(cloud.port, seed=13) as proxy,
+    ):
+        company = new_company(cloud, "Harbor Lane")
+        through_proxy = replace(company, link_url=company.link_url.replace(cloud.url, proxy.url))
+        connector = linked_connector(agent_home(tmp_path), through_proxy, book_copy(tmp_path))
+        taken_back = threading.Event()
+
+        def lose_the_lease(event: Event) -> None:
+            # On the agent's thread, before Validating is reported: nothing it sends gets
+            # through (lease renewals included) until the cloud has taken the dataset back.
+            if isinstance(event, DatasetChanged) and event.status == "Validating":
+                if taken_back.is_set():
+                    return
+                proxy.set_profile(WALL_OF_503)
+                try:
+                    _wait_for(lambda: company.datasets("customers")[0]["status"] == "Queued")
+                finally:
+                    proxy.set_profile(NetworkProfile.calm())
+                taken_back.set()
+
+        connector.subscribe(lose_the_lease)
+        connector.start()
+        try:
+            _wait_for(lambda: company.datasets("customers")[0]["status"] in TERMINAL_STATES)
+        finally:
+            connector.stop(now=True)
+        assert taken_back.is_set()
+        dataset = company.datasets("customers")[0]
+        customers = company.records("customers")
+    steps = [s["status"] for s in dataset["statusHistory"]]
+    assert dataset["status"] == "Complete", steps
+    last_attempt = steps[len(steps) - 1 - steps[::-1].index("Queued") :]
+    assert last_attempt == HAPPY_PATH, steps
+    assert len({c["id"] for c in customers}) == 6
+
+
+WALL_OF_503 = NetworkProfile({NetworkFault.ERROR_BURST: 1.0}, burst_length=(10**9, 10**9))
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not so after {timeout} s")
+        time.sleep(0.1)

@@ -13,7 +13,7 @@ from agent.link_status import DatasetRecord, LinkStatus, assess_link, summarize
 from agent.state import LocalState
 from agent.states import DatasetStatus as S
 from agent.status_rules import STUCK_AFTER, Condition, LatestResult, when
-from protocol.agent_api import StatusAnswer
+from tests.agent.status_answers import status_answer
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 LINKED = NOW - timedelta(hours=1)
@@ -189,24 +189,6 @@ def test_a_dataset_stuck_in_queued_counts_only_while_the_agent_takes_work_and_id
 
 
 SYNC_ID = "2b1e8c52-9d7f-4e0a-8f3c-6d2a1b0c9e7f"
-
-
-def status_answer(data_status: dict[str, object], **more: object) -> StatusAnswer:
-    connection = {
-        "id": "0f0e0d0c-0b0a-4909-8807-060504030201",
-        "integrationId": "gncs",
-        "integrationKey": "gncs",
-        "sourceId": "gncs",
-        "sourceType": "Accounting",
-        "platformName": "GnuCash",
-        "linkUrl": "https://cloud.example/link/X",
-        "status": "Linked",
-        "created": "2026-03-01T00:00:00Z",
-        "connectionInfo": {"agentOnline": True},
-    }
-    return StatusAnswer.model_validate(
-        {"connection": connection, "dataStatus": data_status, **more}
-    )
 
 
 def test_the_cloud_answer_is_read_into_typed_values_on_this_pcs_clock() -> None:

@@ -86,3 +86,29 @@ def test_an_agent_cannot_put_a_dataset_back_in_the_queue(cloud: CloudHarness) ->
     dataset = claim_type(cloud, agent, "customers")
     report(cloud, agent, dataset["id"], "Fetching")
     assert report(cloud, agent, dataset["id"], "Queued").status_code == 409
+
+
+def test_a_late_report_from_an_attempt_taken_back_is_refused_even_where_the_move_is_legal(
+    cloud: CloudHarness,
+) -> None:
+    """Queued -> Fetching (or -> FetchError) is a legal move, but after a take-back no agent
+    holds the dataset: a report from the old attempt (resent after the agent restarted, say)
+    must not start or end it (found by the chaos suite: the history showed Fetching twice)."""
+    company_id = cloud.new_company()
+    agent = cloud.linked_agent(company_id)
+    dataset = claim_type(cloud, agent, "customers")
+    assert report(cloud, agent, dataset["id"], "Fetching").status_code == 200
+    cloud.clock.advance(61)
+    cloud.sweep()
+    assert _history(cloud, company_id, dataset["id"])["status"] == "Queued"
+
+    for late_status in ("Fetching", "FetchError"):
+        late = report(cloud, agent, dataset["id"], late_status)
+        assert late.status_code == 409, late.text
+        assert late.json()["currentStatus"] == "Queued"
+    history = _history(cloud, company_id, dataset["id"])["statusHistory"]
+    assert [s["status"] for s in history] == ["Queued", "Fetching", "Queued"]  # type: ignore[attr-defined]
+
+    # Handed out again, the new attempt reports as usual.
+    assert claim_type(cloud, agent, "customers")["id"] == dataset["id"]
+    assert report(cloud, agent, dataset["id"], "Fetching").status_code == 200
