@@ -1,29 +1,35 @@
 """Asking the cloud for each link's view (:mod:`agent.cloud_view`) on the facade's behalf.
 
 A link this process serves is asked through its worker's client; any other (``connector
-status`` in a process of its own) through a client of its own. Sharing the worker's client
-keeps one access token in use: every other client refreshes the rotating credential, which
-ends the worker's access token and makes it refresh in turn.
+status`` in a process of its own) through a client of its own. Every client of a link shares
+its one :class:`~agent.tokens.TokenKeeper`, in step with other processes (see
+:mod:`agent.tokens`). A refusal of the credential is confirmed before it is reported
+(:mod:`agent.loss_check`): asked again after a short wait, the cloud has the last word.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from agent.clock import Clock
 from agent.cloud_client import CloudClient
 from agent.cloud_view import CloudView, CloudViews, read_cloud_status
 from agent.config import Link
-from agent.errors import ConnectorError
+from agent.errors import AuthorizationLost, ConnectorError
 from agent.events import CloudViewUpdated, Event
+from agent.loss_check import confirmed_loss
 
 if TYPE_CHECKING:
     from agent.link_worker import LinkWorker
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class CloudAsker:
@@ -35,29 +41,45 @@ class CloudAsker:
         new_client: Callable[[Link], CloudClient],
         publish: Callable[[Event], None],
         clock: Clock,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.views = views
         self._serving = serving  # the worker serving a connection here, if one does
         self._new_client = new_client
         self._publish = publish
         self._clock = clock
+        self._sleep = sleep
 
     def ask(self, links: Sequence[Link]) -> dict[str, ConnectorError]:
         """Fetch and keep each link's view; returns why it failed, per connection id."""
         failures: dict[str, ConnectorError] = {}
         for link in links:
             try:
-                worker = self._serving(link.connection_id)
-                if worker is not None:
-                    worker.fetch_cloud_view()  # which also restarts its idle minute
-                    continue
-                with self.talking_to(link) as client:
-                    view = read_cloud_status(client.status(), self._clock())
-                self.keep(link.connection_id, view)
+                self.confirmed(link, partial(self._fetch, link))
             except ConnectorError as error:
                 log.info("Could not ask the cloud about %s: %s", link.company_name, error)
                 failures[link.connection_id] = error
         return failures
+
+    def _fetch(self, link: Link, client: CloudClient) -> None:
+        worker = self._serving(link.connection_id)
+        if worker is not None:
+            worker.fetch_cloud_view()  # which also restarts its idle minute
+            return
+        self.keep(link.connection_id, read_cloud_status(client.status(), self._clock()))
+
+    def confirmed(self, link: Link, call: Callable[[CloudClient], T]) -> T:
+        """``call`` with the link's client; a refusal of the credential is confirmed before it
+        is raised (asked again after a short wait), and the call made again if it proves false.
+        """
+        with self.talking_to(link) as client:
+            try:
+                return call(client)
+            except AuthorizationLost as lost:
+                again = confirmed_loss(client, lost, wait=self._sleep, who=link.connection_id)
+                if again is not None:
+                    raise again from None
+                return call(client)
 
     @contextmanager
     def talking_to(self, link: Link) -> Iterator[CloudClient]:

@@ -2,9 +2,15 @@
 
 Every failure comes out as one of three kinds, which is all the caller needs to decide:
 :class:`~agent.errors.CloudUnavailable` (try again later; ``retry_after`` when the server said),
-:class:`~agent.errors.AuthorizationLost` (stop and ask the user to re-link: a 401 that a token
-refresh could not cure), or a refusal specific to the call (:class:`~agent.errors.LinkRefused`,
-:class:`~agent.errors.UploadRefused`, :class:`TransitionRefused`).
+:class:`~agent.errors.AuthorizationLost` (the cloud says the authorization is gone: a token
+refresh refused with one of the protocol's reasons for that), or a refusal specific to the call
+(:class:`~agent.errors.LinkRefused`, :class:`~agent.errors.UploadRefused`,
+:class:`TransitionRefused`).
+
+A 401 on a call is never a verdict by itself: whatever its reason, the access token is renewed
+through the connection's :class:`~agent.tokens.TokenKeeper` (which first takes a token another
+process renewed meanwhile) and the call sent again; the refresh's own answer decides. A 401
+without a reason, or a 403, is no word from the cloud (a proxy, a sign-in page): network class.
 
 Nothing the cloud says is believed before it is parsed (:mod:`agent.cloud_answers`): every
 answer, errors included, is read within a limit and checked against the models of
@@ -36,14 +42,16 @@ from agent.errors import (
     CloudUnavailable,
     ConnectorError,
     LinkRefused,
+    NotLinked,
     UploadRefused,
 )
 from agent.network import proxy_options, require_secure, tls_context
-from agent.states import DatasetStatus
+from agent.states import DatasetStatus, is_terminal
 from agent.tokens import TokenGrant, TokenKeeper
 from agent.version import __version__
 from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.agent_api import (
+    AUTHORIZATION_GONE,
     BaselinePage,
     ErrorAnswer,
     HeartbeatAnswer,
@@ -57,15 +65,42 @@ from protocol.agent_api import (
 )
 
 API_PREFIX = "/agent/v1"
+# A call whose freshly renewed token is refused again and again is not being told that its
+# authorization is gone (the refresh would have said so): it is tried again later.
+MAX_RENEWALS = 3
 
 Model = TypeVar("Model", bound=BaseModel)
 
 
 class TransitionRefused(ConnectorError):
-    """The cloud would not move the dataset, or take its records: it was cancelled, taken
-    back, or moved on without us (409)."""
+    """The cloud would not move the dataset, or take its records (409), and has not moved on
+    from it to an end or back to the queue (that is :class:`DatasetMovedOn`)."""
 
     title = "The cloud refused a status update"
+
+
+class DatasetMovedOn(ConnectorError):
+    """The cloud ended the dataset (AuthError after a revocation, say) or took it back
+    (Queued) while the agent worked on it: a report or a page for it is refused (409) with the
+    ``current_status`` it has now. Nothing went wrong on this PC; what is left is dropped."""
+
+    title = "The cloud has moved on from this dataset"
+
+    def __init__(self, message: str, *, current_status: DatasetStatus) -> None:
+        super().__init__(message)
+        self.current_status = current_status
+
+
+def moved_on_to(current_status: str | None) -> DatasetStatus | None:
+    """The state a 409's ``currentStatus`` says the cloud moved the dataset on to: one it
+    ended in, or Queued (taken back); None for any other (or none, or one not known here)."""
+    try:
+        status = DatasetStatus(current_status) if current_status is not None else None
+    except ValueError:
+        return None
+    if status is not None and (is_terminal(status) or status == DatasetStatus.QUEUED):
+        return status
+    return None
 
 
 @dataclass(frozen=True)
@@ -331,10 +366,15 @@ class CloudClient:
         answer of a success; raise what a failure means."""
         token = None if call.anonymous else self._access_token()
         reply = self._request(call, token)
-        if reply.status == 401 and token is not None and self._keeper is not None:
-            self._refusal(reply, call)  # only the cloud's own word costs a refresh
-            # Most likely the access token expired: refresh once, then try again.
-            token = self._keeper.force_refresh(self.refresh, token)
+        renewals = 0
+        while reply.status == 401 and token is not None and self._keeper is not None:
+            # Only the cloud's own word, with a reason, costs a renewal.
+            if self._refusal(reply, call).reason is None or renewals == MAX_RENEWALS:
+                break  # _failure says what it is: not a verdict on the authorization
+            renewals += 1
+            # Replaced by another holder's renewal, or expired; or, if the reason says the
+            # authorization is gone, the renewal confirms it (or finds the link made anew).
+            token = self._keeper.renew_after_refusal(self.refresh, token)
             reply = self._request(call, token)
         if 200 <= reply.status < 300:
             return reply
@@ -342,7 +382,7 @@ class CloudClient:
 
     def _access_token(self) -> str:
         if self._keeper is None:
-            raise AuthorizationLost("This client has no credential: link Connector first.")
+            raise NotLinked("This client has no credential: link Connector first.")
         return self._keeper.access_token(self.refresh)
 
     def _context(self, call: _Call) -> AnswerContext:
@@ -399,13 +439,26 @@ class CloudClient:
                 f"{self.cloud_url} is not answering normally ({code}: {message})."
             )
             return unavailable.with_retry_after(reply.retry_after)
-        message = self._refusal(reply, call).error
+        refusal = self._refusal(reply, call)
+        message = refusal.error
         if kind == "link" and code in (400, 401, 403):
             return LinkRefused(message)
-        if code in (401, 403):
-            return AuthorizationLost(message)
+        if kind == "token" and code == 401 and refusal.reason in AUTHORIZATION_GONE:
+            return AuthorizationLost(message, reason=refusal.reason)
+        if kind == "token" or code in (401, 403):
+            # A refresh the cloud did not refuse for good, a 401 without a reason, a 403: none
+            # is the cloud saying the authorization is gone, so none stops the link.
+            return CloudUnavailable(
+                f"{self.cloud_url} did not accept Connector's credential this time ({code}: "
+                f"{message}), without saying it is no longer valid. Something between this PC "
+                "and the cloud (a proxy, a sign-in page) may be answering in its place. "
+                "Connector keeps trying."
+            )
+        moved_on = moved_on_to(refusal.currentStatus) if code == 409 else None
+        if kind in ("upload", "transition") and moved_on is not None:
+            return DatasetMovedOn(message, current_status=moved_on)
         if kind == "upload" and code == 409:
-            # Not Processing any more (taken back, say): the attempt is over, not failed.
+            # Not Processing any more, yet not ended either: the attempt is over, not failed.
             return TransitionRefused(
                 f"The cloud no longer takes records for this dataset ({code}: {message})."
             )

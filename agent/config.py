@@ -51,6 +51,11 @@ class Paths:
         """Per-dataset working files: book snapshots and mapped records."""
         return self.data_dir / "staging"
 
+    @property
+    def locks_dir(self) -> Path:
+        """Lock files that every Connector process of this user shares (the credentials')."""
+        return self.data_dir / "locks"
+
     def link_staging_dir(self, connection_id: str) -> Path:
         """A link's datasets' working files, in a folder named here (never by the id)."""
         return self.staging_dir / link_folder_name(connection_id)

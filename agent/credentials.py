@@ -1,5 +1,10 @@
 """The one place credentials are kept: the OS keyring, or a file only when the user opts in.
 
+Each connection has two entries: its refresh token (user = the connection id) and the access
+token that came with it (user = the connection id + ``ACCESS_ENTRY``), so that every Connector
+process of this user on this PC uses the same access token instead of each renewing its own
+(see :mod:`agent.tokens`). Neither is ever written anywhere else.
+
 The keyring backend is whatever the ``keyring`` library picks, so ``PYTHON_KEYRING_BACKEND``
 and keyring's own config file are honoured. When it finds no usable backend (no Secret Service
 on a headless Linux box, say) we refuse and say how to fix it, instead of quietly writing a
@@ -13,6 +18,7 @@ import logging
 import os
 from pathlib import Path
 
+import filelock
 import keyring
 import keyring.backend
 from keyring.backends import chainer, fail
@@ -25,6 +31,7 @@ from agent.private_files import make_private_dir
 log = logging.getLogger(__name__)
 
 SERVICE = "Connector"
+ACCESS_ENTRY = " access"  # appended to the connection id: that connection's access token
 
 NO_KEYRING_FIX = (
     "Connector keeps its connection credential in your system's keyring, and none is available "
@@ -37,13 +44,20 @@ NO_KEYRING_FIX = (
 
 
 class PlaintextFileKeyring(keyring.backend.KeyringBackend):
-    """A JSON file readable only by its owner. Used only when the user asks for it explicitly."""
+    """A JSON file readable only by its owner. Used only when the user asks for it explicitly.
+
+    Every change reads the file, changes one entry and writes it whole, under a file lock beside
+    it: two processes changing different entries at once (two links' credentials) would
+    otherwise each write back the other's entry as it was before."""
 
     priority = -1.0  # never chosen by keyring itself
 
     def __init__(self, path: Path) -> None:
         super().__init__()  # type: ignore[no-untyped-call]  # keyring's base is untyped
         self.path = path
+        self._changing = filelock.FileLock(
+            path.with_name(path.name + ".lock"), mode=0o600, thread_local=False
+        )
 
     def _load(self) -> dict[str, dict[str, str]]:
         try:
@@ -66,18 +80,22 @@ class PlaintextFileKeyring(keyring.backend.KeyringBackend):
         return self._load().get(service, {}).get(username)
 
     def set_password(self, service: str, username: str, password: str) -> None:
-        data = self._load()
-        data.setdefault(service, {})[username] = password
-        self._store(data)
+        make_private_dir(self.path.parent)
+        with self._changing:
+            data = self._load()
+            data.setdefault(service, {})[username] = password
+            self._store(data)
 
     def delete_password(self, service: str, username: str) -> None:
-        data = self._load()
-        data.get(service, {}).pop(username, None)
-        self._store(data)
+        make_private_dir(self.path.parent)
+        with self._changing:
+            data = self._load()
+            data.get(service, {}).pop(username, None)
+            self._store(data)
 
 
 class CredentialStore:
-    """Saves, loads and deletes one secret per connection."""
+    """Saves, loads and deletes a connection's refresh token, and the access token beside it."""
 
     def __init__(self, backend: keyring.backend.KeyringBackend, *, insecure: bool) -> None:
         self._backend = backend
@@ -99,13 +117,22 @@ class CredentialStore:
         except KeyringError as exc:
             raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
 
+    def save_access(self, connection_id: str, record: str) -> None:
+        """Keep the access token (``record``: :mod:`agent.tokens` writes and reads it)."""
+        self.save(connection_id + ACCESS_ENTRY, record)
+
+    def load_access(self, connection_id: str) -> str | None:
+        return self.load(connection_id + ACCESS_ENTRY)
+
     def delete(self, connection_id: str) -> None:
-        try:
-            self._backend.delete_password(SERVICE, connection_id)
-        except keyring.errors.PasswordDeleteError:
-            pass
-        except KeyringError as exc:
-            raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
+        """Forget both of the connection's entries."""
+        for user in (connection_id, connection_id + ACCESS_ENTRY):
+            try:
+                self._backend.delete_password(SERVICE, user)
+            except keyring.errors.PasswordDeleteError:
+                pass
+            except KeyringError as exc:
+                raise CredentialStoreUnavailable(f"{NO_KEYRING_FIX} ({exc})") from exc
 
 
 def open_credential_store(kind: CredentialStoreKind, file_path: Path) -> CredentialStore:

@@ -11,8 +11,10 @@
     │   ├── BookAccessDenied          AuthError: the PC refuses access to the book
     │   └── DataTypeNotSupported      NotSupported: with the reason
     ├── CloudUnavailable              the cloud cannot be reached right now: retry later
-    │   └── BadAnswer                 an answer that is not the agent API's: retry later
-    ├── AuthorizationLost             the cloud refused our credential: ask the user to re-link
+    │   ├── BadAnswer                 an answer that is not the agent API's: retry later
+    │   └── CredentialBusy            another process held the credential too long: retry later
+    ├── AuthorizationLost             the cloud says the authorization is gone (``reason``):
+    │                                 confirmed, then the user is asked to re-link
     ├── LinkRefused                   a link code was refused (used, expired, unknown)
     ├── CredentialStoreUnavailable    no usable OS keyring, and no explicit opt-in to a file
     └── NotLinked                     a command needs a link that does not exist
@@ -98,8 +100,23 @@ class BadAnswer(CloudUnavailable):
     title = "The cloud's answer could not be understood"
 
 
+class CredentialBusy(CloudUnavailable):
+    """Another thread or process on this PC held the connection's credential (renewing it, or
+    waiting for a keyring to unlock) for longer than Connector waits: try again later."""
+
+    title = "The connection's credential is busy"
+
+
 class AuthorizationLost(ConnectorError):
+    """The cloud refused a token with a reason that says the authorization is gone (revoked,
+    unlinked, expired, reused, unknown: ``reason``); never a 401 without one, never a proxy's
+    page. Before a person is told, the link worker confirms it (:mod:`agent.link_worker`)."""
+
     title = "Connector needs to be re-authorized"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class LinkRefused(ConnectorError):

@@ -96,6 +96,13 @@ class Linked:
 
 
 @dataclass(frozen=True)
+class LinkRetried:
+    """Try again: a stopped link is served again with the credential the store holds now."""
+
+    connection_id: str
+
+
+@dataclass(frozen=True)
 class Warning:
     """Something the user should know about that is not an error (e.g. credentials in a file)."""
 
@@ -113,6 +120,7 @@ Event = (
     | SyncGateChanged
     | CloudViewUpdated
     | Linked
+    | LinkRetried
     | Warning
 )
 Observer = Callable[[Event], None]

@@ -38,7 +38,7 @@ from agent.connectivity import probe
 from agent.credentials import CredentialStore, open_credential_store
 from agent.doctor import Check
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import EventBus, Linked, Observer, PauseChanged, Warning
+from agent.events import EventBus, Linked, LinkRetried, Observer, PauseChanged, Warning
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -56,7 +56,7 @@ from agent.scheduler import AgentScheduler
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.sync_gate import FOREVER, SyncWindow, gate_for
-from agent.tokens import TokenKeeper
+from agent.tokens import SharedAccess, TokenKeeper
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class Connector:
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
+        # The one owner of each link's tokens in this process, shared by its worker and every
+        # command; other processes are kept in step through the store and a lock file.
+        self._keepers: dict[tuple[str, str], TokenKeeper] = {}
         self._conditions = LinkConditions()
         self._cloud = CloudAsker(
             CloudViews(),
@@ -173,6 +176,7 @@ class Connector:
         log.info("Linked %s (%s) to %s", link.company_name, link.connection_id, link.book_path)
         # What was known about the old authorization (refused, the cloud's view of it) goes.
         self._conditions.forget(link.connection_id)
+        self._keeper(link.connection_id, store).forget()  # the new credential is in the store
         self._cloud.views.forget(link.connection_id)
         if self.running:  # serve it at once (a new company, or one re-authorized)
             self._serve(link, store, None)
@@ -199,13 +203,31 @@ class Connector:
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
         answers = {}
+        types = list(data_types or [])
         for link in links:
-            with self._cloud.talking_to(link) as client:
-                answers[link.connection_id] = client.queue(list(data_types or []))
+            answers[link.connection_id] = self._cloud.confirmed(link, lambda c: c.queue(types))
         self._nudge()
         if self.running:  # the snapshot shows what became of them (AuthError, say) at once
             self._cloud.ask(links)
         return answers
+
+    def retry_link(self, connection_id: str) -> None:
+        """Try again: serve a link again that stopped (it asked for re-authorization, or
+        stopped on an error), with the credential the store holds now. If the cloud still
+        refuses it, the link confirms that and asks for re-authorization again."""
+        config = self.config()
+        link = self._find(config, connection_id)
+        store = self._credential_store(config.credential_store)
+        log.info("%s: trying again, as asked", link.connection_id)
+        # What was known about the refusal (the worker's verdict, the cloud's view) goes.
+        self._conditions.forget(link.connection_id)
+        self._cloud.views.forget(link.connection_id)
+        self._keeper(link.connection_id, store).forget()
+        self._bus.publish(LinkRetried(link.connection_id))
+        if not self.running:  # not started here (its start failed), or stopped: start it all
+            self.start()
+            return
+        self._serve(link, store, None)
 
     def pause(self, until: datetime | None = None) -> None:
         """Stop taking datasets until ``until`` (aware), or until :meth:`resume` if None."""
@@ -256,10 +278,10 @@ class Connector:
             return
         reason = gate_for(config, self._clock()).reason
         try:
-            store = self._credential_store(config.credential_store)
             for link in config.links:
-                with self._client(link, store, config) as client:
-                    client.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
+                self._cloud.confirmed(
+                    link, lambda c: c.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
+                )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
 
@@ -294,7 +316,12 @@ class Connector:
         stored: list[str] = []
         try:
             store = self._credential_store(config.credential_store)
-            stored = [s for link in config.links if (s := store.load(link.connection_id))]
+            for link in config.links:
+                refresh_token = store.load(link.connection_id)
+                record = store.load_access(link.connection_id)
+                shared = SharedAccess.loads(record) if record else None
+                stored += [refresh_token or "", shared.token if shared else ""]
+            stored = [secret for secret in stored if secret]
         except CredentialStoreUnavailable:
             pass
         # This process did not write the logs: hand it the secrets to look for explicitly.
@@ -369,7 +396,13 @@ class Connector:
     # Internals -----------------------------------------------------------------------------
 
     def _serve(self, link: Link, store: CredentialStore, until_idle: float | None) -> None:
-        """Start (or restart) the thread serving one link."""
+        """Start (or restart) the thread serving one link; one already serving it is woken
+        instead, so that no link is ever served twice."""
+        with self._lock:
+            serving = self._serving.get(link.connection_id)
+        if serving is not None and serving.is_alive():
+            self._workers[link.connection_id].nudge()
+            return
         worker = self._worker(link, store, until_idle)
         thread = threading.Thread(
             target=worker.run, name=f"connector-link-{len(self._threads)}", daemon=True
@@ -425,14 +458,26 @@ class Connector:
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
-        keeper = TokenKeeper(link.connection_id, store, clock=self._clock)
         return CloudClient(
             link.cloud_url,
-            keeper,
+            self._keeper(link.connection_id, store),
             clock=self._clock,
             ca_bundle=config.ca_bundle,
             proxy=config.proxy,
         )
+
+    def _keeper(self, connection_id: str, store: CredentialStore) -> TokenKeeper:
+        """The one keeper of a link's tokens in this process (per credential store: a link made
+        again may have moved to the other kind)."""
+        key = (connection_id, store.backend_name)
+        with self._lock:
+            keeper = self._keepers.get(key)
+            if keeper is None:
+                keeper = TokenKeeper(
+                    connection_id, store, lock_folder=self.paths.locks_dir, clock=self._clock
+                )
+                self._keepers[key] = keeper
+            return keeper
 
     def _new_client(self, link: Link) -> CloudClient:
         config = self.config()

@@ -94,6 +94,12 @@ class LinkStatus:
     recent: tuple[DatasetRecord, ...] = ()  # the datasets this PC ran, newest first
 
     @property
+    def may_try_again(self) -> bool:
+        """Whether "Try again" (the facade's ``retry_link``) is offered before a new link: the
+        link stopped, on a lost authorization or an error; trying costs nothing."""
+        return self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == "stopped"
+
+    @property
     def line(self) -> str:
         """The company's one line, word for word the same in the menu, the window and
         ``connector status``."""

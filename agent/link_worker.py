@@ -5,9 +5,10 @@ otherwise long-poll and run what arrives, with no wait right after a dataset (mo
 queued). The cloud's view of the link (:mod:`agent.cloud_view`) is fetched on start, after
 each dataset and about once a minute while idle, for the status snapshot. A cloud that cannot
 be reached, or whose answer cannot be understood, is waited out with backoff; so is an
-unexpected exception (a bug), logged with its traceback. A refused credential stops this link
-only, with a needs-reauthorization event. Runs interrupted by a stop or a crash are resumed
-first.
+unexpected exception (a bug), logged with its traceback. A credential the cloud says is no
+longer valid is first confirmed (:mod:`agent.loss_check`); a confirmed loss stops this link
+only, with a needs-reauthorization event, and one that proves false resumes the interrupted
+run. Runs interrupted by a stop or a crash are resumed first.
 
 With an idle limit (``connector run --until-idle``) the loop ends once no dataset has come for
 that long; if the cloud was failing at that moment, the result says so (``error``), so that the
@@ -31,6 +32,7 @@ from agent.cloud_view import CloudView, read_cloud_status
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
 from agent.events import Event, LinkStopped, NeedsReauthorization, SyncGateChanged
+from agent.loss_check import confirm_wait, confirmed_loss
 from agent.outbox import Interrupted, OutboxSender
 from agent.runner import DatasetRunner, Outcome
 from agent.state import LocalState
@@ -96,6 +98,7 @@ class LinkWorker:
         self._poll_wait = LONG_POLL_SECONDS
         self._failing: str | None = None  # the last failure, until the cloud answers well again
         self._bugs = 0  # unexpected exceptions in a row
+        self._false_alarms = 0  # refusals in a row that proved false when checked
         self._keep_view = keep_view
         self._view_fetched: float | None = None  # monotonic; None: due now
 
@@ -186,6 +189,9 @@ class LinkWorker:
             except CloudUnavailable as exc:  # unreachable, or an answer not understood
                 self._failing = f"{exc.title}: {exc.message}"
                 self._back_off(self._streak.failed(exc), last_activity)
+            except AuthorizationLost as lost:
+                self._confirm(lost, last_activity)  # raises the loss it confirms: see run
+                resumed = False  # it proved false: take up the run the refusal interrupted
             except (ConnectorError, Interrupted):
                 raise  # a refusal or a stop: it ends this link (see run)
             except Exception:
@@ -207,6 +213,29 @@ class LinkWorker:
         self._streak.succeeded()
         self._failing = None
         self._bugs = 0
+        self._false_alarms = 0
+
+    def _confirm(self, lost: AuthorizationLost, last_activity: float) -> None:
+        """Check a refusal before anyone is told. Raises the cloud's second refusal when it
+        confirms the loss (its latest word is what the user reads); returns when the credential
+        works after all, or when the cloud could not be asked (no answer confirms nothing)."""
+        if self._stopping.is_set():
+            return  # the loop ends; the interrupted run resumes at the next start
+        self._false_alarms += 1
+        try:
+            again = confirmed_loss(
+                self._client,
+                lost,
+                wait=self._pause,
+                seconds=confirm_wait(self._false_alarms),
+                who=self.connection_id,
+            )
+        except CloudUnavailable as exc:
+            self._failing = f"{exc.title}: {exc.message}"
+            self._back_off(self._streak.failed(exc), last_activity)
+            return
+        if again is not None:
+            raise again
 
     def _idle_left(self, last_activity: float) -> float | None:
         """Seconds until the idle limit ends the loop; None without a limit."""

@@ -82,7 +82,8 @@ def link_book(
     read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
     with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
         grant = client.link(code, GnuCashSource.data_types())
-    TokenKeeper(grant.connection_id, store, first_grant=grant.tokens)
+    # Saved through the connection's lock, like every renewal: a running agent reads it there.
+    TokenKeeper(grant.connection_id, store, lock_folder=paths.locks_dir, first_grant=grant.tokens)
     link = Link(
         cloud_url=grant.cloud_url,
         company_id=grant.company_id,

@@ -2,7 +2,9 @@
 
 Entries were committed to ``state.db`` before anything was sent, so a kill at any instant, or a
 cloud that is away for days, loses nothing: the next drain picks up where the last one stopped.
-Reports and pages are idempotent on the cloud's side, so sending one twice is harmless.
+Reports and pages are idempotent on the cloud's side, so sending one twice is harmless. A
+dataset the cloud ended or took back meanwhile is dropped quietly; one whose report or page it
+refuses for another reason ends with that refusal as its error.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 from agent.backoff import ErrorStreak
 from agent.clock import from_iso, to_iso, utc_now
-from agent.cloud_client import CloudClient, TransitionRefused
+from agent.cloud_client import CloudClient, DatasetMovedOn, TransitionRefused
 from agent.errors import CloudUnavailable, UploadRefused
 from agent.state import LocalState, OutboxEntry
 from agent.states import DatasetStatus
@@ -54,8 +56,19 @@ class OutboxSender:
             except CloudUnavailable as exc:
                 self._stop.wait(self._streak.failed(exc))
                 continue
+            except DatasetMovedOn as moved:
+                # Ended by the cloud (AuthError after a revocation, say) or taken back: not
+                # this PC's failure, so nothing for the user to read; the runner stops on it.
+                log.info(
+                    "%s: the cloud has moved it on to %s (%s); dropping what is left here",
+                    entry.dataset_id,
+                    moved.current_status,
+                    moved.message,
+                )
+                self._state.drop(entry.dataset_id, moved.current_status)
+                continue
             except TransitionRefused as refusal:
-                # The cloud moved the dataset on without us (took it back, or ended it).
+                # Refused where the cloud has not moved on: a move it says is illegal.
                 log.warning("%s: %s; dropping it", entry.dataset_id, refusal.message)
                 self._state.abandon(entry.dataset_id, refusal.message)
                 continue

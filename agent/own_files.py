@@ -32,6 +32,11 @@ def dataset_folder_name(dataset_id: str) -> str:
     return _local_name("dataset", dataset_id)
 
 
+def credential_lock_name(connection_id: str) -> str:
+    """The name of the lock file around a link's credential (in the locks folder)."""
+    return _local_name("credential", connection_id) + ".lock"
+
+
 def _local_name(kind: str, remote_id: str) -> str:
     digest = hashlib.sha256(remote_id.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{kind}-{digest[:_DIGEST_CHARACTERS]}"

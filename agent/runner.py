@@ -9,7 +9,8 @@ interrupted by a crash or a lost network resumes without reading the book again.
 A phase that fails ends the dataset in that phase's error state with a message a person can
 act on; anything unexpected ends it in InternalError with a diagnostic id that finds the
 traceback in the log. Stopping is honoured at phase boundaries: the run stays unfinished and
-resumes at the next start.
+resumes at the next start. So is the cloud moving on: a dataset it ended or took back while it
+ran here (the outbox dropped it) is left at once, with nothing reported and no error.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ class Outcome:
     status: DatasetStatus
     error_message: str | None = None
     uploaded: int | None = None  # records sent (only what changed, when the cloud had a baseline)
+
+
+class _MovedOn(Exception):
+    """The outbox dropped the dataset being run: the cloud has ended it or taken it back."""
 
 
 class DatasetRunner:
@@ -111,9 +116,13 @@ class DatasetRunner:
             self._sender.drain()
         self._clean(run.dataset_id)  # everything is with the cloud: the staged pages can go
         finished = self._state.get_run(run.dataset_id)
-        if finished is not None and outcome.status == S.COMPLETE and not finished.error:
+        if finished is None:
+            return outcome
+        if finished.status == S.COMPLETE and not finished.error:
             # Acknowledged: the cloud now holds this data type as of the book we read.
             self._state.remember_synced(self._connection_id, run.data_type, finished.fingerprint)
+        elif finished.status != outcome.status:  # refused on its way: how it really ended
+            return Outcome(run.dataset_id, run.data_type, S(finished.status), finished.error)
         return outcome
 
     def _run(self, run: Run) -> Outcome:
@@ -164,6 +173,10 @@ class DatasetRunner:
             if isinstance(failure, BookAccessDenied):
                 self._publish(BookAccessRefused(self._connection_id, failure.message))
             return Outcome(run.dataset_id, data_type, status, failure.message)
+        except _MovedOn:
+            log.info("%s %s: left, as the cloud has moved on", data_type, run.dataset_id)
+            moved = self._state.get_run(run.dataset_id)
+            return Outcome(run.dataset_id, data_type, S(moved.status) if moved else S.QUEUED)
         except (Interrupted, AuthorizationLost):
             raise  # the run stays unfinished: it resumes at the next start (or after re-linking)
         except Exception:
@@ -208,6 +221,13 @@ class DatasetRunner:
         check_transition(dataset.status, status)
         self._record(dataset, status, [("transition", self._report(status))])
         self._sender.drain()
+        self._check_still_ours(dataset)
+
+    def _check_still_ours(self, dataset: _Progress) -> None:
+        """Leave the dataset at once if the outbox dropped it: the cloud has moved on."""
+        run = self._state.get_run(dataset.id)
+        if run is not None and run.finished:
+            raise _MovedOn
 
     def _changes(self, dataset: _Progress, spool: RecordSpool) -> _Upload:
         """What the cloud lacks: records it holds differently or not at all, and the ids it
@@ -230,6 +250,7 @@ class DatasetRunner:
         number of records the pages hold."""
         if self._stopping():
             raise Interrupted
+        self._check_still_ours(dataset)
         folder = self._folder(dataset.id)
         pages: list[tuple[str, dict[str, Any]]] = []
         sent = 0

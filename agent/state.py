@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     fingerprint TEXT,                -- of the book when the run read it
+    dropped INTEGER NOT NULL DEFAULT 0,  -- the cloud ended it or took it back: not ours to show
     created TEXT NOT NULL,
     updated TEXT NOT NULL
 );
@@ -70,6 +71,7 @@ class Run:
     error: str | None
     updated: str
     fingerprint: str | None
+    dropped: bool = False  # the cloud moved it on while it ran here (LocalState.drop)
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,13 @@ class LocalState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A state.db written by an earlier version lacks the columns added since."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        if "dropped" not in columns:
+            self._db.execute("ALTER TABLE runs ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         with self._lock:
@@ -191,7 +200,7 @@ class LocalState:
             )
             db.execute(
                 "UPDATE runs SET status = ?, finished = ?, error = ?, updated = ?,"
-                " staged = staged OR ? WHERE dataset_id = ?",
+                " staged = staged OR ?, dropped = 0 WHERE dataset_id = ?",
                 (status, int(finished), error, now, int(staged), dataset_id),
             )
             db.execute(
@@ -214,6 +223,25 @@ class LocalState:
                 (reason, to_iso(utc_now()), dataset_id),
             )
 
+    def drop(self, dataset_id: str, cloud_status: str) -> None:
+        """The cloud ended this dataset, or took it back, while this PC worked on it: drop
+        what is left to send, and record no error, since nothing went wrong here. The run
+        takes the state the cloud gave it, so it never counts as a success of this PC's, and
+        is marked dropped, so it counts as no result of this PC's either (the cloud's own view
+        says what became of it)."""
+        now = to_iso(utc_now())
+        with self._transaction() as db:
+            db.execute("DELETE FROM outbox WHERE dataset_id = ?", (dataset_id,))
+            db.execute(
+                "UPDATE runs SET status = ?, finished = 1, staged = 0, error = NULL, updated = ?,"
+                " dropped = 1 WHERE dataset_id = ?",
+                (cloud_status, now, dataset_id),
+            )
+            db.execute(
+                "INSERT INTO run_states (dataset_id, status, at, error) VALUES (?, ?, ?, NULL)",
+                (dataset_id, cloud_status, now),
+            )
+
     def timeline(self, dataset_id: str) -> list[tuple[str, str, str | None]]:
         """(status, when, error) for every state the dataset entered here, oldest first."""
         with self._lock:
@@ -224,12 +252,13 @@ class LocalState:
         return [(row[0], row[1], row[2]) for row in rows]
 
     def latest_finished_runs(self, connection_id: str) -> list[Run]:
-        """Per data type, the run that finished last: how that type stands on this PC."""
+        """Per data type, the run that finished last: how that type stands on this PC (a run
+        the cloud moved on from is none of this PC's results)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM runs AS r WHERE connection_id = ? AND finished = 1 AND rowid = ("
                 " SELECT rowid FROM runs WHERE connection_id = r.connection_id"
-                " AND data_type = r.data_type AND finished = 1"
+                " AND data_type = r.data_type AND finished = 1 AND dropped = 0"
                 " ORDER BY updated DESC, rowid DESC LIMIT 1)",
                 (connection_id,),
             ).fetchall()
@@ -327,4 +356,5 @@ def _run(row: sqlite3.Row) -> Run:
         error=row["error"],
         updated=row["updated"],
         fingerprint=row["fingerprint"],
+        dropped=bool(row["dropped"]),
     )

@@ -305,7 +305,8 @@ class Datasets:
             if dataset["status"] != S.PROCESSING:
                 raise Conflict(
                     f"Records can only be uploaded while the dataset is Processing "
-                    f"(it is {dataset['status']})."
+                    f"(it is {dataset['status']}).",
+                    current_status=dataset["status"],  # the agent drops one the cloud ended
                 )
             ingest.stage(conn, dataset_id, chunk, body, checksum, self._limits)
 

@@ -8,9 +8,10 @@ some without breaking older agents. Wire names are camelCase, like the public AP
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from agent.states import DatasetStatus
 
@@ -170,9 +171,43 @@ class BaselinePage(Answer):
     nextAfter: RecordId | None = None
 
 
+class RefusalReason(StrEnum):
+    """Why the cloud refused a token: the ``reason`` of a 401 (``docs/PROTOCOL.md``)."""
+
+    REVOKED = "revoked"  # the API user revoked the agent
+    UNLINKED = "unlinked"  # the API user unlinked the connection
+    EXPIRED = "expired"  # the refresh token went unused past its lifetime
+    REUSED = "reused"  # a replaced refresh token was used again: the family is revoked
+    UNKNOWN = "unknown"  # a token this cloud never issued, or no longer remembers
+    EXPIRED_ACCESS_TOKEN = "expired_access_token"  # noqa: S105 (a reason); refresh, then retry
+
+
+# A refresh refused with one of these means the connection's authorization is really gone: the
+# cloud's own verdict, and the only one that may make the agent ask the user to re-link.
+AUTHORIZATION_GONE = frozenset(
+    {
+        RefusalReason.REVOKED,
+        RefusalReason.UNLINKED,
+        RefusalReason.EXPIRED,
+        RefusalReason.REUSED,
+        RefusalReason.UNKNOWN,
+    }
+)
+
+
+def _known_reason(value: Any) -> str | None:
+    """A reason this version does not know (a newer cloud's, or not even a word) reads as none:
+    it is no verdict the agent can act on, so the answer counts as a 401 without a reason."""
+    return value if isinstance(value, str) and value in _REASONS else None
+
+
+_REASONS = frozenset(reason.value for reason in RefusalReason)
+
+
 class ErrorAnswer(Answer):
     """The public error shape; ``error`` is a sentence for people. A refused transition also
-    carries the dataset's ``currentStatus``."""
+    carries the dataset's ``currentStatus``; a 401 its ``reason`` (None when it has none, or
+    one this version does not know)."""
 
     statusCode: int = Field(ge=100, le=599)
     error: Message
@@ -181,3 +216,4 @@ class ErrorAnswer(Answer):
     canBeRetried: Label | None = None
     detailedErrorCode: int | None = None
     currentStatus: Label | None = None
+    reason: Annotated[RefusalReason | None, BeforeValidator(_known_reason)] = None

@@ -126,6 +126,7 @@ class TrayApp:
                 return  # unlinked meanwhile: nothing left to re-authorize
             dialog = ReauthorizeDialog(self.connector, self.tasks, link)
             dialog.relinked.connect(lambda _cid: self._start_or_refresh())
+            dialog.retried.connect(lambda _cid: self._refresh())
             dialog.finished.connect(lambda _r, cid=connection_id: self._forget_reauth(cid))
             self.reauthorize_dialogs[connection_id] = dialog
         _raise(dialog)

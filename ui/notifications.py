@@ -3,7 +3,8 @@
 The agent already tells only the first error of a streak and "reconnected" once; this keeps to
 that (an outage is told once per connection until it ends) and gates it by the user's level:
 ``all`` tells problems and when they are solved, ``errors`` only what needs the user's hand,
-``none`` nothing. A click on a re-authorization notice opens the re-authorization dialog.
+``none`` nothing. A click on a re-authorization notice opens the re-authorization dialog, whose
+first offer is to try again.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ class Notifier(QObject):
         self._tell(
             f"{event.company_name}: Connector needs to be re-authorized",
             "The cloud no longer accepts this PC's connection, so syncing for "
-            f"{event.company_name} has stopped. Click here to link it again with a new link.",
+            f"{event.company_name} has stopped. Click here to try again, or to link it again "
+            "with a new link.",
             Icon.Critical,
             opens=event.connection_id,
         )

@@ -195,6 +195,13 @@ class StatusWindow(QWidget):
             text.setWordWrap(True)
             text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow("Needs attention:", text)
+        if link.may_try_again:  # first: it costs nothing, and needs no new link
+            retry = QPushButton("Try again")
+            retry.setObjectName(f"try-again-{link.connection_id}")
+            retry.clicked.connect(
+                lambda _checked=False, cid=link.connection_id: self.on_try_again_clicked(cid)
+            )
+            form.addRow(retry)
         if link.condition == Condition.NEEDS_REAUTHORIZATION:
             again = QPushButton(f"Re-authorize {link.company_name}…")
             again.setObjectName(f"reauthorize-{link.connection_id}")
@@ -348,6 +355,10 @@ class StatusWindow(QWidget):
     def on_tick_timeout(self) -> None:
         if self.isVisible():
             self.show_status(self._feed.current)  # the running step's duration moves on
+
+    def on_try_again_clicked(self, connection_id: str) -> None:
+        """Serve the link again (off the GUI thread); the agent's events show how it goes."""
+        self._tasks.run(lambda: self._connector.retry_link(connection_id))
 
     @Slot()
     def on_refresh_button_clicked(self) -> None:

@@ -133,6 +133,13 @@ class ConnectorTray(QSystemTrayIcon):
         menu.addSeparator()
         self._item("open_status", "Open Connector", self.status_window_requested.emit)
         for link in status.links:
+            if link.may_try_again:
+                self._item(
+                    "try_again",
+                    f"Try again: {link.company_name}",
+                    partial(self.on_try_again_triggered, link.connection_id),
+                )
+        for link in status.links:
             if link.condition != Condition.NEEDS_REAUTHORIZATION:
                 continue
             self._item(
@@ -171,6 +178,10 @@ class ConnectorTray(QSystemTrayIcon):
             self._connector.sync_now,
             lambda _answer: self.showMessage("Connector", "Asked the cloud to sync now."),
         )
+
+    def on_try_again_triggered(self, connection_id: str) -> None:
+        # The agent's LinkRetried event refreshes every view.
+        self._tasks.run(lambda: self._connector.retry_link(connection_id))
 
     def on_pause_hour_triggered(self) -> None:
         self._pause(timedelta(hours=1))

@@ -263,7 +263,10 @@ def test_a_refusal_without_the_error_shape_is_not_believed(
 
 
 def test_a_refusal_in_the_error_shape_is_still_a_refusal(cloud: HostileCloud) -> None:
-    refused = json_answer({"statusCode": 401, "error": "The token was revoked."}, 401)
+    # With the reason the protocol gives for it (tests/agent/test_refusal_reasons.py has them).
+    refused = json_answer(
+        {"statusCode": 401, "error": "The token was revoked.", "reason": "revoked"}, 401
+    )
     cloud.script("poll", refused)
     cloud.script("token", refused)
     with linked_client(cloud) as client, pytest.raises(AuthorizationLost) as caught:

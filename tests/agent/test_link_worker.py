@@ -1,5 +1,5 @@
 """One link's loop with a scripted cloud: no wait after a dataset, an idle exit, backoff, and
-a lost credential stopping the link with an event."""
+a lost credential stopping the link with an event, only once the cloud has confirmed it."""
 
 from __future__ import annotations
 
@@ -37,12 +37,15 @@ class ScriptedCloud:
     """Answers polls from a script: an Assignment, None (an empty long poll, which uses up its
     wait), or an exception to raise."""
 
-    def __init__(self, script: list[Any], clock: Clock) -> None:
+    def __init__(self, script: list[Any], clock: Clock, statuses: list[Any] | None = None) -> None:
         self.script = script
         self.clock = clock
         self.waits: list[float] = []
         self.heartbeats: list[str | None] = []
         self.views_asked: list[float] = []  # the monotonic moments of each status call
+        # What each status call meets, in turn: an exception to raise, or None for the usual
+        # answer (which every call gets once these run out).
+        self.statuses = list(statuses or [])
 
     def heartbeat(
         self, data_types: list[str], *, wait_reason: str | None = None
@@ -54,6 +57,9 @@ class ScriptedCloud:
 
     def status(self) -> StatusAnswer:
         self.views_asked.append(self.clock.now)
+        step = self.statuses.pop(0) if self.statuses else None
+        if isinstance(step, Exception):
+            raise step
         return status_answer(
             {"customers": {"dataType": "customers", "currentStatus": "Complete"}},
             requested={"customers": "2026-01-01T00:00:00Z"},
@@ -100,10 +106,11 @@ def _worker(
     script: list[Any],
     *,
     idle_limit: float | None = 5.0,
+    statuses: list[Any] | None = None,
     keep_view: Callable[[CloudView], None] = lambda _view: None,
 ) -> tuple[Any, ...]:
     clock = Clock()
-    cloud = ScriptedCloud(script, clock)
+    cloud = ScriptedCloud(script, clock, statuses)
     runner = RecordingRunner()
     state = LocalState(tmp_path / "state.db")
     events: list[Event] = []
@@ -156,15 +163,44 @@ def test_backoff_while_the_cloud_is_away_then_reconnected(tmp_path: Path) -> Non
 
 
 def test_a_refused_credential_stops_the_link_with_an_event(tmp_path: Path) -> None:
-    worker, _cloud, _runner, _wake, events = _worker(
-        tmp_path, [AuthorizationLost("revoked")], idle_limit=None
+    worker, cloud, _runner, wake, events = _worker(
+        tmp_path,
+        [AuthorizationLost("revoked", reason="revoked")],
+        idle_limit=None,
+        # The view fetched on start, then the confirmation.
+        statuses=[None, AuthorizationLost("revoked, still", reason="revoked")],
     )
     result = worker.run()
-    assert result.needs_reauthorization == "revoked"
+    # Told only once the cloud refused again, after a short wait; in the cloud's latest words.
+    assert len(cloud.views_asked) == 2
+    assert len(wake.waited) == 1 and wake.waited[0] > 0
+    assert result.needs_reauthorization == "revoked, still"
     assert events == [
-        NeedsReauthorization("link", "Acme", "revoked"),
+        NeedsReauthorization("link", "Acme", "revoked, still"),
         LinkStopped("link", "needs re-authorization"),
     ]
+
+
+def test_a_refusal_the_cloud_does_not_confirm_is_never_told(tmp_path: Path) -> None:
+    # Another process had just renewed the credential, say: asked again, the cloud answers.
+    script: list[Any] = [AuthorizationLost("gone?", reason="unknown"), _dataset(1), None]
+    worker, _cloud, runner, wake, events = _worker(tmp_path, script)
+    result = worker.run()
+    assert len(wake.waited) == 1 and wake.waited[0] > 0  # asked again after a short wait
+    assert runner.ran == ["d1"]  # and the link carried on
+    assert result.needs_reauthorization is None and result.error is None
+    assert not [e for e in events if isinstance(e, NeedsReauthorization | LinkStopped)]
+
+
+def test_a_refusal_that_cannot_be_checked_is_waited_out_not_told(tmp_path: Path) -> None:
+    script: list[Any] = [AuthorizationLost("gone?", reason="revoked"), _dataset(1), None]
+    worker, _cloud, runner, _wake, events = _worker(
+        tmp_path, script, statuses=[None, CloudUnavailable("down")]
+    )
+    result = worker.run()
+    assert runner.ran == ["d1"]
+    assert result.needs_reauthorization is None
+    assert [type(e).__name__ for e in events] == ["CloudUnreachable", "CloudReconnected"]
 
 
 def test_the_cloud_view_is_fetched_on_start_after_each_dataset_and_each_minute(

@@ -13,7 +13,7 @@ import pytest
 
 from tests.chaos.schedule import PROFILES
 from tests.chaos.suite import run_suite
-from tests.chaos.test_false_reauthorization import XFAIL_TODAY, FalseReauthorization
+from tests.chaos.test_false_reauthorization import FalseReauthorization
 from tests.gnucash_engine import requires_gnucash
 
 pytestmark = pytest.mark.chaos
@@ -23,7 +23,6 @@ EPISODES = (1, 2, 3)
 
 
 @pytest.mark.timeout(600)
-@XFAIL_TODAY
 @requires_gnucash
 def test_a_short_chaos_run_keeps_every_invariant(tmp_path: Path) -> None:
     result = run_suite(SEED, EPISODES, PROFILES["short"], tmp_path, say=print)

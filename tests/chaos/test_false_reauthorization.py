@@ -34,21 +34,10 @@ pytestmark = pytest.mark.chaos
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "32")
 STORM_SECONDS = 20.0
 REAUTHORIZE = "needs to be re-authorized"
-FALSE_REAUTHORIZATION = (
-    "False re-authorization (issue #13): a refresh by one process or client makes the cloud "
-    "drop every other holder's access token, and a refresh token rotated by one while another "
-    "still reads the old one from the keyring leaves a dead token behind: the agent logs "
-    "'authorization lost', `connector run` exits 3, and the CLI says 'needs to be re-authorized'"
-)
 
 
 class FalseReauthorization(AssertionError):
-    """The failure the xfail marks expect today; any other failure fails the test as usual."""
-
-
-XFAIL_TODAY = pytest.mark.xfail(
-    strict=True, raises=FalseReauthorization, reason=FALSE_REAUTHORIZATION
-)
+    """The failure these tests look for: a healthy link asked to be re-authorized."""
 
 
 @dataclass
@@ -97,7 +86,6 @@ def linked(tmp_path: Path) -> Iterator[Linked]:
         yield Linked(cloud, env, tmp_path / "agent-home", company_id, connection["id"])
 
 
-@XFAIL_TODAY
 def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_authorization(
     linked: Linked, tmp_path: Path
 ) -> None:
@@ -141,10 +129,7 @@ def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_auth
 
 @pytest.mark.parametrize(
     "mode",
-    [
-        "one-client",
-        pytest.param("separate-clients", marks=XFAIL_TODAY),
-    ],
+    ["one-client", "separate-clients"],
 )
 def test_threads_calling_at_once_on_one_connection_keep_its_authorization(
     linked: Linked, mode: str

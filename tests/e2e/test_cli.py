@@ -64,21 +64,26 @@ def test_the_commands_work_and_no_credential_leaks(tmp_path: Path) -> None:
         assert connector("diagnostics", "--output", str(bundle)).returncode == 0
         assert connector("window", "25:00-26:00").returncode == 2  # a usage error, in words
 
-        token = subprocess.run(
+        # The refresh token, and the access token kept beside it for every process on the PC.
+        kept = subprocess.run(
             [
                 sys.executable,
                 "-c",
-                "import keyring, sys; print(keyring.get_password('Connector', sys.argv[1]))",
+                "import json, keyring, sys\n"
+                "refresh = keyring.get_password('Connector', sys.argv[1])\n"
+                "access = json.loads(keyring.get_password('Connector', sys.argv[1] + ' access'))\n"
+                "print(refresh, access['accessToken'])",
                 link["connection_id"],
             ],
             env=env,
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.strip()
-        assert len(token) > 20
+        ).stdout.split()
+        token, access_token = kept
+        assert len(token) > 20 and len(access_token) > 20
 
-    secrets = [token.encode(), link_code.encode()]
+    secrets = [token.encode(), access_token.encode(), link_code.encode()]
     for path in home.rglob("*"):
         if path.is_file():
             content = path.read_bytes()

@@ -88,3 +88,29 @@ def test_a_baseline_page_is_bounded() -> None:
         BaselinePage.model_validate({"recordHashes": {"x" * 257: "0" * 64}})
     with pytest.raises(ValidationError):
         BaselinePage.model_validate({"recordHashes": {"a": "not a hash"}})
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("revoked", agent_api.RefusalReason.REVOKED),
+        ("expired_access_token", agent_api.RefusalReason.EXPIRED_ACCESS_TOKEN),
+        (None, None),
+        ("suspended", None),  # a newer cloud's reason: no verdict this version can act on
+        (7, None),
+        (["revoked"], None),
+    ],
+)
+def test_an_error_answers_reason_is_read_tolerantly(sent: object, read: object) -> None:
+    body: dict[str, object] = {"statusCode": 401, "error": "Refused."}
+    if sent is not None:
+        body["reason"] = sent
+    assert agent_api.ErrorAnswer.model_validate(body).reason == read
+
+
+def test_every_reason_the_cloud_gives_is_one_the_agent_knows() -> None:
+    from cloud.agents import REFUSED_BECAUSE
+
+    assert set(REFUSED_BECAUSE) == {reason.value for reason in agent_api.RefusalReason}
+    gone = {reason.value for reason in agent_api.AUTHORIZATION_GONE}
+    assert gone == set(REFUSED_BECAUSE) - {"expired_access_token"}

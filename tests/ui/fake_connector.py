@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from agent.cloud_view import CloudView
 from agent.config import Link
-from agent.events import Event, PauseChanged
+from agent.events import Event, LinkRetried, PauseChanged
 from agent.link_status import (
     AgentStatus,
     DatasetRecord,
@@ -207,6 +207,16 @@ class FakeConnector:
     def sync_now(self) -> dict[str, dict[str, Any]]:
         self._record("sync_now", None)
         return {}
+
+    def retry_link(self, connection_id: str) -> None:
+        """Serves the link again; here it comes back up to date, as when the cloud accepts it."""
+        self._record("retry_link", connection_id)
+        links = tuple(
+            link(one.company_name, one.connection_id) if one.connection_id == connection_id else one
+            for one in self.current.links
+        )
+        self.current = rebuilt(replace(self.current, links=links))
+        self.publish(LinkRetried(connection_id))  # as the facade does
 
     def pause(self, until: datetime | None = None) -> None:
         self._record("pause", until)

@@ -44,6 +44,27 @@ def test_reauthorization_relinks_the_same_book_off_the_gui_thread(qtbot, connect
     assert connector.command_threads[-1] != "MainThread"
 
 
+def test_reauthorization_offers_to_try_again_first(qtbot, connector, tasks) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
+    dialog = ReauthorizeDialog(connector, tasks, connector.current.links[0])
+    qtbot.addWidget(dialog)
+    layout = dialog.layout()
+    # Above the link and its Re-authorize button, and what Enter does until a link is pasted.
+    assert layout.indexOf(dialog.try_again_button) < layout.indexOf(dialog.input)
+    assert dialog.try_again_button.isDefault()
+    dialog.input.url.setText("NEW-CODE")
+    assert dialog.relink_button.isDefault() and not dialog.try_again_button.isDefault()
+    dialog.input.url.setText("")
+    assert "press Try again first" in dialog.explanation.text()
+    with qtbot.waitSignal(dialog.retried, timeout=2000) as retried:
+        dialog.try_again_button.click()
+    assert retried.args == ["b"]
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert connector.called("retry_link") == ["b"]
+    assert connector.called("link") == []  # no link code was asked for, nor spent
+    assert connector.command_threads[-1] != "MainThread"
+
+
 def test_the_wizard_links_a_chosen_book(qtbot, connector, tasks, tmp_path: Path) -> None:
     book = tmp_path / "acme.gnucash"
     book.write_bytes(b"x" * 2048)

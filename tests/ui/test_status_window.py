@@ -157,6 +157,21 @@ def test_a_link_needing_reauthorization_offers_the_dialog(qtbot, connector, feed
     assert asked.args == ["b"]
 
 
+def test_a_stopped_link_offers_try_again_before_the_dialog(qtbot, connector, feed, tasks) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="needs_reauthorization"))
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
+    qtbot.addWidget(window)
+    window.bring_forward()
+    buttons = [b.objectName() for b in window.findChildren(QPushButton)]
+    assert buttons.index("try-again-b") < buttons.index("reauthorize-b")
+    window.findChild(QPushButton, "try-again-b").click()
+    qtbot.waitUntil(lambda: connector.called("retry_link") == ["b"], timeout=2000)
+    assert connector.command_threads[-1] != "MainThread"
+    # Served again, the company no longer asks for a new link.
+    qtbot.waitUntil(lambda: window.findChild(QPushButton, "reauthorize-b") is None, timeout=2000)
+
+
 def test_closing_hides_and_never_quits(qtbot, connector, feed, tasks) -> None:
     window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)

@@ -108,6 +108,33 @@ def test_reauthorize_only_when_a_link_needs_it(qtbot, connector, feed, tasks) ->
     assert requested.args == ["b"]
 
 
+def test_try_again_comes_before_a_new_link_and_serves_the_link_again(
+    qtbot, connector, feed, tasks
+) -> None:
+    connector.current = agent_status(
+        link("Acme Ltd", "a"), link("Bolt Co", "b", state="needs_reauthorization")
+    )
+    feed.refresh()
+    tray = make_tray(connector, feed, tasks)
+    assert tray.state == Condition.NEEDS_REAUTHORIZATION
+    names = items(tray)
+    assert names.count("try_again") == 1
+    assert names.index("try_again") < names.index("reauthorize")
+    assert action(tray, "try_again").text() == "Try again: Bolt Co"
+    action(tray, "try_again").trigger()
+    qtbot.waitUntil(lambda: connector.called("retry_link") == ["b"], timeout=2000)
+    assert connector.command_threads[-1] != "MainThread"
+    qtbot.waitUntil(lambda: tray.state == Condition.IDLE, timeout=2000)  # served again
+
+
+def test_a_stopped_link_offers_try_again_alone(qapp, connector, feed, tasks) -> None:
+    connector.current = agent_status(link("Bolt Co", "b", state="stopped"))
+    feed.refresh()
+    names = items(make_tray(connector, feed, tasks))
+    assert "try_again" in names
+    assert "reauthorize" not in names
+
+
 def test_the_icon_is_set_only_when_the_state_changes(
     qapp, monkeypatch: pytest.MonkeyPatch, connector, feed, tasks
 ) -> None:
