@@ -7,16 +7,18 @@ re-authorization; 4 ``doctor`` found a problem.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from agent import doctor
+from agent import doctor, proxy_secret
 from agent.clock import utc_now
-from agent.config import ConfigError
+from agent.config import SYSTEM_PROXY, ConfigError
 from agent.errors import ConnectorError
 from agent.facade import Connector
 from agent.logs import setup_logging
@@ -75,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
 
     window = commands.add_parser("window", help="sync only between two times of day")
     window.add_argument("hours", help='e.g. "19:00-07:00", or "always"')
+
+    proxy = commands.add_parser(
+        "proxy", help="how Connector reaches the cloud: through a proxy, the system's, or directly"
+    )
+    proxy.add_argument(
+        "address",
+        help="a proxy URL (http://proxy.example:3128, or http://user@proxy.example:3128 when it "
+        "wants a user name and password), 'system' (the environment's HTTPS_PROXY) or 'none'",
+    )
+    proxy.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the proxy's password from standard input instead of asking for it",
+    )
 
     commands.add_parser("doctor", help="check everything Connector needs, and say what to fix")
     commands.add_parser("logs", help="where the log files are")
@@ -189,6 +205,39 @@ def _window(connector: Connector, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _proxy(connector: Connector, args: argparse.Namespace) -> int:
+    address: str | None = {"system": SYSTEM_PROXY, "none": None}.get(args.address, args.address)
+    if address not in (None, SYSTEM_PROXY):
+        address = _with_asked_password(address, from_stdin=args.password_stdin)
+    connector.set_proxy(address)
+    shown = connector.config().proxy  # as kept: without its password, which is in the keyring
+    if shown is None:
+        print("Connector connects to the cloud directly, without a proxy.")
+    elif shown == SYSTEM_PROXY:
+        print("Connector uses the system's proxy settings (HTTPS_PROXY, NO_PROXY).")
+    else:
+        print(f"Connector connects through {shown}.")
+    return EXIT_OK
+
+
+def _with_asked_password(address: str, *, from_stdin: bool) -> str:
+    """The proxy URL with its password: from standard input, or asked for at the terminal when
+    the URL names a user but no password (a password typed into the command line would stay in
+    the shell's history)."""
+    parts = urlsplit(address)
+    if parts.password is not None or (parts.username is None and not from_stdin):
+        return address
+    if parts.username is None:
+        raise ValueError("--password-stdin needs a user name in the proxy URL (http://user@...).")
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password of {parts.username} at the proxy: ")
+    else:
+        return address  # nobody to ask: the proxy keeps the password it had, if any
+    return proxy_secret.add_password(address, password) if password else address
+
+
 def _logs(connector: Connector, _args: argparse.Namespace) -> int:
     print(connector.paths.log_dir)
     return EXIT_OK
@@ -215,6 +264,7 @@ COMMANDS = {
     "pause": _pause,
     "resume": _resume,
     "window": _window,
+    "proxy": _proxy,
     "doctor": _doctor,
     "logs": _logs,
     "diagnostics": _diagnostics,

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "Connector"
 ACCESS_ENTRY = " access"  # appended to the connection id: that connection's access token
+# A proxy's password, by its user, host and port (agent/proxy_secret.py).
+PROXY_ENTRY = "proxy "
 
 NO_KEYRING_FIX = (
     "Connector keeps its connection credential in your system's keyring, and none is available "
@@ -123,6 +125,13 @@ class CredentialStore:
 
     def load_access(self, connection_id: str) -> str | None:
         return self.load(connection_id + ACCESS_ENTRY)
+
+    def save_proxy_password(self, entry: str, password: str) -> None:
+        """Keep a proxy's password (``entry``: :func:`agent.proxy_secret.entry_name`)."""
+        self.save(PROXY_ENTRY + entry, password)
+
+    def load_proxy_password(self, entry: str) -> str | None:
+        return self.load(PROXY_ENTRY + entry)
 
     def delete(self, connection_id: str) -> None:
         """Forget both of the connection's entries."""

@@ -13,7 +13,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from agent import proxy_secret
 from agent.clock import Clock, from_iso, to_iso, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link, Paths
@@ -88,6 +89,8 @@ def run_checks(
     checks: list[Check] = []
     store_check, store = _guarded("Credential store", lambda: _check_store(paths, open_store))
     checks.append(store_check)
+    if store is not None:  # connect as the agent does: with the proxy's password from the keyring
+        config = replace(config, proxy=proxy_secret.with_password(config.proxy, store))
     if not config.links:
         checks.append(
             Check(

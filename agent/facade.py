@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent import diagnostics, doctor, linking, private_files
+from agent import diagnostics, doctor, linking, private_files, proxy_secret
 from agent.backoff import ErrorStreak
 from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_asking import CloudAsker
@@ -260,8 +260,23 @@ class Connector:
 
     def set_proxy(self, proxy: str | None) -> None:
         """None: connect directly; "system": the environment's proxy settings; or a proxy URL
-        such as ``http://proxy.example:3128``. Used from the next connection each link makes."""
-        save_config(self.paths, replace(self.config(), proxy=check_proxy(proxy)))
+        such as ``http://proxy.example:3128``. Used from the next connection each link makes.
+        A password in the URL goes to the keyring; the config keeps the URL without it."""
+        config = self.config()
+        proxy = check_proxy(proxy)
+        if proxy_secret.split_password(proxy)[1] is not None:
+            store = self._credential_store(config.credential_store)
+            proxy = proxy_secret.keep_password_apart(proxy, store)
+        save_config(self.paths, replace(config, proxy=proxy))
+
+    def _move_proxy_password(self, config: AgentConfig, store: CredentialStore) -> AgentConfig:
+        """A config written before proxy passwords went to the keyring: move it there now."""
+        if proxy_secret.split_password(config.proxy)[1] is None:
+            return config
+        moved = replace(config, proxy=proxy_secret.keep_password_apart(config.proxy, store))
+        save_config(self.paths, moved)
+        log.info("Moved the proxy's password from the settings file to the keyring")
+        return moved
 
     def _gate_changed(self) -> None:
         """Tell the cloud at once (it stops handing out work), then wake the links."""
@@ -337,6 +352,8 @@ class Connector:
         if not config.links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
         store = self._credential_store(config.credential_store)
+        config = self._move_proxy_password(config, store)
+        proxy = proxy_secret.with_password(config.proxy, store)
         if store.insecure:
             self._bus.publish(
                 Warning(
@@ -354,7 +371,7 @@ class Connector:
             self.paths,
             wake_all=self._nudge,
             network_ready=lambda: any(
-                probe(link.cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy).ok
+                probe(link.cloud_url, ca_bundle=config.ca_bundle, proxy=proxy).ok
                 for link in config.links
             ),
             clock=self._clock,
@@ -463,7 +480,7 @@ class Connector:
             self._keeper(link.connection_id, store),
             clock=self._clock,
             ca_bundle=config.ca_bundle,
-            proxy=config.proxy,
+            proxy=proxy_secret.with_password(config.proxy, store),
         )
 
     def _keeper(self, connection_id: str, store: CredentialStore) -> TokenKeeper:

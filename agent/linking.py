@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from agent import redaction
+from agent import proxy_secret, redaction
 from agent.clock import Clock, to_iso
 from agent.cloud_client import CloudClient, split_link_url
 from agent.config import CredentialStoreKind, Link, Paths, load_config, save_config
@@ -80,7 +80,8 @@ def link_book(
     workdir = paths.staging_dir / "link-check"
     make_private_dir(workdir)
     read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
-    with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=config.proxy) as client:
+    proxy = proxy_secret.with_password(config.proxy, store)
+    with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=proxy) as client:
         grant = client.link(code, GnuCashSource.data_types())
     # Saved through the connection's lock, like every renewal: a running agent reads it there.
     TokenKeeper(grant.connection_id, store, lock_folder=paths.locks_dir, first_grant=grant.tokens)

@@ -6,13 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from agent.config import AgentConfig, Paths, load_config, save_config
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
+def without_proxies(environment: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in environment.items() if key.upper() not in PROXY_VARIABLES}
 
 
 class AgentCli:
@@ -22,15 +26,15 @@ class AgentCli:
         self.home = home
         self.prefix = list(prefix)
         self.paths = Paths.resolve({"CONNECTOR_HOME": str(home)})
-        clean = {
-            key: value for key, value in os.environ.items() if key.upper() not in PROXY_VARIABLES
-        }
-        self.env = {**clean, "CONNECTOR_HOME": str(home), **environment}
+        self.env = {**without_proxies(os.environ), "CONNECTOR_HOME": str(home), **environment}
 
-    def __call__(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, timeout: float = 60, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [*self.prefix, sys.executable, "-m", "agent.cli", *args],
             env=self.env,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -12,7 +12,8 @@ import pytest
 
 from cloud.local import CloudTls, LocalCloud, free_port
 from tests.agent.runtime_harness import Company, book_copy, new_company
-from tests.network.agent_cli import AgentCli
+from tests.keyring_session import KeyringSession
+from tests.network.agent_cli import AgentCli, without_proxies
 from tests.network.certificates import cloud_tls
 from tests.network.tinyproxy import Tinyproxy
 
@@ -159,3 +160,43 @@ def test_the_proxy_in_the_settings_wins_over_the_environment(
         assert doctor.returncode == 0, doctor.stdout
         assert f"cloud reachable - {cloud.url} answered." in doctor.stdout
         assert set(proxy.tunnels()) == {f"CONNECT localhost:{cloud.port}"}
+
+
+def test_a_proxy_password_given_to_connector_is_kept_in_the_keyring_alone(
+    tmp_path: Path, tls: CloudTls, cloud: LocalCloud, company: Company, guarded_proxy: Tinyproxy
+) -> None:
+    with KeyringSession(tmp_path / "user") as keyring:
+        agent = AgentCli(tmp_path / "agent", **without_proxies(keyring.env))
+        agent.trust(tls.ca_file)
+        address = f"http://{PROXY_USER}@127.0.0.1:{guarded_proxy.port}"
+        told = agent("proxy", address, "--password-stdin", stdin=PROXY_PASSWORD + "\n")
+        assert told.returncode == 0, told.stderr
+        assert told.stdout.strip() == f"Connector connects through {address}."
+        assert agent.config().proxy == address  # the settings keep the user, not the password
+        linked = agent("link", company.link_url, "--book", str(book_copy(tmp_path)))
+        assert linked.returncode == 0, linked.stderr
+        synced = agent("run", "--headless", "--until-idle", "2")
+        assert synced.returncode == 0, synced.stderr
+        assert company.datasets("customers")[-1]["status"] == "Complete"
+        assert f"CONNECT localhost:{cloud.port}" in guarded_proxy.tunnels()
+        doctor = agent("doctor")
+        assert doctor.returncode == 0, doctor.stdout
+        assert agent.files_holding(PROXY_PASSWORD) == []
+
+
+def test_a_proxy_password_an_older_version_left_in_the_settings_moves_to_the_keyring(
+    tmp_path: Path, tls: CloudTls, cloud: LocalCloud, company: Company, guarded_proxy: Tinyproxy
+) -> None:
+    with KeyringSession(tmp_path / "user") as keyring:
+        agent = AgentCli(tmp_path / "agent", **without_proxies(keyring.env))
+        agent.trust(tls.ca_file)
+        agent.use_proxy(guarded_proxy.url(PROXY_USER, PROXY_PASSWORD))  # as 0.1.0 kept it
+        linked = agent("link", company.link_url, "--book", str(book_copy(tmp_path)))
+        assert linked.returncode == 0, linked.stderr
+        synced = agent("run", "--headless", "--until-idle", "2")
+        assert synced.returncode == 0, synced.stderr
+        assert company.datasets("customers")[-1]["status"] == "Complete"
+        assert agent.config().proxy == f"http://{PROXY_USER}@127.0.0.1:{guarded_proxy.port}"
+        assert agent.files_holding(PROXY_PASSWORD) == []
+        again = agent("sync")  # the next command finds the password in the keyring
+        assert again.returncode == 0, again.stderr
