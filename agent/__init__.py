@@ -3,6 +3,6 @@
 This package never imports Qt; the tray app in ``ui`` talks to it through its facade.
 """
 
-from agent.version import __version__
+from protocol.version import __version__
 
 __all__ = ["__version__"]

@@ -17,14 +17,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agent import doctor, proxy_secret
-from agent.clock import utc_now
 from agent.config import SYSTEM_PROXY, ConfigError
 from agent.errors import ConnectorError
 from agent.facade import Connector
 from agent.logs import setup_logging
-from agent.states import DatasetStatus
 from agent.status_text import describe
-from agent.version import __version__
+from protocol.clock import utc_now
+from protocol.states import DatasetStatus
+from protocol.version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REAUTHORIZE, EXIT_DOCTOR = 0, 1, 2, 3, 4
 

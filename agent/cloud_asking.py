@@ -16,13 +16,13 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from agent.clock import Clock
 from agent.cloud_client import CloudClient
 from agent.cloud_view import CloudView, CloudViews, read_cloud_status
 from agent.config import Link
 from agent.errors import AuthorizationLost, ConnectorError
 from agent.events import CloudViewUpdated, Event
 from agent.loss_check import confirmed_loss
+from protocol.clock import Clock
 
 if TYPE_CHECKING:
     from agent.link_worker import LinkWorker

@@ -33,7 +33,6 @@ import httpx
 from pydantic import BaseModel
 
 from agent import cloud_answers
-from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_answers import AnswerContext, Reply
 from agent.config import SYSTEM_PROXY
 from agent.connectivity import unreachable
@@ -46,10 +45,7 @@ from agent.errors import (
     UploadRefused,
 )
 from agent.network import proxy_options, require_secure, tls_context
-from agent.states import DatasetStatus, is_terminal
 from agent.tokens import TokenGrant, TokenKeeper
-from agent.version import __version__
-from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.agent_api import (
     AUTHORIZATION_GONE,
     BaselinePage,
@@ -63,6 +59,10 @@ from protocol.agent_api import (
     TokenAnswer,
     TransitionAnswer,
 )
+from protocol.clock import Clock, to_iso, utc_now
+from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
+from protocol.states import DatasetStatus, is_terminal
+from protocol.version import __version__
 
 API_PREFIX = "/agent/v1"
 # A call whose freshly renewed token is refused again and again is not being told that its

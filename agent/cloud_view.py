@@ -15,10 +15,10 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agent.clock import from_iso
 from agent.errors import ConnectorError
-from agent.states import DatasetStatus
 from protocol.agent_api import StatusAnswer
+from protocol.clock import from_iso
+from protocol.states import DatasetStatus
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,12 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-from agent.clock import Clock, to_iso, utc_now
 from agent.config import AgentConfig, Paths, replacing
 from agent.doctor import Check, format_report
 from agent.logs import log_files
 from agent.redaction import MASK, Redactor, redact
-from agent.version import __version__
+from protocol.clock import Clock, to_iso, utc_now
+from protocol.version import __version__
 
 # Distributions whose versions support asks for first.
 PACKAGES = (

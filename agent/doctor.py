@@ -22,7 +22,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from agent import proxy_secret
-from agent.clock import Clock, from_iso, to_iso, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link, Paths
 from agent.connectivity import classify, probe
@@ -42,6 +41,7 @@ from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.source import MAPPERS
 from agent.sync_gate import gate_for
 from protocol.agent_api import HeartbeatAnswer
+from protocol.clock import Clock, from_iso, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ Anything else raised while a dataset runs is a bug and ends the dataset in ``Int
 
 from __future__ import annotations
 
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 
 
 class ConnectorError(Exception):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 
 log = logging.getLogger(__name__)
 

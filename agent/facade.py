@@ -20,7 +20,6 @@ from typing import Any
 
 from agent import diagnostics, doctor, linking, private_files, proxy_secret
 from agent.backoff import ErrorStreak
-from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_asking import CloudAsker
 from agent.cloud_client import CloudClient
 from agent.cloud_view import CloudViews
@@ -57,6 +56,7 @@ from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
 from agent.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.tokens import SharedAccess, TokenKeeper
+from protocol.clock import Clock, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 

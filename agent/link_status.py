@@ -15,7 +15,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from agent.clock import from_iso
 from agent.cloud_view import CloudView, CloudViews
 from agent.config import AgentConfig, Link
 from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
@@ -27,7 +26,6 @@ from agent.events import (
     NeedsReauthorization,
 )
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.status_rules import (
     HEADLINES,
     Condition,
@@ -41,6 +39,8 @@ from agent.status_rules import (
     pause_line,
 )
 from agent.sync_gate import gate_for
+from protocol.clock import from_iso
+from protocol.states import DatasetStatus
 
 # Why a link that needs re-authorization stands still, and that nothing is lost meanwhile.
 REFUSED = Problem(

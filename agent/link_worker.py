@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from agent.backoff import ErrorStreak, backoff_seconds
-from agent.clock import Clock, utc_now
 from agent.cloud_client import CloudClient
 from agent.cloud_view import CloudView, read_cloud_status
 from agent.config import AgentConfig, Link
@@ -37,6 +36,7 @@ from agent.outbox import Interrupted, OutboxSender
 from agent.runner import DatasetRunner, Outcome
 from agent.state import LocalState
 from agent.sync_gate import Gate, gate_for
+from protocol.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from datetime import date
 from pathlib import Path
 
 from agent import proxy_secret, redaction
-from agent.clock import Clock, to_iso
 from agent.cloud_client import CloudClient, split_link_url
 from agent.config import CredentialStoreKind, Link, Paths, load_config, save_config
 from agent.credentials import CredentialStore
@@ -20,6 +19,7 @@ from agent.private_files import make_private_dir
 from agent.sources.gnucash.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
 from agent.tokens import TokenKeeper
+from protocol.clock import Clock, to_iso
 
 
 @dataclass(frozen=True)

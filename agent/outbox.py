@@ -14,11 +14,11 @@ import threading
 from pathlib import Path
 
 from agent.backoff import ErrorStreak
-from agent.clock import from_iso, to_iso, utc_now
 from agent.cloud_client import CloudClient, DatasetMovedOn, TransitionRefused
 from agent.errors import CloudUnavailable, UploadRefused
 from agent.state import LocalState, OutboxEntry
-from agent.states import DatasetStatus
+from protocol.clock import from_iso, to_iso, utc_now
+from protocol.states import DatasetStatus
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """One dataset's mapped records on disk, so that a book of any size maps in flat memory.
 
 The Mapping phase writes each record here as the source produces it, in its canonical JSON with
-its hash (:mod:`agent.record_hash`); the cloud's baseline (what it already holds) is loaded
+its hash (:mod:`protocol.record_hash`); the cloud's baseline (what it already holds) is loaded
 beside them; the pages to upload, the records that changed, and the ids the book no longer has
 are then read back with SQL, never all held in Python at once. A scratch file: it lives in the
 dataset's staging folder until the pages are written, and is rebuilt from the book if lost.
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from agent.own_files import remove_inside
-from agent.record_hash import canonical_json
 from agent.scratch_db import open_scratch
-from agent.wire_limits import MAX_PAGE_BYTES
+from protocol.limits import MAX_PAGE_BYTES
+from protocol.record_hash import canonical_json
 
 _BATCH = 2000
 

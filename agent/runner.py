@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import Assignment, CloudClient
 from agent.config import write_atomically
 from agent.errors import (
@@ -41,9 +40,10 @@ from agent.private_files import make_private_dir
 from agent.record_spool import RecordSpool
 from agent.sources.base import Record, Source
 from agent.state import LocalState, Run
-from agent.states import DatasetStatus, can_transition, check_transition
 from agent.validation import RecordChecker
-from agent.wire_limits import MAX_DELETED_IDS
+from protocol.clock import Clock, to_iso, utc_now
+from protocol.limits import MAX_DELETED_IDS
+from protocol.states import DatasetStatus, can_transition, check_transition
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from agent.clock import Clock, to_iso, utc_now
 from agent.config import Paths
 from agent.own_files import remove_inside
 from agent.state import LocalState
+from protocol.clock import Clock, to_iso, utc_now
 
 log = logging.getLogger(__name__)
 

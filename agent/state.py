@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.clock import to_iso, utc_now
 from agent.private_files import create_private_file, make_private_dir
+from protocol.clock import to_iso, utc_now
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from agent.cloud_view import CloudView
-from agent.datatypes import data_type_words
-from agent.states import DatasetStatus, is_error
+from protocol.datatypes import data_type_words
+from protocol.states import DatasetStatus, is_error
 
 
 class Condition(StrEnum):

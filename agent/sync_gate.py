@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from agent.clock import from_iso, to_iso
 from agent.config import AgentConfig
+from protocol.clock import from_iso, to_iso
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
 

@@ -30,10 +30,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agent import redaction
-from agent.clock import Clock, from_iso, to_iso, utc_now
 from agent.credential_lock import CredentialLock
 from agent.credentials import CredentialStore
 from agent.errors import AuthorizationLost, NotLinked
+from protocol.clock import Clock, from_iso, to_iso, utc_now
 
 # Renew a little before the cloud would refuse the access token.
 EXPIRY_MARGIN = timedelta(seconds=30)

@@ -44,8 +44,8 @@ warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 
 from sync_throughput import machine  # noqa: E402
 
-from agent.clock import to_iso, utc_now  # noqa: E402
 from cloud.local import LocalCloud  # noqa: E402
+from protocol.clock import to_iso, utc_now  # noqa: E402
 from tests.agent.runtime_harness import new_company  # noqa: E402
 
 DATA_TYPE = "journalEntries"

@@ -33,9 +33,9 @@ from typing import Any
 
 import httpx
 
-from agent.clock import to_iso, utc_now
-from agent.datatypes import ACCOUNTING_DATA_TYPES
 from cloud.local import LocalCloud
+from protocol.clock import to_iso, utc_now
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
 
 POLL_WAIT = 25.0  # what the agent asks for; also the server's cap
 TARGET_P50 = 0.300

@@ -306,7 +306,7 @@ def sync_once(
     args = ["sync", "--home", str(home), "--book", str(book)]
     if link:
         args += ["--link-url", company.link_url]
-    from agent.clock import from_iso
+    from protocol.clock import from_iso
 
     # When the cloud first shows each dataset Complete, on this process's wall clock.
     seen: dict[str, float] = {}

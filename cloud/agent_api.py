@@ -13,10 +13,6 @@ from fastapi import APIRouter, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from agent.clock import to_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.states import DatasetStatus
-from agent.wire_limits import MAX_DELETED_IDS, MAX_RECORD_ID_LENGTH
 from cloud import shapes
 from cloud.agent_tokens import Tokens
 from cloud.auth import AgentDep, ServicesDep
@@ -38,6 +34,10 @@ from protocol.agent_api import (
     TokenAnswer,
     TransitionAnswer,
 )
+from protocol.clock import to_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.limits import MAX_DELETED_IDS, MAX_RECORD_ID_LENGTH
+from protocol.states import DatasetStatus
 
 # The answers are the models of protocol/agent_api.py, which the agent parses with: the OpenAPI
 # document carries the one schema both sides use, errors included.
@@ -48,7 +48,7 @@ router = APIRouter(
 
 
 # Wire names are camelCase, like the public API's. Every field is bounded
-# (cloud/request_types.py); the limits agents keep to are in agent/wire_limits.py.
+# (cloud/request_types.py); the limits agents keep to are in protocol/limits.py.
 class AgentInfo(BaseModel):
     agentVersion: Name = "unknown"
     hostname: Name = ""

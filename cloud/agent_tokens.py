@@ -27,9 +27,9 @@ from typing import Final, Literal
 
 from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, update
 
-from agent.clock import from_iso, to_iso
 from cloud.db import agent_tokens, connections, token_families
 from cloud.tokens import new_agent_token, successor_tokens, token_hash
+from protocol.clock import from_iso, to_iso
 
 REFRESH_GRACE: Final = timedelta(seconds=60)
 

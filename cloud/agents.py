@@ -17,9 +17,6 @@ from datetime import timedelta
 
 from sqlalchemy import RowMapping, select, update
 
-from agent.clock import to_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.states import DatasetStatus
 from cloud import agent_tokens
 from cloud.agent_tokens import EndReason, RefusalReason, TokenPolicy, Tokens
 from cloud.dataset_moves import AUTH_LOST_MESSAGE, Event, EventSink, end_open_datasets
@@ -29,6 +26,9 @@ from cloud.errors import BadRequest, Unauthorized
 from cloud.link_codes import LinkCodes
 from cloud.sync_settings import SyncSettings
 from cloud.tenancy import connection_row
+from protocol.clock import to_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import DatasetStatus
 
 log = logging.getLogger(__name__)
 

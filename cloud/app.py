@@ -14,9 +14,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from agent.clock import Clock, utc_now
-from agent.states import IllegalTransition
-from agent.version import __version__
 from cloud import (
     agent_api,
     companies_api,
@@ -32,6 +29,9 @@ from cloud.request_line import RefuseNul
 from cloud.services import build_services
 from cloud.settings import CloudSettings
 from cloud.throttle import TooManyFailures
+from protocol.clock import Clock, utc_now
+from protocol.states import IllegalTransition
+from protocol.version import __version__
 
 __all__ = ["create_app", "error_body"]
 

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, exists, func, select
 
-from agent.states import DatasetStatus
 from cloud.db import datasets, records
 from cloud.errors import Conflict
+from protocol.states import DatasetStatus
 
 BASELINE_PAGE = 10_000  # hashes a baseline page holds by default, and at most
 

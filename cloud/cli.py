@@ -9,9 +9,9 @@ import sys
 
 import uvicorn
 
-from agent.version import __version__
 from cloud.app import create_app
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
+from protocol.version import __version__
 
 
 def _positive(text: str) -> int:

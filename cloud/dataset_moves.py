@@ -16,9 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
-from agent.clock import from_iso, to_iso
-from agent.states import IN_PROGRESS_STATES, DatasetStatus, check_transition, is_error, is_terminal
 from cloud.db import connections, dataset_transitions, datasets
+from protocol.clock import from_iso, to_iso
+from protocol.states import (
+    IN_PROGRESS_STATES,
+    DatasetStatus,
+    check_transition,
+    is_error,
+    is_terminal,
+)
 
 S = DatasetStatus
 

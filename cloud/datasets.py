@@ -2,7 +2,7 @@
 records they upload staged and published (``cloud/ingest.py``).
 
 Every move goes through ``cloud/dataset_moves.py``, which checks it against
-:func:`agent.states.check_transition` and appends it to the dataset's history.
+:func:`protocol.states.check_transition` and appends it to the dataset's history.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, RowMapping, delete, select, update
 
-from agent.clock import to_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.states import IN_PROGRESS_STATES, DatasetStatus, check_transition, is_terminal
 from cloud import cache, ingest
 from cloud.dataset_moves import (
     AUTH_LOST_MESSAGE,
@@ -29,6 +26,9 @@ from cloud.dataset_moves import (
 from cloud.db import Database, connections, dataset_transitions, datasets, staged_chunks
 from cloud.errors import BadRequest, Conflict, NotFound, shown
 from cloud.tenancy import company_row, connection_row
+from protocol.clock import to_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import IN_PROGRESS_STATES, DatasetStatus, check_transition, is_terminal
 
 # Re-exported: other modules have imported these from here.
 __all__ = [

@@ -30,8 +30,8 @@ from sqlalchemy import (
     text,
 )
 
-from agent.clock import Clock, utc_now
 from cloud import migrations, server_secret
+from protocol.clock import Clock, utc_now
 
 metadata = MetaData()
 
@@ -163,7 +163,7 @@ records = Table(
     Column("data_type", String(64), primary_key=True),
     Column("record_id", Text, primary_key=True),
     Column("connection_id", String(36), nullable=False),
-    Column("payload", Text, nullable=False),  # canonical JSON (agent/record_hash.py)
+    Column("payload", Text, nullable=False),  # canonical JSON (protocol/record_hash.py)
     # The SHA-256 of the payload, what the agent's baseline compares with. Set on every write
     # since schema version 2; NULL-able only because ALTER TABLE adds it to older databases.
     Column("hash", String(64)),

@@ -32,12 +32,12 @@ from sqlalchemy import (
     update,
 )
 
-from agent.clock import to_iso
-from agent.record_hash import canonical_bytes
-from agent.wire_limits import MAX_RECORD_ID_LENGTH
 from cloud.cache import connection_key
 from cloud.db import records, staged_chunks
 from cloud.errors import BadRequest, Conflict, TooLarge, shown
+from protocol.clock import to_iso
+from protocol.limits import MAX_RECORD_ID_LENGTH
+from protocol.record_hash import canonical_bytes
 
 BATCH = 2_000  # records written a statement; also the ids looked up at once
 MISSING_SHOWN = 5  # pages named when some never arrived: the answer stays small

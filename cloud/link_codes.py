@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from agent.clock import to_iso
 from cloud.tokens import LINK_CODE_LIFETIME, link_code, link_code_hash, new_link_nonce
+from protocol.clock import to_iso
 
 
 class LinkCodes:

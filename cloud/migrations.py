@@ -35,10 +35,10 @@ from sqlalchemy import (
     update,
 )
 
-from agent.clock import to_iso
-from agent.record_hash import canonical_bytes
 from cloud import server_secret
 from cloud.tokens import link_code, link_code_hash, new_link_nonce
+from protocol.clock import to_iso
+from protocol.record_hash import canonical_bytes
 
 _metadata = MetaData()
 schema_version = Table("schema_version", _metadata, Column("version", Integer, nullable=False))

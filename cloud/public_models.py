@@ -17,7 +17,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, RootModel, WithJsonSchema
 
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 
 __all__ = [
     "ERROR_RESPONSES",

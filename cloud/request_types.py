@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
-from agent.clock import from_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH, MAX_RECORD_ID_LENGTH
+from protocol.clock import from_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.limits import MAX_ERROR_MESSAGE_LENGTH, MAX_RECORD_ID_LENGTH
 
 MAX_INT32 = 2**31 - 1
 MAX_LIST = 100  # items in a list of names (capabilities, event types, tags)
@@ -62,7 +62,7 @@ DataTypeKey = Annotated[
     AfterValidator(_known_data_type),
     WithJsonSchema({"type": "string", "enum": list(ACCOUNTING_DATA_TYPES)}),
 ]
-"""One of the data type keys this cloud knows (``agent/datatypes.py``)."""
+"""One of the data type keys this cloud knows (``protocol/datatypes.py``)."""
 
 
 def _timestamp(value: Any) -> datetime:
@@ -79,4 +79,4 @@ Timestamp = Annotated[
     BeforeValidator(_timestamp),
     WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64}),
 ]
-"""An ISO 8601 timestamp as both sides write it (``agent/clock.py``); naive means UTC."""
+"""An ISO 8601 timestamp as both sides write it (``protocol/clock.py``); naive means UTC."""

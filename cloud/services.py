@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from agent.clock import Clock, utc_now
 from cloud.agent_tokens import TokenPolicy
 from cloud.agents import Agents
 from cloud.datasets import Datasets
@@ -23,6 +22,7 @@ from cloud.wakeups import Wakeups
 from cloud.webhook_feed import WebhookFeed
 from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
+from protocol.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     from cloud.pg_wakeups import PostgresWakeups

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from agent.datatypes import ACCOUNTING_DATA_TYPES
 from cloud.auth import ServicesDep, require_api_key
 from cloud.public_models import ERROR_RESPONSES, CompanySyncSettings, ProfileSyncSettings
 from cloud.request_types import DataTypeKey, Int32, Name, storable
 from cloud.sync_settings import CLIENT_ID, MAX_SCHEDULE_HOURS, PROFILE
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
 
 router = APIRouter(dependencies=[Depends(require_api_key)], responses=ERROR_RESPONSES)
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from agent.clock import from_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.states import DatasetStatus, is_error
 from cloud.link_codes import LinkCodes
 from cloud.tenancy import PLATFORMS
+from protocol.clock import from_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import DatasetStatus, is_error
 
 # Stable ids for the one integration this cloud offers, as Codat's catalogue would list it.
 _INTEGRATION_IDS = {"gncs": "6b2a6a59-9c3e-4d0b-9c58-1e0f6f4a9c11"}

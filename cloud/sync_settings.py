@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select
 
-from agent.clock import from_iso
-from agent.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
-from agent.states import DatasetStatus, is_terminal
 from cloud.db import Database, connections, datasets, sync_settings
 from cloud.errors import BadRequest, shown
 from cloud.tenancy import company_row
+from protocol.clock import from_iso
+from protocol.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
+from protocol.states import DatasetStatus, is_terminal
 
 PROFILE = "profile"
 CLIENT_ID = "reference-cloud"  # the profile's client id: one client per reference cloud

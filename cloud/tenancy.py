@@ -8,11 +8,11 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
-from agent.clock import to_iso
 from cloud import agent_tokens
 from cloud.db import Database, companies, connections
 from cloud.errors import BadRequest, NotFound
 from cloud.link_codes import LinkCodes
+from protocol.clock import to_iso
 
 PLATFORMS: Mapping[str, str] = {"gncs": "GnuCash"}
 """Platform keys this cloud accepts, with their display names."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.states import DatasetStatus
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import DatasetStatus
 
 READ_COMPLETED = "read.completed"
 """A read of one or more data types has finished (whether each succeeded or not)."""

@@ -10,8 +10,6 @@ import json
 import logging
 from typing import Any
 
-from agent.clock import Clock
-from agent.states import DatasetStatus, is_error
 from cloud import shapes
 from cloud.dataset_moves import Event
 from cloud.errors import NotFound
@@ -19,6 +17,8 @@ from cloud.link_codes import LinkCodes
 from cloud.tenancy import Tenancy
 from cloud.webhook_events import connection_event_payload, read_completed_payload
 from cloud.webhooks import WebhookDispatcher
+from protocol.clock import Clock
+from protocol.states import DatasetStatus, is_error
 
 log = logging.getLogger(__name__)
 

@@ -39,10 +39,10 @@ from sqlalchemy import (
     update,
 )
 
-from agent.clock import Clock, from_iso, to_iso, utc_now
 from cloud.db import metadata
 from cloud.errors import NotFound
 from cloud.webhook_signing import new_secret
+from protocol.clock import Clock, from_iso, to_iso, utc_now
 
 PENDING = "Pending"
 SUCCEEDED = "Succeeded"

@@ -32,8 +32,6 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, Engine
 
-from agent.clock import Clock, to_iso, utc_now
-from agent.version import __version__
 from cloud.webhook_events import (
     EVENT_TYPES,
     company_reference,
@@ -43,6 +41,8 @@ from cloud.webhook_events import (
 from cloud.webhook_signing import signed_headers
 from cloud.webhook_store import AttemptOutcome, DueDelivery, WebhookStore, enqueue
 from cloud.webhook_targets import PinnedTransport, WebhookTargets
+from protocol.clock import Clock, to_iso, utc_now
+from protocol.version import __version__
 
 __all__ = [
     "DEFAULT_RETRY_SCHEDULE",

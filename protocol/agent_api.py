@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 
 # The cloud's ids: uuid4 in the text ``str(uuid.UUID(...))`` gives, lower-case with dashes.
 Uuid = Annotated[
@@ -27,7 +27,7 @@ Token = Annotated[
 ]
 # A data type key of the public API (``chartOfAccounts``).
 DataType = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,63}$")]
-# ISO 8601 in UTC as both sides write it (agent/clock.py); only its length is held to here.
+# ISO 8601 in UTC as both sides write it (protocol/clock.py); only its length is held to here.
 Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 # A record's id as the agent made it (GnuCash GUIDs, "YYYY-MM" for report months).
 RecordId = Annotated[str, StringConstraints(min_length=1, max_length=256)]

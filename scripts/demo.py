@@ -18,8 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from agent.clock import from_iso
 from cloud.local import LocalCloud
+from protocol.clock import from_iso
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_BOOKS = {

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from agent.states import (
+from protocol.states import (
     ERROR_STATES,
     HAPPY_PATH,
     LEGAL_TRANSITIONS,

@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.clock import utc_now
 from agent.cloud_view import CloudView
-from agent.datatypes import data_type_words
 from agent.link_status import AgentStatus, DatasetRecord, LinkStatus
-from agent.states import ERROR_STATES, DatasetStatus
 from agent.status_rules import Condition
+from protocol.clock import utc_now
+from protocol.datatypes import data_type_words
+from protocol.states import ERROR_STATES, DatasetStatus
 from ui.icons import app_icon
 from ui.ports import ConnectorFacade
 from ui.status_feed import StatusFeed

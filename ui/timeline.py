@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from agent.link_status import DatasetRecord
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 
 S = DatasetStatus
 # The happy path with its waiting steps, in order: how far along a running dataset is.

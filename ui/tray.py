@@ -16,10 +16,10 @@ from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QSystemTrayIcon
 
-from agent.clock import utc_now
 from agent.link_status import AgentStatus
 from agent.status_rules import Condition, when
-from agent.version import __version__
+from protocol.clock import utc_now
+from protocol.version import __version__
 from ui.icons import icon_for
 from ui.ports import ConnectorFacade
 from ui.status_feed import StatusFeed

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from agent.clock import to_iso
 from agent.mapping.amounts import to_amount
 from agent.mapping.document_totals import (
     DocumentAmounts,
@@ -28,6 +27,7 @@ from agent.mapping.payments import allocations_of
 from agent.sources.base import Record
 from agent.sources.gnucash.records import Book, Document, TaxTable
 from agent.validation import check_reference
+from protocol.clock import to_iso
 
 RATE_PLACES = 4
 PRICE_PLACES = 4  # unit prices may carry more decimals than the currency

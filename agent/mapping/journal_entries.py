@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from agent.clock import to_iso
 from agent.mapping.amounts import to_amount
 from agent.sources.base import Record
 from agent.sources.gnucash.records import Book, Transaction
+from protocol.clock import to_iso
 
 
 def map_journal_entries(book: Book) -> Iterator[Record]:

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
-from agent.clock import to_iso
 from agent.mapping.amounts import to_amount
 from agent.mapping.document_totals import currency_places
 from agent.sources.base import Record
 from agent.sources.gnucash.records import Book, Document, LotSplit, Transaction
 from agent.validation import check_reference
+from protocol.clock import to_iso
 
 PAYMENT = "P"
 LOT_LINK = "L"

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from agent.clock import to_iso
 from cloud.db import companies, connections
 from cloud.link_codes import LinkCodes
 from cloud.portal.templates import templates
 from cloud.services import Services
 from cloud.throttle import client_address, retry_after_seconds
+from protocol.clock import to_iso
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from agent.clock import to_iso
 from cloud import datasets_api, shapes
 from cloud.auth import ServicesDep
 from cloud.errors import CloudError, NotFound
@@ -21,6 +20,7 @@ from cloud.portal.templates import templates
 from cloud.portal.views import company_state
 from cloud.services import Services
 from cloud.throttle import client_address, retry_after_seconds
+from protocol.clock import to_iso
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 

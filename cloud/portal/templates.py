@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from agent.clock import from_iso
+from protocol.clock import from_iso
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -12,10 +12,10 @@ HERE=$ROOT/installer/linux
 [ -x "$BUNDLE/connector" ] || { echo "no bundle at $BUNDLE: run pyinstaller installer/connector.spec first" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "dpkg-deb is missing (Debian package dpkg)" >&2; exit 1; }
 
-# The version has one home: agent/version.py.
-VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/agent/version.py")
+# The version has one home: protocol/version.py.
+VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/protocol/version.py")
 ARCH=$(dpkg --print-architecture)
-[ -n "$VERSION" ] || { echo "could not read the version from agent/version.py" >&2; exit 1; }
+[ -n "$VERSION" ] || { echo "could not read the version from protocol/version.py" >&2; exit 1; }
 
 STAGE=$(mktemp -d)
 trap 'rm -rf "$STAGE"' EXIT

@@ -4,7 +4,7 @@
 # Usage: installer/macos/make_dmg.sh   (after: pyinstaller --noconfirm installer/connector.spec)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/agent/version.py")
+VERSION=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$ROOT/protocol/version.py")
 BUNDLE=$ROOT/dist/connector
 APP=$ROOT/dist/Connector.app
 [ -x "$BUNDLE/connector" ] || { echo "no bundle at $BUNDLE: run pyinstaller first" >&2; exit 1; }

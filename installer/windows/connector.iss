@@ -2,7 +2,7 @@
 ; rights. UNTESTED: it cannot be built here; .github/workflows/installers.yml builds it on a
 ; hosted Windows runner. Build: iscc /DAppVersion=0.1.0 installer\windows\connector.iss
 #ifndef AppVersion
-  #error Pass the version from agent/version.py: iscc /DAppVersion=X.Y.Z connector.iss
+  #error Pass the version from protocol/version.py: iscc /DAppVersion=X.Y.Z connector.iss
 #endif
 
 [Setup]

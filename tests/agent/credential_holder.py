@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agent.clock import utc_now
 from agent.credential_lock import CredentialLock
 from agent.credentials import open_credential_store
 from agent.tokens import SharedAccess, TokenGrant
+from protocol.clock import utc_now
 
 
 def main(argv: list[str]) -> int:

@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from agent.clock import utc_now
 from agent.cloud_client import CloudClient
-from agent.record_hash import record_hash
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.clock import utc_now
+from protocol.record_hash import record_hash
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, new_company
 from tests.memory_keyring import memory_store
 

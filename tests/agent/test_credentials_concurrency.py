@@ -26,9 +26,9 @@ from agent.credentials import CredentialStore, open_credential_store
 from agent.errors import AuthorizationLost, ConnectorError
 from agent.events import Event, NeedsReauthorization
 from agent.facade import Connector
-from agent.states import TERMINAL_STATES
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company
 
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "6")

@@ -13,7 +13,7 @@ from agent.config import AgentConfig, Link, Paths, save_config
 from agent.diagnostics import build_bundle
 from agent.doctor import Check
 from agent.redaction import MASK, register
-from agent.version import __version__
+from protocol.version import __version__
 
 LEDGER_MARKER = b"HARBOR-LANE-LEDGER-4417"
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.clock import Clock, to_iso, utc_now
 from agent.cloud_client import CloudClient
 from agent.config import AgentConfig, Link, Paths
 from agent.connectivity import CA_BUNDLE_FIX, classify, probe, unreachable
@@ -26,6 +25,7 @@ from agent.errors import CredentialStoreUnavailable
 from agent.sources.gnucash.source import MAPPERS
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud, free_port
+from protocol.clock import Clock, to_iso, utc_now
 from tests.agent.tls_server import tls_server
 from tests.conftest import SAMPLE_BOOKS
 from tests.memory_keyring import MemoryKeyring, memory_store

@@ -14,7 +14,7 @@ import pytest
 from agent.errors import BookUnreadable
 from agent.sources.gnucash.reader import read_book
 from agent.sources.gnucash.snapshot import DEFAULT_BACKOFF
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 from tests.agent.conftest import SAMPLE_BOOKS, RecordingSleep, place_sample
 
 

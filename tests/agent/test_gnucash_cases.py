@@ -26,7 +26,7 @@ import pytest
 
 from agent.errors import BookUnreadable, DatasetFailed, RecordsInvalid
 from agent.sources.base import Record
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 from tests.agent.conftest import CASES_BOOKS, cents, place_case, synced
 from tests.fixtures.book_cases import DOCUMENTS, OWNERS, Document, customer_of, owner_of
 from tests.gnucash_engine import requires_gnucash, run_oracle

@@ -28,7 +28,7 @@ from agent.sources.gnucash.snapshot import Snapshot
 from agent.sources.gnucash.source import GnuCashSource
 from agent.sources.gnucash.sqlite_access import open_copy
 from agent.sources.gnucash.xml_reader import read_xml_snapshot
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 from tests.agent.conftest import RecordingSleep, place_sample
 from tests.agent.hostile_books import (
     MIB,

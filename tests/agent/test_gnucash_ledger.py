@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from agent.clock import from_iso
 from agent.sources.base import Record
+from protocol.clock import from_iso
 from tests.agent.conftest import cents, place_sample, synced
 from tests.gnucash_engine import requires_gnucash, run_oracle
 

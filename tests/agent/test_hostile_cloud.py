@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import utc_now
 from agent.cloud_client import CloudClient
 from agent.connectivity import probe
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.facade import Connector
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.tokens import TokenGrant, TokenKeeper
+from protocol.clock import utc_now
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy
 from tests.hostile_cloud import (
     Answer,

@@ -18,8 +18,8 @@ from agent.link_worker import LinkWorker
 from agent.outbox import OutboxSender
 from agent.runner import Outcome
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from protocol.agent_api import HeartbeatAnswer, StatusAnswer
+from protocol.states import DatasetStatus
 from tests.agent.status_answers import status_answer
 
 LINK = Link("http://127.0.0.1:1", "company", "Acme", "link", "/books/acme.gnucash", "2026")

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from agent.backoff import ErrorStreak
-from agent.clock import utc_now
 from agent.cloud_client import CloudClient
 from agent.outbox import OutboxSender
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.clock import utc_now
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, new_company
 from tests.memory_keyring import memory_store
 

@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 
 from agent.backoff import ErrorStreak
-from agent.clock import to_iso, utc_now
 from agent.cloud_client import Assignment, CloudClient, moved_on_to
-from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
 from agent.sources.base import Record
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.clock import to_iso, utc_now
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import DatasetStatus
 from tests.memory_keyring import memory_store
 
 S = DatasetStatus

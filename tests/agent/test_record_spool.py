@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.record_hash import record_hash
 from agent.record_spool import RecordSpool
-from agent.wire_limits import MAX_PAGE_BYTES
+from protocol.limits import MAX_PAGE_BYTES
+from protocol.record_hash import record_hash
 
 
 def _customer(number: int, name: str) -> dict[str, object]:
@@ -53,7 +53,7 @@ def test_a_repeated_id_is_found_and_a_leftover_spool_is_started_afresh(tmp_path:
 def test_a_page_is_cut_before_it_passes_the_byte_budget_the_cloud_takes(tmp_path: Path) -> None:
     spool = RecordSpool(tmp_path / "records.db")
     # Invoices of a thousand lines: sixty of them, far fewer than a page's 500 records, make
-    # 7 MB, more than a page may carry (agent/wire_limits.py).
+    # 7 MB, more than a page may carry (protocol/limits.py).
     line = {"description": "x" * 100, "unitAmount": 1.5, "quantity": 2}
     spool.add({"id": f"inv{n}", "lineItems": [line] * 1000} for n in range(60))
     pages = list(spool.pages(500, changed_only=False))

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import from_iso
 from agent.events import DatasetChanged, Event
-from agent.states import TERMINAL_STATES
 from cloud.local import LocalCloud
+from protocol.clock import from_iso
+from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import (
     HAPPY_PATH,
     agent_home,

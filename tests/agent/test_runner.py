@@ -12,7 +12,6 @@ import pytest
 
 from agent.backoff import ErrorStreak
 from agent.cloud_client import CloudClient
-from agent.datatypes import ACCOUNTING_DATA_TYPES
 from agent.errors import BookUnreadable, RecordsInvalid, RecordUnmappable
 from agent.outbox import OutboxSender
 from agent.runner import DatasetRunner
@@ -20,9 +19,10 @@ from agent.sources.base import Record, Source
 from agent.sources.gnucash.book_limits import MAX_SPLITS_PER_TRANSACTION
 from agent.sources.gnucash.source import GnuCashSource
 from agent.state import LocalState
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.states import DatasetStatus
 from tests.agent.hostile_books import (
     crowded_sqlite,
     endless_view,

@@ -11,8 +11,8 @@ from agent.cloud_view import CloudView, DataTypeInCloud, UnreadableStatus, read_
 from agent.config import Link
 from agent.link_status import DatasetRecord, LinkStatus, assess_link, summarize
 from agent.state import LocalState
-from agent.states import DatasetStatus as S
 from agent.status_rules import STUCK_AFTER, Condition, LatestResult, when
+from protocol.states import DatasetStatus as S
 from tests.agent.status_answers import status_answer
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

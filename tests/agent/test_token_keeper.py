@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import utc_now
 from agent.credential_lock import CredentialLock
 from agent.credentials import CredentialStore, open_credential_store
 from agent.errors import CredentialBusy
 from agent.own_files import credential_lock_name
 from agent.tokens import SharedAccess, TokenGrant, TokenKeeper
+from protocol.clock import utc_now
 
 HOLDER = Path(__file__).with_name("credential_holder.py")
 REPOSITORY = Path(__file__).resolve().parents[2]

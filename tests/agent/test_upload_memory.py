@@ -11,11 +11,11 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from agent.clock import utc_now
 from agent.cloud_client import CloudClient
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.clock import utc_now
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
 from tests.memory_keyring import memory_store
 

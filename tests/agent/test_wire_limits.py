@@ -1,4 +1,4 @@
-"""The agent keeps to the sizes the cloud takes (``agent/wire_limits.py``), against a real cloud
+"""The agent keeps to the sizes the cloud takes (``protocol/limits.py``), against a real cloud
 on loopback: too many deletions for a delta become a full upload, and an overlong error
 message is cut short instead of being refused."""
 
@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from agent import runner
-from agent.clock import utc_now
 from agent.cloud_client import CloudClient
 from agent.facade import Connector
-from agent.states import DatasetStatus
 from agent.tokens import TokenKeeper
-from agent.wire_limits import MAX_ERROR_MESSAGE_LENGTH
 from cloud.local import LocalCloud
+from protocol.clock import utc_now
+from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
 from tests.memory_keyring import memory_store
 

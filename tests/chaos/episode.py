@@ -23,8 +23,8 @@ from pathlib import Path
 
 import httpx
 
-from agent.states import DatasetStatus, is_terminal
 from cloud.local import LocalCloud
+from protocol.states import DatasetStatus, is_terminal
 from tests.chaos.books import BookVersions, LiveBook
 from tests.chaos.evidence import Evidence, read_cloud, read_logs, read_state_db
 from tests.chaos.processes import CONNECTOR, AgentProcess, CliStorm, CloudProcess, keyring_env

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from agent.clock import from_iso
-from agent.states import DatasetStatus, can_transition, is_terminal
+from protocol.clock import from_iso
+from protocol.states import DatasetStatus, can_transition, is_terminal
 from tests.chaos.books import COMPARED_TYPES, describe_difference, engine_view, served_view
 from tests.chaos.evidence import AgentRun, Evidence
 

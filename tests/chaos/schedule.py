@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from agent.datatypes import FETCH_ON_FIRST_LINK
+from protocol.datatypes import FETCH_ON_FIRST_LINK
 from tests.chaos.proxy import NetworkFault, NetworkProfile
 
 NOT_READ_BY_THE_AGENT = "items"  # queued now and then: it must end NotSupported, at once

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.states import TERMINAL_STATES
 from cloud.local import LocalCloud
+from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import book_copy
 from tests.chaos.evidence import read_all, read_logs
 from tests.chaos.processes import CONNECTOR, AgentProcess, CliStorm, keyring_env

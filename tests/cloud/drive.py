@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from agent.clock import to_iso, utc_now
+from protocol.clock import to_iso, utc_now
 from tests.conftest import CloudHarness
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from agent.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
 
 TIMESTAMP = "2026-01-01T00:00:00Z"
 CUSTOMER = {"id": "c1", "customerName": "Alice", "status": "Active", "balance": 12.5}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from agent.clock import from_iso
 from cloud.local import LocalCloud
+from protocol.clock import from_iso
 from tests.cloud.drive import claim, claim_type, report, upload_chunk
 from tests.conftest import CloudHarness
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.datatypes import ACCOUNTING_DATA_TYPES
-from agent.wire_limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
 from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
 from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
 from tests.postgres import fresh_database

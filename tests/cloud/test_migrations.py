@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, insert, inspect, select, text, update
 
-from agent.record_hash import canonical_json, record_hash
 from cloud import cache, migrations, server_secret
 from cloud.db import companies, open_database, records
 from cloud.server_secret import ServerKeys
 from cloud.tokens import link_code, link_code_hash, token_hash
+from protocol.record_hash import canonical_json, record_hash
 from tests.conftest import FakeClock, cloud_on
 from tests.postgres import fresh_database
 

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.clock import from_iso
 from cloud.local import LocalCloud
+from protocol.clock import from_iso
 from tests.conftest import ROOT, SAMPLE_BOOKS
 from tests.system import require
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from agent.record_hash import canonical_json, record_hash
 from cloud.db import records as records_table
 from cloud.db import staged_chunks
+from protocol.record_hash import canonical_json, record_hash
 from tests.cloud.drive import claim_type, report, upload_chunk
 from tests.conftest import CloudHarness, FakeClock, cloud_on
 from tests.postgres import fresh_database

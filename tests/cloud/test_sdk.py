@@ -30,9 +30,9 @@ from codat_platform import CodatPlatform
 from codat_platform.models import errors, shared
 from codat_platform.utils import RetryConfig
 
-from agent.clock import to_iso, utc_now
-from agent.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
 from cloud.local import LocalCloud
+from protocol.clock import to_iso, utc_now
+from protocol.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
 from tests.conftest import SAMPLE_BOOKS
 
 

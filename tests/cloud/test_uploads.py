@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.record_hash import record_hash
+from protocol.record_hash import record_hash
 from tests.cloud.drive import claim_type, complete, report, upload_chunk
 from tests.conftest import CloudHarness
 

@@ -19,7 +19,6 @@ import pytest
 from codat_platform.models import errors, shared
 from sqlalchemy import Engine
 
-from agent.clock import utc_now
 from cloud.db import open_database
 from cloud.local import free_port
 from cloud.settings import CloudSettings
@@ -31,6 +30,7 @@ from cloud.webhook_events import (
 )
 from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import WebhookDispatcher
+from protocol.clock import utc_now
 from tests.cloud.served_cloud import ServedCloud, eventually, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid
 from tests.conftest import API_KEY

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.states import TERMINAL_STATES
 from cloud.local import LocalCloud
+from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, book_copy, new_company
 from tests.keyring_session import KeyringSession
 

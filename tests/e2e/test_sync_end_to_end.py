@@ -21,8 +21,8 @@ from codat_platform import CodatPlatform
 from codat_platform.models import shared
 from codat_platform.utils import RetryConfig
 
-from agent.clock import from_iso
 from cloud.local import LocalCloud
+from protocol.clock import from_iso
 from tests.conftest import SAMPLE_BOOKS
 from tests.gnucash_engine import run_oracle
 from tests.keyring_session import KeyringSession

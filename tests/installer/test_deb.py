@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from agent.version import __version__
 from cloud.local import LocalCloud
+from protocol.version import __version__
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.installer.conftest import InstalledPackage, frozen_env
 from tests.keyring_session import KeyringSession

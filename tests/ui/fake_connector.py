@@ -26,8 +26,8 @@ from agent.link_status import (
     summarize,
 )
 from agent.linking import BookPreview
-from agent.states import DatasetStatus
 from agent.status_rules import LatestResult
+from protocol.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # "now" for the canned snapshots and the tests

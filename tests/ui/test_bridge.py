@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QObject, QThread, Slot
 
 from agent.events import CloudUnreachable, DatasetChanged
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 from tests.ui.fake_connector import FakeConnector
 from ui.bridge import AgentBridge
 

@@ -24,15 +24,15 @@ import pytest
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon
 from sqlalchemy import select, update
 
-from agent.clock import to_iso
 from agent.config import Paths
 from agent.events import DatasetChanged, Event
 from agent.facade import Connector
 from agent.link_status import AgentStatus
-from agent.states import DatasetStatus
 from agent.status_rules import Condition
 from cloud.dataset_moves import move
 from cloud.db import datasets
+from protocol.clock import to_iso
+from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, book_copy, new_company
 from tests.served_cloud import ServedCloud
 from ui.app import TrayApp

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from agent.cloud_view import CloudView, DataTypeInCloud
 from agent.events import DatasetChanged
-from agent.states import DatasetStatus
+from protocol.states import DatasetStatus
 from tests.ui.fake_connector import agent_status, dataset, link
 from ui.status_window import StatusWindow, badge_colour
 from ui.timeline import moment_text

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from agent.cloud_view import CloudView, DataTypeInCloud
 from agent.events import CloudReconnected, DatasetChanged
-from agent.states import DatasetStatus
 from agent.status_rules import Condition
+from protocol.states import DatasetStatus
 from tests.ui.fake_connector import FOREVER, FakeConnector, agent_status, link, rebuilt
 from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner

@@ -30,7 +30,7 @@ from agent.sources.base import Record
 from agent.sources.gnucash.fingerprint import content_digest
 from agent.sources.gnucash.reader import BookReading, open_book
 from agent.sources.gnucash.records import Book
-from agent.version import __version__
+from protocol.version import __version__
 
 MAPPERS: dict[str, Callable[[Book], Iterable[Record]]] = {
     "balanceSheet": map_balance_sheet,
