@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent import doctor, proxy_secret
-from agent.config import SYSTEM_PROXY, ConfigError
+from agent.commands import doctor
 from agent.errors import ConnectorError
 from agent.facade import Connector
-from agent.logs import setup_logging
-from agent.status_text import describe
+from agent.status.status_text import describe
+from agent.support import proxy_secret
+from agent.support.config import SYSTEM_PROXY, ConfigError
+from agent.support.logs import setup_logging
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from protocol.version import __version__

@@ -20,7 +20,7 @@
     └── NotLinked                     a command needs a link that does not exist
 
 Anything else raised while a dataset runs is a bug and ends the dataset in ``InternalError``
-(see :mod:`agent.runner`).
+(see :mod:`agent.runtime.runner`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ class ConnectorError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class UnknownSource(ConnectorError):
+    """No installed source is registered under the name asked for (agent/sources/registry.py)."""
+
+    title = "Connector cannot read this accounting package"
 
 
 class DatasetFailed(ConnectorError):
@@ -110,7 +116,8 @@ class CredentialBusy(CloudUnavailable):
 class AuthorizationLost(ConnectorError):
     """The cloud refused a token with a reason that says the authorization is gone (revoked,
     unlinked, expired, reused, unknown: ``reason``); never a 401 without one, never a proxy's
-    page. Before a person is told, the link worker confirms it (:mod:`agent.link_worker`)."""
+    page. Before a person is told, the link worker confirms it
+    (:mod:`agent.runtime.link_worker`)."""
 
     title = "Connector needs to be re-authorized"
 

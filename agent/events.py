@@ -81,7 +81,7 @@ class SyncGateChanged:
 
 @dataclass(frozen=True)
 class CloudViewUpdated:
-    """The agent fetched the cloud's view of a link (see :mod:`agent.cloud_view`)."""
+    """The agent fetched the cloud's view of a link (see :mod:`agent.cloud_api.cloud_view`)."""
 
     connection_id: str
     fetched_at: datetime

@@ -3,8 +3,8 @@
 Commands return at once with plain values, or raise :class:`~agent.errors.ConnectorError`
 subclasses whose title and message can be shown to a person as they are. Observers get
 :mod:`agent.events` on agent threads. The status snapshot is put together in
-:mod:`agent.link_status` (the one object every view shows), linking is done in
-:mod:`agent.linking`; both define the values they return.
+:mod:`agent.status.link_status` (the one object every view shows), linking is done in
+:mod:`agent.commands.linking`; both define the values they return.
 """
 
 from __future__ import annotations
@@ -18,12 +18,35 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agent import diagnostics, doctor, linking, private_files, proxy_secret
-from agent.backoff import ErrorStreak
-from agent.cloud_asking import CloudAsker
-from agent.cloud_client import CloudClient
-from agent.cloud_view import CloudViews
-from agent.config import (
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.cloud_view import CloudViews
+from agent.cloud_api.connectivity import probe
+from agent.cloud_api.network import check_proxy
+from agent.cloud_api.tokens import SharedAccess, TokenKeeper
+from agent.commands import diagnostics, doctor, linking
+from agent.commands.doctor import Check
+from agent.commands.linking import BookPreview
+from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
+from agent.events import EventBus, Linked, LinkRetried, Observer, PauseChanged, Warning
+from agent.runtime.backoff import ErrorStreak
+from agent.runtime.link_worker import LinkResult, LinkWorker
+from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
+from agent.runtime.runner import DatasetRunner
+from agent.runtime.scheduler import AgentScheduler
+from agent.runtime.sync_gate import FOREVER, SyncWindow, gate_for
+from agent.sources.registry import source_kind
+from agent.status.cloud_asking import CloudAsker
+from agent.status.link_status import (
+    AgentStatus,
+    DatasetRecord,
+    LinkConditions,
+    agent_status,
+    recent_datasets,
+)
+from agent.status.run_marker import RunMarker, running_elsewhere
+from agent.support import private_files, proxy_secret
+from agent.support.config import (
     LOG_LEVELS,
     AgentConfig,
     ConfigError,
@@ -33,29 +56,7 @@ from agent.config import (
     load_config,
     save_config,
 )
-from agent.connectivity import probe
-from agent.credentials import CredentialStore, open_credential_store
-from agent.doctor import Check
-from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
-from agent.events import EventBus, Linked, LinkRetried, Observer, PauseChanged, Warning
-from agent.link_status import (
-    AgentStatus,
-    DatasetRecord,
-    LinkConditions,
-    agent_status,
-    recent_datasets,
-)
-from agent.link_worker import LinkResult, LinkWorker
-from agent.linking import BookPreview
-from agent.network import check_proxy
-from agent.outbox import OutboxSender
-from agent.run_marker import RunMarker, running_elsewhere
-from agent.runner import DatasetRunner
-from agent.scheduler import AgentScheduler
-from agent.sources.gnucash.source import GnuCashSource
-from agent.state import LocalState
-from agent.sync_gate import FOREVER, SyncWindow, gate_for
-from agent.tokens import SharedAccess, TokenKeeper
+from agent.support.credentials import CredentialStore, open_credential_store
 from protocol.clock import Clock, to_iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -295,7 +296,7 @@ class Connector:
         try:
             for link in config.links:
                 self._cloud.confirmed(
-                    link, lambda c: c.heartbeat(GnuCashSource.data_types(), wait_reason=reason)
+                    link, lambda c: c.heartbeat(source_kind().data_types(), wait_reason=reason)
                 )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
@@ -441,7 +442,7 @@ class Connector:
         state = self._local_state()
         streak = ErrorStreak(link.connection_id, self._bus.publish)
         sender = OutboxSender(state, client, link.connection_id, streak, self._stopping)
-        source = GnuCashSource(
+        source = source_kind()(
             Path(link.book_path),
             self.paths.staging_dir / "snapshots",
             report_months=config.report_months,

@@ -56,7 +56,8 @@ CHANGED_SHARE = 0.01  # of the records, changed in the second sync
 
 
 def journal_entries(count: int, seed: int) -> list[dict[str, Any]]:
-    """``count`` records shaped as ``agent/mapping/journal_entries.py`` maps transactions."""
+    """``count`` records shaped as GnuCash's mapping makes journal entries (see
+    ``agent/sources/gnucash/mapping/journal_entries.py``)."""
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     accounts = [(f"{rng.getrandbits(128):032x}", f"Account {i}") for i in range(64)]
     records = []
@@ -136,7 +137,7 @@ class Sync:
 
 
 class Agent:
-    """Plays the agent's part over HTTP, as ``agent/cloud_client.py`` does."""
+    """Plays the agent's part over HTTP, as ``agent/cloud_api/cloud_client.py`` does."""
 
     def __init__(self, cloud: LocalCloud, link_url: str) -> None:
         code = link_url.rstrip("/").rsplit("/", 1)[-1]

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.sources.gnucash.fingerprint import content_digest
-from agent.sources.gnucash.snapshot import take_snapshot
+from agent.sources.gnucash.reading.fingerprint import content_digest
+from agent.sources.gnucash.reading.snapshot import take_snapshot
 from benchmarks.synthetic_book import FORMATS, write_book
 
 MB = 1_000_000

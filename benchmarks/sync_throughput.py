@@ -142,7 +142,7 @@ def child_records_floor(book: Path) -> dict[str, Any]:
 
 
 def child_read(book: Path, workdir: Path, transactions: bool) -> dict[str, Any]:
-    from agent.sources.gnucash.reader import open_book, read_book
+    from agent.sources.gnucash.reading.reader import open_book, read_book
 
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -163,14 +163,14 @@ def child_read(book: Path, workdir: Path, transactions: bool) -> dict[str, Any]:
 
 def reads_transactions() -> bool:
     """Whether this version streams the ledger (``open_book``), as journalEntries reads it."""
-    from agent.sources.gnucash import reader
+    from agent.sources.gnucash.reading import reader
 
     return hasattr(reader, "open_book")
 
 
 def child_sync(home: Path, book: Path, link_url: str | None) -> dict[str, Any]:
-    from agent.config import Paths
     from agent.facade import Connector
+    from agent.support.config import Paths
 
     connector = Connector(Paths.resolve({"CONNECTOR_HOME": str(home)}))
     link_seconds = 0.0

@@ -1,7 +1,7 @@
 """Sizes both ends of the agent API keep to, so that the cloud's bounds never refuse an agent.
 
 The cloud refuses anything larger (``cloud/agent_api.py``, ``cloud/ingest.py``); the agent
-stays under them (``agent/runner.py``, ``agent/cloud_client.py``).
+stays under them (``agent/runtime/runner.py``, ``agent/cloud_api/cloud_client.py``).
 """
 
 from __future__ import annotations

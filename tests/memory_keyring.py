@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keyring.backend
 
-from agent.credentials import CredentialStore
+from agent.support.credentials import CredentialStore
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -7,8 +7,9 @@ import sys
 
 PROBE = """
 import sys
-import agent, agent.cli, agent.facade, agent.runner, agent.link_worker, agent.credentials
-import agent.doctor, agent.diagnostics, agent.scheduler
+import agent, agent.cli, agent.facade, agent.runtime.runner, agent.runtime.link_worker
+import agent.support.credentials
+import agent.commands.doctor, agent.commands.diagnostics, agent.runtime.scheduler
 import agent.sources.gnucash.source
 loaded = sorted(name for name in sys.modules if name.split('.')[0] in {'PySide6', 'shiboken6'})
 print(','.join(loaded))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sources.gnucash.reader import read_book
+from agent.sources.gnucash.reading.reader import read_book
 from benchmarks.synthetic_book import FORMATS, SyntheticFormat, write_book
 from tests.gnucash_engine import requires_gnucash, run_oracle
 

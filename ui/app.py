@@ -10,7 +10,7 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
-from agent.config import Link
+from agent.support.config import Link
 from ui.bridge import AgentBridge
 from ui.icons import app_icon
 from ui.notifications import Notifier

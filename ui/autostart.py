@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.config import write_atomically
+from agent.support.config import write_atomically
 
 DESKTOP_FILE = "connector.desktop"
 LAUNCH_AGENT_LABEL = "com.connector.tray"

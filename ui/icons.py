@@ -1,4 +1,7 @@
-"""The tray's icons: one SVG per :class:`~agent.status_rules.Condition`, in ``resources/icons``."""
+"""The tray's icons: one SVG per :class:`~agent.status.status_rules.Condition`.
+
+The files are in ``resources/icons``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
-from agent.status_rules import Condition
+from agent.status.status_rules import Condition
 
 ICON_DIR = Path(__file__).resolve().parent.parent / "resources" / "icons"
 

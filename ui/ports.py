@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from agent.config import Link
+from agent.commands.linking import BookPreview
 from agent.events import Event
-from agent.link_status import AgentStatus
-from agent.linking import BookPreview
+from agent.status.link_status import AgentStatus
+from agent.support.config import Link
 
 
 class PathsLike(Protocol):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.link_status import LinkStatus
+from agent.status.link_status import LinkStatus
 from ui.link_input import LinkInput
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner

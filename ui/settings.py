@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal, get_args
 
-from agent.config import write_atomically
-from agent.private_files import make_private_dir
+from agent.support.config import write_atomically
+from agent.support.private_files import make_private_dir
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.config import LOG_LEVELS, SYSTEM_PROXY
+from agent.support.config import LOG_LEVELS, SYSTEM_PROXY
 from ui import autostart
 from ui.ports import ConnectorFacade
 from ui.settings import (

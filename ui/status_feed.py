@@ -1,7 +1,7 @@
 """The one status snapshot every view of the tray app shows.
 
 :class:`StatusFeed` reads :meth:`Connector.status` once per agent event (and on a slow timer,
-for words such as "12 min ago") and hands the same :class:`~agent.link_status.AgentStatus` to
+for words such as "12 min ago") and hands the same :class:`~agent.status.link_status.AgentStatus` to
 the tray's icon, tooltip and menu and to the status window. No view reads the agent on a clock
 of its own, so none can lag behind another: they change together, on the same event.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from agent.events import Event
-from agent.link_status import AgentStatus
+from agent.status.link_status import AgentStatus
 from ui.bridge import AgentBridge
 from ui.ports import ConnectorFacade
 

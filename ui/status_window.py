@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.cloud_view import CloudView
-from agent.link_status import AgentStatus, DatasetRecord, LinkStatus
-from agent.status_rules import Condition
+from agent.cloud_api.cloud_view import CloudView
+from agent.status.link_status import AgentStatus, DatasetRecord, LinkStatus
+from agent.status.status_rules import Condition
 from protocol.clock import utc_now
 from protocol.datatypes import data_type_words
 from protocol.states import ERROR_STATES, DatasetStatus

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agent.link_status import DatasetRecord
+from agent.status.link_status import DatasetRecord
 from protocol.states import DatasetStatus
 
 S = DatasetStatus

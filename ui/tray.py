@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QSystemTrayIcon
 
-from agent.link_status import AgentStatus
-from agent.status_rules import Condition, when
+from agent.status.link_status import AgentStatus
+from agent.status.status_rules import Condition, when
 from protocol.clock import utc_now
 from protocol.version import __version__
 from ui.icons import icon_for

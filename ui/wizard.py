@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from agent.config import Link
-from agent.linking import BookPreview
+from agent.commands.linking import BookPreview
+from agent.support.config import Link
 from ui.link_input import LinkInput
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner

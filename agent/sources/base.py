@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import Protocol
 
-Record = dict[str, Any]
-"""One record in the standard data model, ready to be validated and uploaded as JSON."""
+# A record is the standard data model's (agent/standard/), not a source's: named here too because
+# every source's map() yields them.
+from agent.standard.model import Record as Record
 
 
 class Source(Protocol):

@@ -14,7 +14,7 @@ import pytest
 
 from agent.sources.base import Record
 from agent.sources.gnucash.source import GnuCashSource
-from agent.validation import validate
+from agent.standard.validation import validate
 from tests.conftest import SAMPLE_BOOKS
 from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
 

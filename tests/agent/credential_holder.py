@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agent.credential_lock import CredentialLock
-from agent.credentials import open_credential_store
-from agent.tokens import SharedAccess, TokenGrant
+from agent.cloud_api.tokens import SharedAccess, TokenGrant
+from agent.support.credential_lock import CredentialLock
+from agent.support.credentials import open_credential_store
 from protocol.clock import utc_now
 
 

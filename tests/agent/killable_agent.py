@@ -7,10 +7,10 @@ import os
 import signal
 import sys
 
-from agent.config import Paths
 from agent.events import DatasetChanged, Event
 from agent.facade import Connector
-from agent.logs import setup_logging
+from agent.support.config import Paths
+from agent.support.logs import setup_logging
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from agent.config import Paths
 from agent.facade import Connector
+from agent.support.config import Paths
 from cloud.local import LocalCloud
 from tests.conftest import SAMPLE_BOOKS
 

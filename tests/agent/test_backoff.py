@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from agent.backoff import CAP_SECONDS, ErrorStreak
 from agent.errors import CloudUnavailable
 from agent.events import CloudReconnected, CloudUnreachable, Event
+from agent.runtime.backoff import CAP_SECONDS, ErrorStreak
 
 
 def test_waits_double_up_to_the_cap_and_reset_after_success() -> None:

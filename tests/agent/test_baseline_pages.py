@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.tokens import TokenKeeper
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
 from cloud.local import LocalCloud
 from protocol.clock import utc_now
 from protocol.record_hash import record_hash

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.credentials import open_credential_store
 from agent.errors import CredentialStoreUnavailable
+from agent.support.credentials import open_credential_store
 from tests.conftest import SAMPLE_BOOKS
 from tests.keyring_session import KeyringSession
 
@@ -67,7 +67,7 @@ def test_the_file_store_is_private_and_only_on_request(tmp_path: Path) -> None:
 def test_a_real_os_keyring_keeps_the_secret(tmp_path: Path) -> None:
     probe = (
         "from pathlib import Path\n"
-        "from agent.credentials import open_credential_store\n"
+        "from agent.support.credentials import open_credential_store\n"
         "store = open_credential_store('keyring', Path('unused'))\n"
         "store.save('conn-1', 's3cret')\n"
         "print(store.backend_name, store.load('conn-1'))\n"

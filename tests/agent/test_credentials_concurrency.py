@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.config import Link
-from agent.credentials import CredentialStore, open_credential_store
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
 from agent.errors import AuthorizationLost, ConnectorError
 from agent.events import Event, NeedsReauthorization
 from agent.facade import Connector
-from agent.tokens import TokenKeeper
+from agent.support.config import Link
+from agent.support.credentials import CredentialStore, open_credential_store
 from cloud.local import LocalCloud
 from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agent import diagnostics
-from agent.config import AgentConfig, Link, Paths, save_config
-from agent.diagnostics import build_bundle
-from agent.doctor import Check
-from agent.redaction import MASK, register
+from agent.commands import diagnostics
+from agent.commands.diagnostics import build_bundle
+from agent.commands.doctor import Check
+from agent.support.config import AgentConfig, Link, Paths, save_config
+from agent.support.redaction import MASK, register
 from protocol.version import __version__
 
 LEDGER_MARKER = b"HARBOR-LANE-LEDGER-4417"
@@ -61,7 +61,7 @@ def test_the_bundle_holds_redacted_logs_and_versions_and_nothing_secret(
     (paths.config_dir / "credentials.json").write_text(f'{{"Connector": {{"conn-1": "{stored}"}}}}')
     paths.log_dir.mkdir()
     (paths.log_dir / "connector.log").write_text(
-        f"INFO agent.tokens: accepted {registered}\n"
+        f"INFO agent.cloud_api.tokens: accepted {registered}\n"
         f"DEBUG httpx: headers {{'authorization': 'Bearer {bearer}'}}\n"
         f"WARNING agent.poller: retrying after Bearer {bearer} was refused\n"
         f"ERROR agent.facade: link failed\nTraceback (most recent call last):\n"

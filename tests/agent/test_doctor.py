@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.config import AgentConfig, Link, Paths
-from agent.connectivity import CA_BUNDLE_FIX, classify, probe, unreachable
-from agent.credentials import NO_KEYRING_FIX, CredentialStore
-from agent.doctor import RELINK_FIX, Check, exit_code, format_report, run_checks
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.connectivity import CA_BUNDLE_FIX, classify, probe, unreachable
+from agent.cloud_api.tokens import TokenKeeper
+from agent.commands.doctor import RELINK_FIX, Check, exit_code, format_report, run_checks
 from agent.errors import CredentialStoreUnavailable
 from agent.sources.gnucash.source import MAPPERS
-from agent.tokens import TokenKeeper
+from agent.support.config import AgentConfig, Link, Paths
+from agent.support.credentials import NO_KEYRING_FIX, CredentialStore
 from cloud.local import LocalCloud, free_port
 from protocol.clock import Clock, to_iso, utc_now
 from tests.agent.tls_server import tls_server

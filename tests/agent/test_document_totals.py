@@ -8,8 +8,8 @@ from fractions import Fraction
 
 import pytest
 
-from agent.mapping.document_totals import document_amounts, line_amounts, share_out
-from agent.sources.gnucash.records import DocumentEntry, TaxTable, TaxTableEntry
+from agent.sources.gnucash.mapping.document_totals import document_amounts, line_amounts, share_out
+from agent.sources.gnucash.reading.records import DocumentEntry, TaxTable, TaxTableEntry
 
 TEN_PERCENT = TaxTable(
     guid="t", name="Ten", entries=(TaxTableEntry("tax-acct", Fraction(10), "PERCENT"),)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.config import AgentConfig, ConfigError, Paths, load_config
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.network import BadProxy, proxy_options
+from agent.commands.linking import BookPreview
 from agent.errors import BookUnreadable, ConnectorError
 from agent.facade import Connector
-from agent.linking import BookPreview
-from agent.logs import setup_logging
-from agent.network import BadProxy, proxy_options
+from agent.support.config import AgentConfig, ConfigError, Paths, load_config
+from agent.support.logs import setup_logging
 from tests.conftest import SAMPLE_BOOKS
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.sources.gnucash import fingerprint
-from agent.sources.gnucash.fingerprint import content_digest
-from agent.sources.gnucash.snapshot import take_snapshot
+from agent.sources.gnucash.reading import fingerprint
+from agent.sources.gnucash.reading.fingerprint import content_digest
+from agent.sources.gnucash.reading.snapshot import take_snapshot
 from tests.agent.conftest import RecordingSleep, place_sample
 from tests.gnucash_engine import ENGINE_PYTHON, requires_gnucash
 

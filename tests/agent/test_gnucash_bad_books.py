@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from agent.errors import BookUnreadable
-from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.snapshot import DEFAULT_BACKOFF
+from agent.sources.gnucash.reading.reader import read_book
+from agent.sources.gnucash.reading.snapshot import DEFAULT_BACKOFF
 from protocol.states import DatasetStatus
 from tests.agent.conftest import SAMPLE_BOOKS, RecordingSleep, place_sample
 

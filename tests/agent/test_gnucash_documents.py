@@ -10,7 +10,7 @@ import pytest
 
 from agent.errors import RecordsInvalid
 from agent.sources.base import Record
-from agent.validation import validate
+from agent.standard.validation import validate
 from tests.agent.conftest import cents, place_sample, synced
 from tests.gnucash_engine import requires_gnucash, run_oracle
 

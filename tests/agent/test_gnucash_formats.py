@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.records import Book
+from agent.sources.gnucash.reading.reader import read_book
+from agent.sources.gnucash.reading.records import Book
 from tests.agent.conftest import SAMPLE_BOOKS, place_sample
 
 

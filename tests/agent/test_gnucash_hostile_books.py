@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 
 from agent.errors import BookUnreadable
-from agent.sources.gnucash import book_limits, snapshot
-from agent.sources.gnucash.book_limits import MAX_SPLITS_PER_TRANSACTION
-from agent.sources.gnucash.records import Book
-from agent.sources.gnucash.snapshot import Snapshot
+from agent.sources.gnucash.reading import book_limits, snapshot
+from agent.sources.gnucash.reading.book_limits import MAX_SPLITS_PER_TRANSACTION
+from agent.sources.gnucash.reading.records import Book
+from agent.sources.gnucash.reading.snapshot import Snapshot
+from agent.sources.gnucash.reading.sqlite_access import open_copy
+from agent.sources.gnucash.reading.xml_reader import read_xml_snapshot
 from agent.sources.gnucash.source import GnuCashSource
-from agent.sources.gnucash.sqlite_access import open_copy
-from agent.sources.gnucash.xml_reader import read_xml_snapshot
 from protocol.states import DatasetStatus
 from tests.agent.conftest import RecordingSleep, place_sample
 from tests.agent.hostile_books import (

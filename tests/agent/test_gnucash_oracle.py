@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.records import Account, Address, Customer, Vendor
+from agent.sources.gnucash.reading.reader import read_book
+from agent.sources.gnucash.reading.records import Account, Address, Customer, Vendor
 from tests.agent.conftest import SAMPLE_BOOKS, place_sample
 from tests.gnucash_engine import requires_gnucash, run_oracle
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from agent.errors import BookUnreadable
-from agent.sources.gnucash import snapshot
-from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.snapshot import DEFAULT_BACKOFF, sniff_format
+from agent.sources.gnucash.reading import snapshot
+from agent.sources.gnucash.reading.reader import read_book
+from agent.sources.gnucash.reading.snapshot import DEFAULT_BACKOFF, sniff_format
 from tests.agent.conftest import RecordingSleep, place_sample
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.connectivity import probe
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.connectivity import probe
+from agent.cloud_api.tokens import TokenGrant, TokenKeeper
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.facade import Connector
-from agent.state import LocalState
-from agent.tokens import TokenGrant, TokenKeeper
+from agent.runtime.local_state import LocalState
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy

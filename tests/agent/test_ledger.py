@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.sources.gnucash.reader import open_book, read_book
+from agent.sources.gnucash.reading.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
 from tests.agent.conftest import place_sample
 from tests.conftest import SAMPLE_BOOKS

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agent.backoff import ErrorStreak
-from agent.cloud_client import Assignment
-from agent.cloud_view import CloudView
-from agent.config import AgentConfig, Link
+from agent.cloud_api.cloud_client import Assignment
+from agent.cloud_api.cloud_view import CloudView
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.events import Event, LinkStopped, NeedsReauthorization
-from agent.link_worker import LinkWorker
-from agent.outbox import OutboxSender
-from agent.runner import Outcome
-from agent.state import LocalState
+from agent.runtime.backoff import ErrorStreak
+from agent.runtime.link_worker import LinkWorker
+from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
+from agent.runtime.runner import Outcome
+from agent.support.config import AgentConfig, Link
 from protocol.agent_api import HeartbeatAnswer, StatusAnswer
 from protocol.states import DatasetStatus
 from tests.agent.status_answers import status_answer

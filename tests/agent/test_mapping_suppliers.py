@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from agent.errors import RecordsInvalid
-from agent.mapping.suppliers import map_suppliers
-from agent.sources.gnucash.reader import read_book
-from agent.sources.gnucash.records import Address
+from agent.sources.gnucash.mapping.suppliers import map_suppliers
+from agent.sources.gnucash.reading.reader import read_book
+from agent.sources.gnucash.reading.records import Address
 from agent.sources.gnucash.source import GnuCashSource
-from agent.validation import validate
+from agent.standard.validation import validate
 
 
 def test_a_sample_vendor_maps_field_for_field(live_book: Path, workdir: Path) -> None:

@@ -1,8 +1,8 @@
-"""The closed enums the agent checks records against (agent/model.py) are Codat's own."""
+"""The closed enums the agent checks records against (agent/standard/model.py) are Codat's own."""
 
 from __future__ import annotations
 
-from agent.model import ENUMS
+from agent.standard.model import ENUMS
 
 
 def test_credit_note_statuses_are_codats() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.cloud_client import CloudClient
-from agent.network import InsecureCloudUrl, require_secure
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.network import InsecureCloudUrl, require_secure
 
 
 @pytest.mark.parametrize(

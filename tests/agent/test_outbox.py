@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.backoff import ErrorStreak
-from agent.cloud_client import CloudClient
-from agent.outbox import OutboxSender
-from agent.state import LocalState
-from agent.tokens import TokenKeeper
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
+from agent.runtime.backoff import ErrorStreak
+from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
 from cloud.local import LocalCloud
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.own_files import dataset_folder_name, link_folder_name, remove_inside
+from agent.support.own_files import dataset_folder_name, link_folder_name, remove_inside
 
 HOSTILE_IDS = ["../../..", "/etc", "C:\\Windows", "..", ".", "", "a/../../b", "x\x00y", "\u202e"]
 

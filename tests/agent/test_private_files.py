@@ -13,8 +13,8 @@ import pytest
 
 from agent.events import DatasetChanged, Event
 from agent.facade import Connector
-from agent.logs import PrivateLogFile
-from agent.private_files import make_private_dir
+from agent.support.logs import PrivateLogFile
+from agent.support.private_files import make_private_dir
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, linked_connector, new_company
 from tests.e2e.test_private_files import USUAL_UMASK, modes_that_are_not_private

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import SYSTEM_PROXY, Paths, load_config
 from agent.facade import Connector
-from agent.proxy_secret import add_password, entry_name, split_password, with_password
+from agent.support.config import SYSTEM_PROXY, Paths, load_config
+from agent.support.proxy_secret import add_password, entry_name, split_password, with_password
 from tests.memory_keyring import memory_store
 
 

@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
-from agent.backoff import ErrorStreak
-from agent.cloud_client import Assignment, CloudClient, moved_on_to
-from agent.outbox import OutboxSender
-from agent.runner import DatasetRunner
+from agent.cloud_api.cloud_client import Assignment, CloudClient, moved_on_to
+from agent.cloud_api.tokens import TokenKeeper
+from agent.runtime.backoff import ErrorStreak
+from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
+from agent.runtime.runner import DatasetRunner
 from agent.sources.base import Record
-from agent.state import LocalState
-from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
 from protocol.clock import to_iso, utc_now
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
@@ -106,7 +106,7 @@ def test_a_report_for_a_dataset_the_cloud_ended_is_dropped_quietly(
     linked.state.enter(dataset_id, linked.connection_id, S.FETCHING, [("transition", report)])
     linked.revoke_and_link_again()
 
-    with caplog.at_level(logging.INFO, logger="agent.outbox"):
+    with caplog.at_level(logging.INFO, logger="agent.runtime.outbox"):
         linked.sender.drain()
 
     run = linked.state.get_run(dataset_id)

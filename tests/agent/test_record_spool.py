@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agent.record_spool import RecordSpool
+from agent.runtime.record_spool import RecordSpool
 from protocol.limits import MAX_PAGE_BYTES
 from protocol.record_hash import record_hash
 

@@ -10,9 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from agent import redaction
-from agent.logs import setup_logging
-from agent.redaction import MASK, MAX_REGISTERED, REDACTOR, Redactor, install, redact, register
+from agent.support import redaction
+from agent.support.logs import setup_logging
+from agent.support.redaction import (
+    MASK,
+    MAX_REGISTERED,
+    REDACTOR,
+    Redactor,
+    install,
+    redact,
+    register,
+)
 
 
 def _token() -> str:
@@ -120,7 +128,7 @@ def test_credential_shapes(text: str, expected: str) -> None:
         '{"accessTokenExpiresIn": 3600, "pollWaitSeconds": 25}',
         "Connector needs to be re-authorized: ask for a new link URL",
         "The bearer of bad news",
-        "2026-01-31 09:00:00 INFO connector-poll-0 agent.tokens: accepted a new grant",
+        "2026-01-31 09:00:00 INFO connector-poll-0 agent.cloud_api.tokens: accepted a new grant",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -187,8 +195,10 @@ def test_setup_logging_redacts_the_log_file_and_the_console(
     register(token)
     try:
         log_file = setup_logging(tmp_path / "logs")
-        logging.getLogger("agent.tokens").warning("new refresh token %s", token)
-        logging.getLogger("agent.cloud_client").warning("sent Authorization: Bearer %s", _token())
+        logging.getLogger("agent.cloud_api.tokens").warning("new refresh token %s", token)
+        logging.getLogger("agent.cloud_api.cloud_client").warning(
+            "sent Authorization: Bearer %s", _token()
+        )
     finally:
         for handler in root.handlers[:]:
             if handler not in before[0]:

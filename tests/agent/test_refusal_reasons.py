@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from agent.cloud_client import MAX_RENEWALS, CloudClient
+from agent.cloud_api.cloud_client import MAX_RENEWALS, CloudClient
+from agent.cloud_api.tokens import TokenGrant, TokenKeeper
 from agent.errors import AuthorizationLost, CloudUnavailable
-from agent.tokens import TokenGrant, TokenKeeper
 from protocol.clock import utc_now
 from tests.hostile_cloud import Answer, HostileCloud, html_answer, json_answer
 from tests.memory_keyring import memory_store

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.config import AgentConfig, Paths, load_config, save_config
-from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
-from agent.sources.gnucash.records import Account, Book, Split, Transaction
+from agent.sources.gnucash.mapping.reports import map_balance_sheet, map_profit_and_loss
+from agent.sources.gnucash.reading.records import Account, Book, Split, Transaction
 from agent.sources.gnucash.source import GnuCashSource
-from agent.validation import validate
+from agent.standard.validation import validate
+from agent.support.config import AgentConfig, Paths, load_config, save_config
 from tests.agent.conftest import place_sample
 
 BANK, SALES, EQUITY = "bank", "sales", "equity"

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.run_marker import RunMarker, running_elsewhere
+from agent.status.run_marker import RunMarker, running_elsewhere
 
 HOLD_AND_WAIT = """
 import sys, time
 from pathlib import Path
-from agent.run_marker import RunMarker
+from agent.status.run_marker import RunMarker
 marker = RunMarker(Path(sys.argv[1]))  # kept: a lock let go of is released
 assert marker.hold()
 print("held", flush=True)

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 
-from agent.backoff import ErrorStreak
-from agent.cloud_client import CloudClient
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
 from agent.errors import BookUnreadable, RecordsInvalid, RecordUnmappable
-from agent.outbox import OutboxSender
-from agent.runner import DatasetRunner
+from agent.runtime.backoff import ErrorStreak
+from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
+from agent.runtime.runner import DatasetRunner
 from agent.sources.base import Record, Source
-from agent.sources.gnucash.book_limits import MAX_SPLITS_PER_TRANSACTION
+from agent.sources.gnucash.reading.book_limits import MAX_SPLITS_PER_TRANSACTION
 from agent.sources.gnucash.source import GnuCashSource
-from agent.state import LocalState
-from agent.tokens import TokenKeeper
 from cloud.local import LocalCloud
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.states import DatasetStatus

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from agent.config import Paths
-from agent.scheduler import AgentScheduler
-from agent.state import LocalState
+from agent.runtime.local_state import LocalState
+from agent.runtime.scheduler import AgentScheduler
+from agent.support.config import Paths
 
 
 class Clocks:

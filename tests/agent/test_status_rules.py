@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from agent.cloud_view import CloudView, DataTypeInCloud, UnreadableStatus, read_cloud_status
-from agent.config import Link
-from agent.link_status import DatasetRecord, LinkStatus, assess_link, summarize
-from agent.state import LocalState
-from agent.status_rules import STUCK_AFTER, Condition, LatestResult, when
+from agent.cloud_api.cloud_view import (
+    CloudView,
+    DataTypeInCloud,
+    UnreadableStatus,
+    read_cloud_status,
+)
+from agent.runtime.local_state import LocalState
+from agent.status.link_status import DatasetRecord, LinkStatus, assess_link, summarize
+from agent.status.status_rules import STUCK_AFTER, Condition, LatestResult, when
+from agent.support.config import Link
 from protocol.states import DatasetStatus as S
 from tests.agent.status_answers import status_answer
 

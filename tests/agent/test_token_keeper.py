@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.credential_lock import CredentialLock
-from agent.credentials import CredentialStore, open_credential_store
+from agent.cloud_api.tokens import SharedAccess, TokenGrant, TokenKeeper
 from agent.errors import CredentialBusy
-from agent.own_files import credential_lock_name
-from agent.tokens import SharedAccess, TokenGrant, TokenKeeper
+from agent.support.credential_lock import CredentialLock
+from agent.support.credentials import CredentialStore, open_credential_store
+from agent.support.own_files import credential_lock_name
 from protocol.clock import utc_now
 
 HOLDER = Path(__file__).with_name("credential_holder.py")
@@ -208,7 +208,7 @@ def test_an_access_token_saved_without_its_refresh_token_is_not_used(
 FILE_STORE_WRITER = """
 import sys
 from pathlib import Path
-from agent.credentials import open_credential_store
+from agent.support.credentials import open_credential_store
 store = open_credential_store("file", Path(sys.argv[1]))
 for n in range(15):
     store.save(f"{sys.argv[2]}-{n}", f"secret-{n}")

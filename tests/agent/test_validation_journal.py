@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from agent.errors import RecordsInvalid
-from agent.validation import validate
+from agent.standard.validation import validate
 
 
 def _entry(*amounts: Any) -> dict[str, Any]:

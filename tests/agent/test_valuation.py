@@ -1,12 +1,15 @@
-"""The price rule of GnuCash's reports (agent/mapping/valuation.py), case by case."""
+"""The price rule of GnuCash's reports, case by case.
+
+The rule is agent/sources/gnucash/mapping/valuation.py.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from fractions import Fraction
 
-from agent.mapping.valuation import Prices, Valuer, report_time, round_even
-from agent.sources.gnucash.records import Price
+from agent.sources.gnucash.mapping.valuation import Prices, Valuer, report_time, round_even
+from agent.sources.gnucash.reading.records import Price
 
 
 def _price(commodity: str, currency: str, day: int, value: str, month: int = 1) -> Price:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agent import runner
-from agent.cloud_client import CloudClient
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
 from agent.facade import Connector
-from agent.tokens import TokenKeeper
+from agent.runtime import runner
 from cloud.local import LocalCloud
 from protocol.clock import utc_now
 from protocol.limits import MAX_ERROR_MESSAGE_LENGTH

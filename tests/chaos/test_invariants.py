@@ -124,7 +124,9 @@ def test_reports_never_acknowledged_are_lost(evidence: Evidence) -> None:
 
 def test_every_sign_of_lost_authorization_is_caught(evidence: Evidence) -> None:
     evidence.history = [op("d1", ["Queued", "AuthError"])]
-    evidence.agent_log = "... ERROR connector-link-0 agent.link_worker: c1: authorization lost: x\n"
+    evidence.agent_log = (
+        "... ERROR connector-link-0 agent.runtime.link_worker: c1: authorization lost: x\n"
+    )
     evidence.agent_exits = [Exit(0.0, 3, "Connector needs to be re-authorized")]
     evidence.cli_results = [
         CliResult(0.0, "status --json", 0, '"error": "Connector needs to be re-authorized: x"'),

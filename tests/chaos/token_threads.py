@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from agent.cloud_client import CloudClient
-from agent.config import Paths, load_config
-from agent.credentials import open_credential_store
+from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.tokens import TokenKeeper
 from agent.errors import AuthorizationLost, ConnectorError
-from agent.tokens import TokenKeeper
+from agent.support.config import Paths, load_config
+from agent.support.credentials import open_credential_store
 
 
 def main(argv: list[str]) -> int:

@@ -14,10 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from agent.config import Paths
 from agent.events import DatasetChanged, Event
 from agent.facade import Connector
-from agent.logs import setup_logging
+from agent.support.config import Paths
+from agent.support.logs import setup_logging
 
 HOLD_SECONDS = 60.0
 

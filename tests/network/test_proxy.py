@@ -141,7 +141,8 @@ def test_a_proxy_that_refuses_says_it_wants_credentials(
     assert agent.config().links == ()
     assert company.connection()["status"] == "PendingAuth"
     if password is not None:
-        # The proxy is named with its password masked (agent/redaction.py), and it is nowhere.
+        # The proxy is named with its password masked (agent/support/redaction.py), and it is
+        # nowhere.
         assert f"http://{user}:[REDACTED]@127.0.0.1:{guarded_proxy.port}" in message
         assert password not in refused.stderr
         assert agent.files_holding(password) == []

@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agent.cloud_view import CloudView
-from agent.config import Link
+from agent.cloud_api.cloud_view import CloudView
+from agent.commands.linking import BookPreview
 from agent.events import Event, LinkRetried, PauseChanged
-from agent.link_status import (
+from agent.status.link_status import (
     AgentStatus,
     DatasetRecord,
     LinkStatus,
@@ -25,8 +25,8 @@ from agent.link_status import (
     assess_link,
     summarize,
 )
-from agent.linking import BookPreview
-from agent.status_rules import LatestResult
+from agent.status.status_rules import LatestResult
+from agent.support.config import Link
 from protocol.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from PySide6.QtSvg import QSvgRenderer
 
-from agent.status_rules import Condition
+from agent.status.status_rules import Condition
 from ui.icons import icon_for, icon_path
 
 

@@ -24,11 +24,11 @@ import pytest
 from PySide6.QtWidgets import QLabel, QSystemTrayIcon
 from sqlalchemy import select, update
 
-from agent.config import Paths
 from agent.events import DatasetChanged, Event
 from agent.facade import Connector
-from agent.link_status import AgentStatus
-from agent.status_rules import Condition
+from agent.status.link_status import AgentStatus
+from agent.status.status_rules import Condition
+from agent.support.config import Paths
 from cloud.dataset_moves import move
 from cloud.db import datasets
 from protocol.clock import to_iso

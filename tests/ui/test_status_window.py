@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from agent.cloud_view import CloudView, DataTypeInCloud
+from agent.cloud_api.cloud_view import CloudView, DataTypeInCloud
 from agent.events import DatasetChanged
 from protocol.states import DatasetStatus
 from tests.ui.fake_connector import agent_status, dataset, link

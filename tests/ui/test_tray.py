@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from agent.cloud_view import CloudView, DataTypeInCloud
+from agent.cloud_api.cloud_view import CloudView, DataTypeInCloud
 from agent.events import CloudReconnected, DatasetChanged
-from agent.status_rules import Condition
+from agent.status.status_rules import Condition
 from protocol.states import DatasetStatus
 from tests.ui.fake_connector import FOREVER, FakeConnector, agent_status, link, rebuilt
 from ui.status_feed import StatusFeed

@@ -9,27 +9,27 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from agent.config import write_atomically
-from agent.mapping.accounts import map_accounts
-from agent.mapping.bank_accounts import map_bank_accounts
-from agent.mapping.company import map_company
-from agent.mapping.customers import map_customers
-from agent.mapping.documents import (
+from agent.sources.base import Record
+from agent.sources.gnucash.mapping.accounts import map_accounts
+from agent.sources.gnucash.mapping.bank_accounts import map_bank_accounts
+from agent.sources.gnucash.mapping.company import map_company
+from agent.sources.gnucash.mapping.customers import map_customers
+from agent.sources.gnucash.mapping.documents import (
     map_bill_credit_notes,
     map_bills,
     map_credit_notes,
     map_invoices,
 )
-from agent.mapping.journal_entries import map_journal_entries
-from agent.mapping.payments import map_bill_payments, map_payments
-from agent.mapping.reports import map_balance_sheet, map_profit_and_loss
-from agent.mapping.suppliers import map_suppliers
-from agent.mapping.tax_rates import map_tax_rates
-from agent.private_files import make_private_dir
-from agent.sources.base import Record
-from agent.sources.gnucash.fingerprint import content_digest
-from agent.sources.gnucash.reader import BookReading, open_book
-from agent.sources.gnucash.records import Book
+from agent.sources.gnucash.mapping.journal_entries import map_journal_entries
+from agent.sources.gnucash.mapping.payments import map_bill_payments, map_payments
+from agent.sources.gnucash.mapping.reports import map_balance_sheet, map_profit_and_loss
+from agent.sources.gnucash.mapping.suppliers import map_suppliers
+from agent.sources.gnucash.mapping.tax_rates import map_tax_rates
+from agent.sources.gnucash.reading.fingerprint import content_digest
+from agent.sources.gnucash.reading.reader import BookReading, open_book
+from agent.sources.gnucash.reading.records import Book
+from agent.support.config import write_atomically
+from agent.support.private_files import make_private_dir
 from protocol.version import __version__
 
 MAPPERS: dict[str, Callable[[Book], Iterable[Record]]] = {

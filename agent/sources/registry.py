@@ -1,0 +1,51 @@
+"""The accounting packages this install can read, found through their entry points.
+
+A source announces itself in its distribution's metadata, under the ``connector.sources``
+entry point group (``pyproject.toml``: ``gnucash = "agent.sources.gnucash.source:GnuCashSource"``),
+so a second accounting package is a new folder under ``agent/sources/`` plus one line there,
+not an edit of the facade. Read with :mod:`importlib.metadata`; the frozen app carries this
+distribution's metadata (``installer/connector.spec``: ``copy_metadata``).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol
+
+from agent.errors import UnknownSource
+from agent.sources.base import Source
+
+GROUP = "connector.sources"
+
+# Every link so far reads a GnuCash book: config.json names no other package yet, so this is
+# the package a link's book is read with.
+DEFAULT_SOURCE = "gnucash"
+
+
+class SourceKind(Protocol):
+    """What the registry hands out: a package's ``Source`` class, made per link."""
+
+    def __call__(self, book_path: Path, workdir: Path, *, report_months: int | None) -> Source:
+        """A source reading the book at ``book_path``, its snapshots kept in ``workdir``."""
+        ...
+
+    def data_types(self) -> list[str]:
+        """Every data type any book of this package can be read for, by this version."""
+        ...
+
+
+def available() -> list[str]:
+    """The names of the sources installed, sorted."""
+    return sorted({point.name for point in entry_points(group=GROUP)})
+
+
+def source_kind(name: str = DEFAULT_SOURCE) -> SourceKind:
+    """The source class registered as ``name``; :class:`UnknownSource` when none is."""
+    for point in entry_points(group=GROUP, name=name):
+        kind: SourceKind = point.load()
+        return kind
+    raise UnknownSource(
+        f"No reader for {name!r} is installed (found: {', '.join(available()) or 'none'}). "
+        "Install Connector again; if this persists, send the diagnostics to support."
+    )
