@@ -14,21 +14,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from cloud import (
+from cloud import portal
+from cloud.api import (
     agent_api,
     companies_api,
     data_api,
     datasets_api,
-    portal,
     settings_api,
     webhooks_api,
 )
-from cloud.body_limits import BodyLimit
 from cloud.errors import CloudError, Conflict, Unauthorized, error_body
-from cloud.request_line import RefuseNul
+from cloud.http.body_limits import BodyLimit
+from cloud.http.request_line import RefuseNul
+from cloud.http.throttle import TooManyFailures
 from cloud.services import build_services
 from cloud.settings import CloudSettings
-from cloud.throttle import TooManyFailures
 from protocol.clock import Clock, utc_now
 from protocol.states import IllegalTransition
 from protocol.version import __version__

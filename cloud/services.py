@@ -6,26 +6,26 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from cloud.agent_tokens import TokenPolicy
-from cloud.agents import Agents
-from cloud.datasets import Datasets
-from cloud.db import Database, open_database
-from cloud.ingest import UploadLimits
-from cloud.link_codes import LinkCodes
-from cloud.maintenance import Maintenance
-from cloud.server_secret import ServerKeys, load
+from cloud.http.throttle import Throttles
 from cloud.settings import CloudSettings
-from cloud.sync_settings import SyncSettings
-from cloud.tenancy import Tenancy
-from cloud.throttle import Throttles
-from cloud.wakeups import Wakeups
-from cloud.webhook_feed import WebhookFeed
-from cloud.webhook_targets import WebhookTargets
-from cloud.webhooks import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
+from cloud.store.agent_tokens import TokenPolicy
+from cloud.store.agents import Agents
+from cloud.store.datasets import Datasets
+from cloud.store.db import Database, open_database
+from cloud.store.ingest import UploadLimits
+from cloud.store.link_codes import LinkCodes
+from cloud.store.maintenance import Maintenance
+from cloud.store.server_secret import ServerKeys, load
+from cloud.store.sync_settings import SyncSettings
+from cloud.store.tenancy import Tenancy
+from cloud.store.wakeups import Wakeups
+from cloud.webhooks.delivery import DEFAULT_RETRY_SCHEDULE, WebhookDispatcher
+from cloud.webhooks.feed import WebhookFeed
+from cloud.webhooks.targets import WebhookTargets
 from protocol.clock import Clock, utc_now
 
 if TYPE_CHECKING:
-    from cloud.pg_wakeups import PostgresWakeups
+    from cloud.store.pg_wakeups import PostgresWakeups
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class Services:
     webhooks: WebhookDispatcher
     throttles: Throttles
 
+    def queue_first_link_types(self, company_id: str) -> None:
+        """Queue every fetch-on-first-link data type of a company (those already in progress
+        are left alone): the public API's "queue all" and the Portal's button."""
+        self.datasets.queue_many(company_id, self.sync_settings.first_link_types(company_id))
+
 
 def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Services:
     # Importing the dispatcher registers the webhook tables before the database is opened.
@@ -54,7 +59,7 @@ def build_services(settings: CloudSettings, *, clock: Clock = utc_now) -> Servic
     bridge: PostgresWakeups | None = None
     if db.shared:
         # Only a PostgreSQL deployment needs (and has installed) the psycopg driver.
-        from cloud.pg_wakeups import PostgresWakeups
+        from cloud.store.pg_wakeups import PostgresWakeups
 
         bridge = PostgresWakeups(db.engine, wakeups)
     wake = bridge.notify if bridge is not None else wakeups.notify

@@ -1,6 +1,6 @@
 """Sizes both ends of the agent API keep to, so that the cloud's bounds never refuse an agent.
 
-The cloud refuses anything larger (``cloud/agent_api.py``, ``cloud/ingest.py``); the agent
+The cloud refuses anything larger (``cloud/api/agent_api.py``, ``cloud/store/ingest.py``); the agent
 stays under them (``agent/runtime/runner.py``, ``agent/cloud_api/cloud_client.py``).
 """
 

@@ -8,7 +8,7 @@ uploads only what differs.
 The JSON is orjson's: UTF-8 as it is (no ``\\uXXXX`` escapes), floats in their shortest form
 (``1e-7``, not ``1e-07``). Both sides call this one function, so they always agree; a cloud that
 stored records canonicalised by the earlier ``json.dumps`` form re-canonicalises them when it
-upgrades its database (``cloud/migrations.py``).
+upgrades its database (``cloud/store/migrations.py``).
 """
 
 from __future__ import annotations

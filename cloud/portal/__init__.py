@@ -2,7 +2,7 @@
 
 ``install`` adds both to an app, with the portal's stylesheet and script, and the handlers that
 turn a missing session into a redirect and a refused form into a page. (Failed sign-ins count
-in the services' API-key throttle, with the public API's wrong keys: ``cloud/throttle.py``.)
+in the services' API-key throttle, with the public API's wrong keys: ``cloud/http/throttle.py``.)
 """
 
 from __future__ import annotations

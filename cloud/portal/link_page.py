@@ -1,7 +1,7 @@
 """The public page at a connection's linkUrl: what the person with the book does next.
 
 It says whether a code is good and names its company, so a code that is not counts in the
-link-code throttle (``cloud/throttle.py``) with failed links by agents: past the limit the
+link-code throttle (``cloud/http/throttle.py``) with failed links by agents: past the limit the
 page answers 429 for a while, good code or not.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from cloud.db import companies, connections
-from cloud.link_codes import LinkCodes
+from cloud.http.throttle import client_address, retry_after_seconds
 from cloud.portal.templates import templates
 from cloud.services import Services
-from cloud.throttle import client_address, retry_after_seconds
+from cloud.store.db import companies, connections
+from cloud.store.link_codes import LinkCodes
 from protocol.clock import to_iso
 
 router = APIRouter(include_in_schema=False)

@@ -10,16 +10,16 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
-from cloud import datasets_api, shapes
-from cloud.auth import ServicesDep
+from cloud.api.auth import ServicesDep
 from cloud.errors import CloudError, NotFound
+from cloud.http.throttle import client_address, retry_after_seconds
 from cloud.portal import session as sessions
 from cloud.portal.session import FormDep, SessionDep
 from cloud.portal.settings_form import settings_from_form, settings_view
 from cloud.portal.templates import templates
 from cloud.portal.views import company_state
 from cloud.services import Services
-from cloud.throttle import client_address, retry_after_seconds
+from cloud.store import shapes
 from protocol.clock import to_iso
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -210,10 +210,10 @@ def queue_one(
 def queue_all(
     request: Request, company_id: str, session: SessionDep, _form: FormDep, services: ServicesDep
 ) -> Response:
-    # The same as the public "queue all", so the two buttons can never mean different things.
+    # The same service as the public "queue all", so the two can never mean different things.
     return _act(
         request, session, services, company_id,
-        lambda: datasets_api.queue_all(company_id, services),
+        lambda: services.queue_first_link_types(company_id),
     )  # fmt: skip
 
 

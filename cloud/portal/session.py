@@ -1,8 +1,8 @@
 """The portal's session cookie and its CSRF tokens.
 
 A session is a signed cookie, not a server-side row: it is signed with a key derived from the
-server's own random secret (``cloud/server_secret.py``), which every server process sharing one
-database holds, so all of them accept the same cookies. The API key is mixed in under that
+server's own random secret (``cloud/store/server_secret.py``), which every server process sharing
+one database holds, so all of them accept the same cookies. The API key is mixed in under that
 secret, so changing the API key still signs everybody out, yet nothing about the API key can be
 learnt from a cookie without the server secret (a key derived from the API key alone once let a
 captured cookie test guesses of it offline). A cookie carries a random nonce; the CSRF token of
@@ -142,7 +142,7 @@ MAX_FORM_FIELDS = 200  # the sync settings form, the largest, has two a data typ
 
 
 def parse_form(body: bytes) -> dict[str, str]:
-    """An url-encoded form (its size is bounded before it is read: ``cloud/body_limits.py``);
+    """An url-encoded form (its size is bounded before it is read: ``cloud/http/body_limits.py``);
     what is not text the database can store is refused here, not deep in a handler."""
     try:
         text = body.decode("utf-8")

@@ -2,7 +2,7 @@
 
 Only the translation between a form and the public API's setting shapes lives here; what the
 settings mean, how a company inherits the profile's, and their validation stay in
-``cloud.sync_settings``.
+``cloud.store.sync_settings``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from cloud.errors import BadRequest
 from cloud.services import Services
-from cloud.sync_settings import MAX_SCHEDULE_HOURS
+from cloud.store.sync_settings import MAX_SCHEDULE_HOURS
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cloud import shapes
-from cloud.datasets_api import pull_operations
+from cloud.api.history import pull_operations
 from cloud.services import Services
+from cloud.store import shapes
 
 # The page polls every second; the full history of a busy company would make that heavy.
 HISTORY_LIMIT = 50

@@ -19,7 +19,7 @@ from codat_platform.utils import RetryConfig
 from cloud.app import create_app
 from cloud.local import free_port
 from cloud.settings import CloudSettings
-from cloud.webhooks import WebhookDispatcher
+from cloud.webhooks.delivery import WebhookDispatcher
 from tests.conftest import API_KEY
 
 T = TypeVar("T")

@@ -20,8 +20,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from cloud.db import staged_chunks
 from cloud.local import LocalCloud
+from cloud.store.db import staged_chunks
 from tests.cloud.drive import claim_type, report
 from tests.conftest import CloudHarness, FakeClock, cloud_on
 

@@ -18,10 +18,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
 from cloud.app import create_app
+from cloud.http.throttle import API_KEY_FAILURES, LINK_CODE_FAILURES
 from cloud.local import LocalCloud
 from cloud.portal import session as sessions
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
-from cloud.throttle import API_KEY_FAILURES, LINK_CODE_FAILURES
 from tests.conftest import API_KEY, CloudHarness, FakeClock
 
 

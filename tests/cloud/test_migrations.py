@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, insert, inspect, select, text, update
 
-from cloud import cache, migrations, server_secret
-from cloud.db import companies, open_database, records
-from cloud.server_secret import ServerKeys
-from cloud.tokens import link_code, link_code_hash, token_hash
+from cloud.store import cache, migrations, server_secret
+from cloud.store.db import companies, open_database, records
+from cloud.store.server_secret import ServerKeys
+from cloud.store.tokens import link_code, link_code_hash, token_hash
 from protocol.record_hash import canonical_json, record_hash
 from tests.conftest import FakeClock, cloud_on
 from tests.postgres import fresh_database
 
-COUNT = 5_100  # more than one batch of the upgrade (cloud.migrations._BATCH)
+COUNT = 5_100  # more than one batch of the upgrade (cloud.store.migrations._BATCH)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

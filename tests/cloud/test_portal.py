@@ -7,7 +7,7 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
-from cloud.throttle import API_KEY_FAILURES
+from cloud.http.throttle import API_KEY_FAILURES
 from tests.cloud import drive
 from tests.conftest import API_KEY, CloudHarness
 

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from cloud.db import database_url
 from cloud.local import LocalCloud
 from cloud.portal import session as sessions
-from cloud.server_secret import ServerKeys
+from cloud.store.db import database_url
+from cloud.store.server_secret import ServerKeys
 from tests.postgres import fresh_database
 
 

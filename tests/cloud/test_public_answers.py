@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from cloud import companies_api, data_api, datasets_api, settings_api, webhooks_api
-from cloud.paging import ListParams
+from cloud.api import companies_api, data_api, datasets_api, settings_api, webhooks_api
+from cloud.api.paging import ListParams
 from tests.cloud.drive import claim_type, complete, report
 from tests.conftest import CloudHarness
 

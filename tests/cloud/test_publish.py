@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from cloud.db import records as records_table
-from cloud.db import staged_chunks
+from cloud.store.db import records as records_table
+from cloud.store.db import staged_chunks
 from protocol.record_hash import canonical_json, record_hash
 from tests.cloud.drive import claim_type, report, upload_chunk
 from tests.conftest import CloudHarness, FakeClock, cloud_on
 from tests.postgres import fresh_database
 
 COUNT = 5_000
-PAGE = 1_000  # records a page; cloud.ingest.BATCH (2,000) cuts across pages
+PAGE = 1_000  # records a page; cloud.store.ingest.BATCH (2,000) cuts across pages
 
 
 @dataclass

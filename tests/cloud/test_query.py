@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cloud.query import QueryError, compile_order_by, compile_query, select
+from cloud.api.query import QueryError, compile_order_by, compile_query, select
 
 INVOICE: dict[str, Any] = {
     "id": "inv-1",

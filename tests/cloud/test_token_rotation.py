@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from cloud.agent_tokens import REFRESH_GRACE
+from cloud.store.agent_tokens import REFRESH_GRACE
 from protocol.clock import to_iso
 from tests.cloud.drive import claim_type, complete, report
 from tests.cloud.test_portal import sign_in

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cloud.db import staged_chunks
 from cloud.settings import CloudSettings
+from cloud.store.db import staged_chunks
 from tests.cloud.drive import claim_type, report, upload_chunk
 from tests.conftest import CloudHarness
 

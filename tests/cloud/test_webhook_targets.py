@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from cloud.db import open_database
 from cloud.local import LocalCloud
 from cloud.settings import CloudSettings
-from cloud.webhook_events import READ_COMPLETED, read_completed_payload
-from cloud.webhook_targets import WebhookTargets
-from cloud.webhooks import WebhookDispatcher
+from cloud.store.db import open_database
+from cloud.webhooks.delivery import WebhookDispatcher
+from cloud.webhooks.events import READ_COMPLETED, read_completed_payload
+from cloud.webhooks.targets import WebhookTargets
 from tests.agent.tls_server import write_certificates
 from tests.cloud.served_cloud import ServedCloud, eventually, served
 from tests.cloud.webhook_consumer import RecordingConsumer

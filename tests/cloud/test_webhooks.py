@@ -19,17 +19,17 @@ import pytest
 from codat_platform.models import errors, shared
 from sqlalchemy import Engine
 
-from cloud.db import open_database
 from cloud.local import free_port
 from cloud.settings import CloudSettings
-from cloud.webhook_events import (
+from cloud.store.db import open_database
+from cloud.webhooks.delivery import WebhookDispatcher
+from cloud.webhooks.events import (
     CONNECTION_CONNECTED,
     READ_COMPLETED,
     connection_event_payload,
     read_completed_payload,
 )
-from cloud.webhook_targets import WebhookTargets
-from cloud.webhooks import WebhookDispatcher
+from cloud.webhooks.targets import WebhookTargets
 from protocol.clock import utc_now
 from tests.cloud.served_cloud import ServedCloud, eventually, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from cloud.cache import BASELINE_PAGE
+from cloud.store.cache import BASELINE_PAGE
 from protocol import agent_api
 from protocol.agent_api import MAX_BASELINE_PAGE, BaselinePage, PollAnswer
 from tests.conftest import CloudHarness
@@ -109,7 +109,7 @@ def test_an_error_answers_reason_is_read_tolerantly(sent: object, read: object) 
 
 
 def test_every_reason_the_cloud_gives_is_one_the_agent_knows() -> None:
-    from cloud.agents import REFUSED_BECAUSE
+    from cloud.store.agents import REFUSED_BECAUSE
 
     assert set(REFUSED_BECAUSE) == {reason.value for reason in agent_api.RefusalReason}
     gone = {reason.value for reason in agent_api.AUTHORIZATION_GONE}

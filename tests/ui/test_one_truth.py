@@ -29,8 +29,8 @@ from agent.facade import Connector
 from agent.status.link_status import AgentStatus
 from agent.status.status_rules import Condition
 from agent.support.config import Paths
-from cloud.dataset_moves import move
-from cloud.db import datasets
+from cloud.store.dataset_moves import move
+from cloud.store.db import datasets
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, book_copy, new_company
