@@ -103,15 +103,41 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return run(parse(argv))
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, parsed (``--help``, ``--version`` and wrong usage exit here)."""
+    return _parser().parse_args(argv)
+
+
+def wants_tray(args: argparse.Namespace) -> bool:
+    """No command, or ``run`` without ``--headless``: the tray app's to start, not this CLI's
+    (``connector/launch.py`` starts it; the headless core never imports Qt)."""
+    return args.command is None or (args.command == "run" and not args.headless)
+
+
+def prepared_connector(args: argparse.Namespace) -> Connector:
+    """The facade, with logging set up at the configured level."""
     connector = Connector()
     try:
         level = connector.config().log_level
     except ConfigError:
         level = "INFO"  # the command itself reports the broken config
     setup_logging(connector.paths.log_dir, verbose=args.verbose, level=level)
-    if args.command is None or (args.command == "run" and not args.headless):
-        return _tray(connector)
+    return connector
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one command; the tray app is not one of them."""
+    if wants_tray(args):
+        print(
+            "The tray app starts from the connector command (python -m connector); "
+            "`connector run --headless` syncs without it.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    connector = prepared_connector(args)
     try:
         return COMMANDS[args.command](connector, args)
     except ConnectorError as error:
@@ -132,13 +158,6 @@ def _unlink(connector: Connector, args: argparse.Namespace) -> int:
     link = connector.unlink(args.connection)
     print(f"Unlinked {link.company_name}. The data already synced stays in the cloud.")
     return EXIT_OK
-
-
-def _tray(connector: Connector) -> int:
-    # Imported here: the headless agent never loads Qt; only the tray app does.
-    from ui.app import main as tray_main
-
-    return tray_main([sys.argv[0]], connector)
 
 
 def _run(connector: Connector, args: argparse.Namespace) -> int:

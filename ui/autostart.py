@@ -37,7 +37,7 @@ def launch_command() -> tuple[str, ...]:
     """How this installation starts the tray app: the frozen executable, or this Python."""
     if getattr(sys, "frozen", False):
         return (sys.executable,)
-    return (sys.executable, "-m", "agent.cli")
+    return (sys.executable, "-m", "connector")
 
 
 def _family(platform: str) -> str:

@@ -42,7 +42,7 @@ def test_the_window_and_the_menu_in_four_states(tmp_path: Path) -> None:
         assert linked.returncode == 0, linked.stderr
         before = set(display.embedded_names())
         app = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli"],
+            [sys.executable, "-m", "connector"],
             env={**env, "CONNECTOR_TEST_COMMANDS": "1"},
             stdout=(tmp_path / "app.out").open("wb"),
             stderr=subprocess.STDOUT,

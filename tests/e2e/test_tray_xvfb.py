@@ -69,7 +69,7 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
         assert linked.returncode == 0, linked.stderr
         before = set(display.embedded_names())
         app = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli"],
+            [sys.executable, "-m", "connector"],
             env=env,
             stdout=(tmp_path / "app.out").open("wb"),
             stderr=subprocess.STDOUT,
@@ -85,7 +85,7 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
             display.screenshot(ARTIFACTS / "tray.png")
             # A second launch finds the first and raises its status window, then exits.
             second = subprocess.run(
-                [sys.executable, "-m", "agent.cli"],
+                [sys.executable, "-m", "connector"],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 from ui import autostart
 from ui.settings import UiSettings, load_ui_settings, save_ui_settings, settings_path
 
-COMMAND = ("/opt/connector/bin/python", "-m", "agent.cli")
+COMMAND = ("/opt/connector/bin/python", "-m", "connector")
 
 
 def test_settings_round_trip_and_defaults(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_linux_writes_an_xdg_autostart_file(tmp_path: Path) -> None:
     autostart.apply(entry, True)
     text = Path(entry.location).read_text()
     assert text.startswith("[Desktop Entry]\nType=Application\nName=Connector\n")
-    assert "Exec=/opt/connector/bin/python -m agent.cli\n" in text
+    assert "Exec=/opt/connector/bin/python -m connector\n" in text
     autostart.apply(entry, False)
     assert not Path(entry.location).exists()
     autostart.apply(entry, False)  # already off: harmless
