@@ -59,7 +59,15 @@ from protocol.agent_api import (
     TokenAnswer,
     TransitionAnswer,
 )
-from protocol.clock import Clock, to_iso, utc_now
+from protocol.agent_requests import (
+    HeartbeatRequest,
+    LinkRequest,
+    PollRequest,
+    QueueRequest,
+    RefreshRequest,
+    TransitionReport,
+)
+from protocol.clock import Clock, utc_now
 from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.states import DatasetStatus, is_terminal
 from protocol.version import __version__
@@ -217,8 +225,8 @@ class CloudClient:
     # Without a token -----------------------------------------------------------------------
 
     def link(self, link_code: str, data_types: list[str]) -> LinkGrant:
-        body = {"linkCode": link_code, **_agent_info(data_types)}
-        answer = self._send("POST", "/link", LinkAnswer, json=body, kind="link")
+        body = LinkRequest.model_construct(linkCode=link_code, **_agent_info(data_types))
+        answer = self._send("POST", "/link", LinkAnswer, json=_wire(body), kind="link")
         return LinkGrant(
             cloud_url=self.cloud_url,
             company_id=answer.companyId,
@@ -228,7 +236,7 @@ class CloudClient:
         )
 
     def refresh(self, refresh_token: str) -> TokenGrant:
-        body = {"refreshToken": refresh_token}
+        body = _wire(RefreshRequest.model_construct(refreshToken=refresh_token))
         return self._grant(self._send("POST", "/token", TokenAnswer, json=body, kind="token"))
 
     # As the linked agent -------------------------------------------------------------------
@@ -237,8 +245,8 @@ class CloudClient:
         self, data_types: list[str], *, wait_reason: str | None = None
     ) -> HeartbeatAnswer:
         """Who we are and what we read; ``wait_reason`` says why queued datasets wait."""
-        body = {**_agent_info(data_types), "waitReason": wait_reason}
-        return self._send("POST", "/heartbeat", HeartbeatAnswer, json=body)
+        body = HeartbeatRequest.model_construct(**_agent_info(data_types), waitReason=wait_reason)
+        return self._send("POST", "/heartbeat", HeartbeatAnswer, json=_wire(body))
 
     def queue(self, data_types: list[str]) -> dict[str, Any]:
         """Ask the cloud to queue syncs for this connection (all first-link types if empty)."""
@@ -246,7 +254,7 @@ class CloudClient:
             "POST",
             "/queue",
             QueueAnswer,
-            json={"dataTypes": data_types},
+            json=_wire(QueueRequest.model_construct(dataTypes=data_types)),
             limit=cloud_answers.QUEUE_ANSWER,
         )
         return answer.model_dump(mode="json")
@@ -261,7 +269,7 @@ class CloudClient:
             "POST",
             "/poll",
             PollAnswer,
-            json={"waitSeconds": wait_seconds},
+            json=_wire(PollRequest.model_construct(waitSeconds=wait_seconds)),
             timeout=wait_seconds + 15.0,
         )
         dataset = answer.dataset
@@ -290,7 +298,6 @@ class CloudClient:
         mode: str | None = None,
         deleted_ids: list[str] | None = None,
     ) -> None:
-        body: dict[str, Any] = {"status": status, "timestamp": to_iso(timestamp)}
         if error_message is not None and len(error_message) > MAX_ERROR_MESSAGE_LENGTH:
             # The cloud refuses a longer one; the start says what went wrong.
             error_message = error_message[: MAX_ERROR_MESSAGE_LENGTH - 1] + "\u2026"
@@ -302,9 +309,10 @@ class CloudClient:
             "mode": mode,
             "deletedIds": deleted_ids,
         }
-        body.update({key: value for key, value in optional.items() if value is not None})
+        given: dict[str, Any] = {key: value for key, value in optional.items() if value is not None}
+        report = TransitionReport.model_construct(status=status, timestamp=timestamp, **given)
         path = f"{_dataset_path(dataset_id)}/transitions"
-        self._send("POST", path, TransitionAnswer, json=body, kind="transition")
+        self._send("POST", path, TransitionAnswer, json=_wire(report), kind="transition")
 
     def baseline_hashes(
         self, dataset_id: str, *, page_size: int | None = None
@@ -473,6 +481,16 @@ def _dataset_path(dataset_id: str) -> str:
     """A dataset's path: its id quoted, so that an id (from an older version's local state)
     can never step out of ``/datasets/``."""
     return f"/datasets/{quote(dataset_id, safe='')}"
+
+
+def _wire(request: BaseModel) -> dict[str, Any]:
+    """A request model as its JSON body: only the fields given (an absent one is not a null).
+
+    Built with ``model_construct``, not validated here: what the cloud refuses stays its 400,
+    answered as before; the model gives the field names, types and wire format (timestamps as
+    ``protocol/clock.py`` writes them) the cloud parses with.
+    """
+    return request.model_dump(mode="json", exclude_unset=True)
 
 
 def _agent_info(data_types: list[str]) -> dict[str, Any]:

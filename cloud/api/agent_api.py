@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from cloud.api.auth import AgentDep, ServicesDep
-from cloud.api.request_types import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
 from cloud.errors import Unauthorized
 from cloud.http.throttle import client_address
 from cloud.store import shapes
@@ -34,60 +32,24 @@ from protocol.agent_api import (
     TokenAnswer,
     TransitionAnswer,
 )
+from protocol.agent_requests import (
+    HeartbeatRequest,
+    LinkRequest,
+    PollRequest,
+    QueueRequest,
+    RefreshRequest,
+    TransitionReport,
+)
 from protocol.clock import to_iso
-from protocol.datatypes import ACCOUNTING_DATA_TYPES
-from protocol.limits import MAX_DELETED_IDS, MAX_RECORD_ID_LENGTH
-from protocol.states import DatasetStatus
+from protocol.limits import MAX_RECORD_ID_LENGTH
 
-# The answers are the models of protocol/agent_api.py, which the agent parses with: the OpenAPI
+# The answers are the models of protocol/agent_api.py, which the agent parses with, and the
+# requests those of protocol/agent_requests.py, which it builds its bodies from: the OpenAPI
 # document carries the one schema both sides use, errors included.
 router = APIRouter(
     prefix="/agent/v1",
     responses={code: {"model": ErrorAnswer} for code in (400, 401, 404, 409)},
 )
-
-
-# Wire names are camelCase, like the public API's. Every field is bounded
-# (cloud/api/request_types.py); the limits agents keep to are in protocol/limits.py.
-class AgentInfo(BaseModel):
-    agentVersion: Name = "unknown"
-    hostname: Name = ""
-    # What the agent can read; None = not saying. Names this cloud does not know are kept
-    # (a newer agent may read more), but bounded.
-    dataTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
-
-
-class HeartbeatRequest(AgentInfo):
-    waitReason: Text | None = None  # why the agent takes no datasets now (paused, window)
-
-
-class QueueRequest(BaseModel):
-    dataTypes: Annotated[list[DataTypeKey], Field(max_length=len(ACCOUNTING_DATA_TYPES))] = []
-
-
-class LinkRequest(AgentInfo):
-    linkCode: Name
-
-
-class RefreshRequest(BaseModel):
-    refreshToken: Name
-
-
-class PollRequest(BaseModel):
-    waitSeconds: float = Field(default=25.0, ge=0, allow_inf_nan=False)
-
-
-class TransitionReport(BaseModel):
-    status: DatasetStatus
-    timestamp: Timestamp
-    errorMessage: Text | None = None
-    progress: int | None = Field(default=None, ge=0, le=100)
-    # Bounded by the cloud's limits (max_pages) when Complete is checked.
-    chunks: int | None = Field(default=None, ge=0)
-    recordCount: int | None = Field(default=None, ge=0)
-    # "delta": the pages hold only what changed since the baseline; deletedIds went away.
-    mode: Literal["full", "delta"] = "full"
-    deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
 
 
 @router.post("/link")

@@ -1,0 +1,73 @@
+"""Every request body of the agent API (``/agent/v1``): the agent sends them, the cloud parses them.
+
+The cloud's routes (``cloud/api/agent_api.py``) take these models, so its OpenAPI document
+carries their schema and a request that breaks a bound is refused with 400; the agent's client
+(``agent/cloud_api/cloud_client.py``) builds its bodies from the same models, so a field's name,
+type and bounds are written down once for both. The answers are in ``agent_api.py``. Wire names
+are camelCase, like the public API's. Every field is bounded (``fields.py``); the limits agents
+keep to are in ``limits.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from protocol.datatypes import ACCOUNTING_DATA_TYPES
+from protocol.fields import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
+from protocol.limits import MAX_DELETED_IDS
+from protocol.states import DatasetStatus
+
+
+class AgentInfo(BaseModel):
+    agentVersion: Name = "unknown"
+    hostname: Name = ""
+    # What the agent can read; None = not saying. Names this cloud does not know are kept
+    # (a newer agent may read more), but bounded.
+    dataTypes: Annotated[list[Name], Field(max_length=MAX_LIST)] | None = None
+
+
+class LinkRequest(AgentInfo):
+    """``POST /link``: spend a link code."""
+
+    linkCode: Name
+
+
+class RefreshRequest(BaseModel):
+    """``POST /token``: renew the pair with the refresh token (which rotates)."""
+
+    refreshToken: Name
+
+
+class HeartbeatRequest(AgentInfo):
+    """``POST /heartbeat``: who the agent is and what it reads."""
+
+    waitReason: Text | None = None  # why the agent takes no datasets now (paused, window)
+
+
+class QueueRequest(BaseModel):
+    """``POST /queue``: queue these data types (empty: every fetch-on-first-link type)."""
+
+    dataTypes: Annotated[list[DataTypeKey], Field(max_length=len(ACCOUNTING_DATA_TYPES))] = []
+
+
+class PollRequest(BaseModel):
+    """``POST /poll``: wait up to this long for a dataset (the cloud caps it)."""
+
+    waitSeconds: float = Field(default=25.0, ge=0, allow_inf_nan=False)
+
+
+class TransitionReport(BaseModel):
+    """``POST /datasets/{id}/transitions``: the dataset entered ``status``."""
+
+    status: DatasetStatus
+    timestamp: Timestamp
+    errorMessage: Text | None = None
+    progress: int | None = Field(default=None, ge=0, le=100)
+    # Bounded by the cloud's limits (max_pages) when Complete is checked.
+    chunks: int | None = Field(default=None, ge=0)
+    recordCount: int | None = Field(default=None, ge=0)
+    # "delta": the pages hold only what changed since the baseline; deletedIds went away.
+    mode: Literal["full", "delta"] = "full"
+    deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
