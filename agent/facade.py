@@ -28,11 +28,8 @@ from agent.commands.doctor import Check
 from agent.commands.linking import BookPreview
 from agent.errors import ConnectorError, CredentialStoreUnavailable, NotLinked
 from agent.events import EventBus, Linked, LinkRetried, Observer, PauseChanged, Warning
-from agent.runtime.backoff import ErrorStreak
 from agent.runtime.link_worker import LinkResult, LinkWorker
 from agent.runtime.local_state import LocalState
-from agent.runtime.outbox import OutboxSender
-from agent.runtime.runner import DatasetRunner
 from agent.runtime.scheduler import AgentScheduler
 from agent.runtime.sync_gate import FOREVER, SyncWindow, gate_for
 from agent.sources.registry import source_kind
@@ -56,7 +53,8 @@ from agent.support.config import (
     load_config,
     save_config,
 )
-from agent.support.credentials import CredentialStore, open_credential_store
+from agent.support.credentials import CredentialStore
+from agent.wiring import Wiring
 from protocol.clock import Clock, to_iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -90,9 +88,11 @@ class Connector:
         self._workers: dict[str, LinkWorker] = {}
         self._threads: list[threading.Thread] = []  # every thread started, for wait()
         self._serving: dict[str, threading.Thread] = {}  # the thread serving each link now
-        # The one owner of each link's tokens in this process, shared by its worker and every
-        # command; other processes are kept in step through the store and a lock file.
-        self._keepers: dict[tuple[str, str], TokenKeeper] = {}
+        # What is built, and from what (clients on each link's one TokenKeeper, state.db, the
+        # sources, the workers): agent/wiring.py.
+        self._wiring = Wiring(
+            self.paths, clock=clock, publish=self._bus.publish, stopping=self._stopping
+        )
         self._conditions = LinkConditions()
         self._cloud = CloudAsker(
             CloudViews(),
@@ -102,7 +102,6 @@ class Connector:
             clock=clock,
         )
         self._marker = RunMarker(self.paths.data_dir / "agent.lock")
-        self._state: LocalState | None = None
         self._scheduler: AgentScheduler | None = None
         self._bus.subscribe(self._conditions.track)
 
@@ -437,65 +436,20 @@ class Connector:
                 f"The credential for {link.company_name} is missing from the "
                 "keyring. Link it again with a new link URL."
             )
-        config = self.config()
-        client = self._client(link, store, config)
-        state = self._local_state()
-        streak = ErrorStreak(link.connection_id, self._bus.publish)
-        sender = OutboxSender(state, client, link.connection_id, streak, self._stopping)
-        source = source_kind()(
-            Path(link.book_path),
-            self.paths.staging_dir / "snapshots",
-            report_months=config.report_months,
-        )
-        runner = DatasetRunner(
-            link.connection_id,
-            client,
-            source,
-            state,
-            sender,
-            self.paths.link_staging_dir(link.connection_id),
-            publish=self._bus.publish,
-            stopping=self._stopping.is_set,
-            clock=self._clock,
-        )
-        return LinkWorker(
+        return self._wiring.worker(
             link,
-            client,
-            runner,
-            sender,
-            state,
-            streak,
-            data_types=source.readable_data_types(),
+            store,
+            self.config(),
             settings=self.config,
-            publish=self._bus.publish,
-            stopping=self._stopping,
-            wake=threading.Event(),
-            idle_limit=until_idle,
-            clock=self._clock,
             keep_view=partial(self._cloud.keep, link.connection_id),
+            until_idle=until_idle,
         )
 
     def _client(self, link: Link, store: CredentialStore, config: AgentConfig) -> CloudClient:
-        return CloudClient(
-            link.cloud_url,
-            self._keeper(link.connection_id, store),
-            clock=self._clock,
-            ca_bundle=config.ca_bundle,
-            proxy=proxy_secret.with_password(config.proxy, store),
-        )
+        return self._wiring.client(link, store, config)
 
     def _keeper(self, connection_id: str, store: CredentialStore) -> TokenKeeper:
-        """The one keeper of a link's tokens in this process (per credential store: a link made
-        again may have moved to the other kind)."""
-        key = (connection_id, store.backend_name)
-        with self._lock:
-            keeper = self._keepers.get(key)
-            if keeper is None:
-                keeper = TokenKeeper(
-                    connection_id, store, lock_folder=self.paths.locks_dir, clock=self._clock
-                )
-                self._keepers[key] = keeper
-            return keeper
+        return self._wiring.keeper(connection_id, store)
 
     def _new_client(self, link: Link) -> CloudClient:
         config = self.config()
@@ -508,13 +462,10 @@ class Connector:
         return self._workers.get(connection_id)
 
     def _credential_store(self, kind: CredentialStoreKind) -> CredentialStore:
-        return open_credential_store(kind, self.paths.config_dir / "credentials.json")
+        return self._wiring.credential_store(kind)
 
     def _local_state(self) -> LocalState:
-        with self._lock:
-            if self._state is None:
-                self._state = LocalState(self.paths.data_dir / "state.db")
-            return self._state
+        return self._wiring.local_state()
 
     def _nudge(self) -> None:
         """Wake every link's waits: something changed (stop, resume, sync now, woke up)."""

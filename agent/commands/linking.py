@@ -14,7 +14,7 @@ from pathlib import Path
 from agent.cloud_api.cloud_client import CloudClient, split_link_url
 from agent.cloud_api.tokens import TokenKeeper
 from agent.sources.gnucash.reading.reader import open_book, read_book
-from agent.sources.gnucash.source import GnuCashSource
+from agent.sources.registry import source_kind
 from agent.support import proxy_secret, redaction
 from agent.support.config import CredentialStoreKind, Link, Paths, load_config, save_config
 from agent.support.credentials import CredentialStore
@@ -82,7 +82,7 @@ def link_book(
     read_book(book, workdir)  # reads the book once (its snapshot): refuse a wrong file up front
     proxy = proxy_secret.with_password(config.proxy, store)
     with CloudClient(cloud_url, ca_bundle=config.ca_bundle, proxy=proxy) as client:
-        grant = client.link(code, GnuCashSource.data_types())
+        grant = client.link(code, source_kind().data_types())
     # Saved through the connection's lock, like every renewal: a running agent reads it there.
     TokenKeeper(grant.connection_id, store, lock_folder=paths.locks_dir, first_grant=grant.tokens)
     link = Link(
