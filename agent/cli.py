@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run(parse(argv))
+    return run_command(parse(argv))
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
@@ -128,7 +128,7 @@ def prepared_connector(args: argparse.Namespace) -> Connector:
     return connector
 
 
-def run(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace) -> int:
     """Run one command; the tray app is not one of them."""
     if wants_tray(args):
         print(

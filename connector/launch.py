@@ -11,7 +11,7 @@ from agent import cli
 def main(argv: list[str] | None = None) -> int:
     args = cli.parse(argv)
     if not cli.wants_tray(args):
-        return cli.run(args)
+        return cli.run_command(args)
     connector = cli.prepared_connector(args)
     # Imported here, on the tray's path alone: the commands never load PySide6.
     from ui.app import main as tray_main
