@@ -5,5 +5,5 @@ state), the outbox of transition reports, the lease keeper, the scheduler's jobs
 (pause, sync window), the backoff of a failing streak, the local state (``state.db``) and the
 spool of a dataset's mapped records. May import ``sources`` (through their protocol),
 ``cloud_api``, ``standard``, ``support``, ``errors``, ``events`` and ``protocol``; imported by
-``status``, the facade and its wiring, never by the packages below it.
+``status``, ``commands``, the facade and its wiring, never by the packages below it.
 """
