@@ -16,7 +16,7 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from tests.agent.runtime_harness import book_copy
 from tests.chaos.evidence import read_all, read_logs
 from tests.chaos.processes import CONNECTOR, AgentProcess, CliStorm, keyring_env
 from tests.keyring_session import KeyringSession
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.chaos
 
@@ -99,7 +100,7 @@ def test_cli_commands_from_other_processes_never_cost_the_running_agent_its_auth
             linked.queue_all()  # keep the agent busy: every dataset is calls, with tokens
             time.sleep(1.0)
         storm.join()
-        _wait_for(
+        eventually(
             lambda: (
                 not agent.running
                 or agent.supervise() is not None
@@ -148,11 +149,3 @@ def test_threads_calling_at_once_on_one_connection_keep_its_authorization(
         raise FalseReauthorization(f"{seen['lost'][:3]}; afterwards: {seen['afterwards']}")
     assert linked.connection_status() == "Linked"
     assert seen["calls"] >= 50  # not vacuous: the threads really did call at once
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not so after {timeout} s")
-        time.sleep(0.2)

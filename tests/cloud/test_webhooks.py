@@ -31,9 +31,10 @@ from cloud.webhook_events import (
 )
 from cloud.webhook_targets import WebhookTargets
 from cloud.webhooks import WebhookDispatcher
-from tests.cloud.served_cloud import ServedCloud, eventually, served
+from tests.cloud.served_cloud import ServedCloud, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid
 from tests.conftest import API_KEY
+from tests.waiting import eventually
 
 TINY = (timedelta(milliseconds=20),) * 3  # four attempts in all
 # The consumers below listen on loopback: allowed, as an operator would for an internal host.
