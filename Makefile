@@ -19,7 +19,7 @@ demo: $(STAMP)
 # of its own). JOBS=0 runs it in this process alone, JOBS=n on n workers.
 JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal $(PYTEST_ARGS)
 
 # The schemathesis fuzz of both APIs (tests/cloud/test_fuzz.py) at length: EXAMPLES an operation,
 # random each run; SEED=n replays a run (Hypothesis prints the seed of a failing one);

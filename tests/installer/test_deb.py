@@ -20,9 +20,7 @@ from tests.keyring_session import KeyringSession
 from tests.processes import stop_process
 from tests.xdisplay import XDisplay
 
-# One worker runs them all (make test's --dist=loadgroup): they share one bundle, built once a
-# worker, and a second build on another worker would cost three minutes of both CPUs.
-pytestmark = [pytest.mark.installer, pytest.mark.xdist_group("installer")]
+pytestmark = pytest.mark.installer
 
 INSTALLED_SIZE_LIMIT = 150 * 1024 * 1024
 
