@@ -15,8 +15,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
+# The whole suite, one worker a CPU (at most four: each test starts servers, browsers and screens
+# of its own). JOBS=0 runs it in this process alone, JOBS=n on n workers.
+JOBS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal $(PYTEST_ARGS)
 
 # The schemathesis fuzz of both APIs (tests/cloud/test_fuzz.py) at length: EXAMPLES an operation,
 # random each run; SEED=n replays a run (Hypothesis prints the seed of a failing one);

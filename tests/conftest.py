@@ -14,6 +14,9 @@ from cloud.app import create_app
 from cloud.services import Services
 from cloud.settings import CloudSettings
 
+# Fails a parallel run in which a collected test never reported (tests/every_test_ran.py).
+pytest_plugins = ["tests.every_test_ran"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_BOOKS = {
     "sqlite": ROOT / "resources" / "sample-books" / "sample.gnucash",

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.processes import stop_process
 from tests.system import require_commands
 
 # What the tray app logs once its icon is shown (ui/app.py).
@@ -18,15 +19,6 @@ TRAY_FOUND = "tray icon is in the notification area"
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 class XDisplay:
@@ -90,7 +82,7 @@ class XDisplay:
     def __exit__(self, *_exc: object) -> None:
         for process in reversed(self._processes):
             with contextlib.suppress(ProcessLookupError):
-                _stop(process)
+                stop_process(process)
         self._processes.clear()
 
     def tree(self) -> list[str]:

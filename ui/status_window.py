@@ -33,6 +33,7 @@ from protocol.clock import utc_now
 from protocol.datatypes import data_type_words
 from protocol.states import ERROR_STATES, DatasetStatus
 from ui.icons import app_icon
+from ui.path_label import PathLabel
 from ui.ports import ConnectorFacade
 from ui.status_feed import StatusFeed
 from ui.tasks import TaskRunner
@@ -183,9 +184,7 @@ class StatusWindow(QWidget):
         box = QGroupBox(link.company_name)
         box.setObjectName(f"company-{link.connection_id}")
         form = QFormLayout(box)
-        book = QLabel(link.book_path)
-        book.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        form.addRow("Book:", book)
+        form.addRow("Book:", PathLabel(link.book_path))
         summary = QLabel(_capitalized(link.summary))
         summary.setObjectName(f"summary-{link.connection_id}")
         summary.setWordWrap(True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from agent.commands.linking import BookPreview
 from agent.support.config import Link
 from ui.link_input import LinkInput
+from ui.path_label import PathLabel
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner
 
@@ -108,7 +109,7 @@ class VerifyPage(QWizardPage):
         self.reading.setObjectName("verify_reading")
         self.company_label = _label()
         self.company_label.setObjectName("verify_company")
-        self.book_label = _label()
+        self.book_label = PathLabel()
         self.book_label.setObjectName("verify_book")
         self.last_label = _label()
         self.last_label.setObjectName("verify_last_transaction")
@@ -139,7 +140,7 @@ class VerifyPage(QWizardPage):
         book = self._book_page.book()
         self.preview = None
         self._reading = book
-        self.book_label.setText(str(book))
+        self.book_label.set_path(str(book))
         for label in self._figures():
             label.setText("…")
         self.reading.setText("Reading the book…")
@@ -168,7 +169,7 @@ class VerifyPage(QWizardPage):
         self.preview = preview
         self.reading.setText("This is what Connector found in the book:")
         self.company_label.setText(preview.company_name)
-        self.book_label.setText(str(preview.book_path))
+        self.book_label.set_path(str(preview.book_path))
         self.last_label.setText(
             preview.last_transaction.strftime("%d %B %Y")
             if preview.last_transaction

@@ -30,6 +30,7 @@ from agent.support.credentials import CredentialStore, open_credential_store
 from cloud.local import LocalCloud
 from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company
+from tests.waiting import eventually
 
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "6")
 THREADS = 4
@@ -87,14 +88,6 @@ def _at_once(work: Callable[[int], None], threads: int = THREADS) -> list[str]:
     return raised
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not so after {timeout} s")
-        time.sleep(0.2)
-
-
 def test_the_tray_commands_beside_the_running_agent_keep_its_authorization(
     connector: Connector, company: Company
 ) -> None:
@@ -114,7 +107,7 @@ def test_the_tray_commands_beside_the_running_agent_keep_its_authorization(
                     raise ConnectorError(f"{link.line}: {link.cloud_problem}")
 
         raised = _at_once(tray_command)
-        _wait_for(lambda: all(d["status"] in TERMINAL_STATES for d in _history(company)))
+        eventually(lambda: all(d["status"] in TERMINAL_STATES for d in _history(company)))
     finally:
         connector.stop()
     lost = [e for e in events if isinstance(e, NeedsReauthorization)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,16 +13,7 @@ from agent.events import CloudViewUpdated, DatasetChanged, Event, NeedsReauthori
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("the condition never held")
+from tests.waiting import eventually
 
 
 def _status(company: Any, data_type: str) -> str | None:

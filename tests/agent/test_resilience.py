@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from tests.agent.runtime_harness import (
     new_company,
 )
 from tests.chaos.proxy import FaultProxy, NetworkFault, NetworkProfile
+from tests.waiting import eventually
 
 PHASES = ["Fetching", "Mapping", "Validating", "Processing", "Complete"]
 KILLABLE = Path(__file__).with_name("killable_agent.py")
@@ -118,7 +117,7 @@ def test_a_dataset_the_cloud_took_back_runs_afresh_when_handed_out_again(tmp_pat
                     return
                 proxy.set_profile(WALL_OF_503)
                 try:
-                    _wait_for(lambda: company.datasets("customers")[0]["status"] == "Queued")
+                    eventually(lambda: company.datasets("customers")[0]["status"] == "Queued")
                 finally:
                     proxy.set_profile(NetworkProfile.calm())
                 taken_back.set()
@@ -126,7 +125,7 @@ def test_a_dataset_the_cloud_took_back_runs_afresh_when_handed_out_again(tmp_pat
         connector.subscribe(lose_the_lease)
         connector.start()
         try:
-            _wait_for(lambda: company.datasets("customers")[0]["status"] in TERMINAL_STATES)
+            eventually(lambda: company.datasets("customers")[0]["status"] in TERMINAL_STATES)
         finally:
             connector.stop(now=True)
         assert taken_back.is_set()
@@ -140,11 +139,3 @@ def test_a_dataset_the_cloud_took_back_runs_afresh_when_handed_out_again(tmp_pat
 
 
 WALL_OF_503 = NetworkProfile({NetworkFault.ERROR_BURST: 1.0}, burst_length=(10**9, 10**9))
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not so after {timeout} s")
-        time.sleep(0.1)

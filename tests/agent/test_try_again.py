@@ -8,25 +8,13 @@ folders, as ``connector link`` in a terminal does beside the running tray app.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from agent.events import Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company
-
-
-def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("the condition never held")
+from tests.waiting import eventually
 
 
 def _latest(company: Company, data_type: str) -> str | None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import httpx
 import uvicorn
@@ -21,19 +20,7 @@ from cloud.local import free_port
 from cloud.settings import CloudSettings
 from cloud.webhooks.delivery import WebhookDispatcher
 from tests.conftest import API_KEY
-
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T], timeout: float = 5.0) -> T:
-    """``check()``'s first truthy result; fails the test if none comes within ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            assert result, "the condition never held"
-            return result
-        time.sleep(0.01)
+from tests.waiting import eventually
 
 
 @dataclass

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from cloud.local import LocalCloud
 from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, book_copy, new_company
 from tests.keyring_session import KeyringSession
+from tests.waiting import eventually
 
 CONNECTOR = [sys.executable, "-m", "agent.cli"]
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "6")
@@ -99,14 +99,6 @@ class Storm:
         return elapsed < STORM_CAP_SECONDS and (elapsed < self.seconds or ran < MIN_COMMANDS)
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not so after {timeout} s")
-        time.sleep(0.25)
-
-
 def _history(company: Company) -> list[dict[str, Any]]:
     """Every dataset of the company, of every data type."""
     with company.api() as api:
@@ -161,7 +153,7 @@ def test_cli_commands_beside_the_running_agent_never_cost_it_its_authorization(
                 _queue_all(company)
                 storming.join(timeout=1.0)
             storming.join()
-            _wait_for(lambda: agent.poll() is not None or _all_finished(company))
+            eventually(lambda: agent.poll() is not None or _all_finished(company))
         finally:
             if agent.poll() is None:
                 agent.send_signal(signal.SIGINT)  # a graceful stop, as Ctrl+C

@@ -15,6 +15,7 @@ from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.e2e.test_tray_xvfb import icons, send_command
 from tests.keyring_session import KeyringSession
+from tests.processes import stop_process
 from tests.xdisplay import XDisplay
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,5 +110,4 @@ def test_the_window_and_the_menu_in_four_states(tmp_path: Path) -> None:
             shoot("4-needs-reauthorization")
             assert app.poll() is None, (tmp_path / "app.out").read_text()
         finally:
-            app.terminate()
-            app.wait(timeout=30)
+            stop_process(app, grace=30)

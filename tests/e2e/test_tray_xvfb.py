@@ -21,6 +21,7 @@ from pathlib import Path
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.keyring_session import KeyringSession
+from tests.processes import stop_process
 from tests.xdisplay import XDisplay
 from ui.single_instance import server_name
 
@@ -160,5 +161,4 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
             display.screenshot(ARTIFACTS / "tray-after-reauthorization.png")
             assert app.poll() is None, (tmp_path / "app.out").read_text()
         finally:
-            app.terminate()
-            app.wait(timeout=30)
+            stop_process(app, grace=30)

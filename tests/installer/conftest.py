@@ -1,4 +1,5 @@
-"""One build of the frozen bundle and the .deb per test session, unpacked into a temporary root.
+"""One build of the frozen bundle and the .deb per test run (parallel workers share it),
+unpacked into a temporary root.
 
 The package is unpacked with ``dpkg-deb -x`` rather than installed with ``dpkg -i``: CI runs as
 root on a machine that later sessions reuse, and an installed package would outlive the run.
@@ -8,6 +9,7 @@ maintainer scripts are run by hand where a test cares about them.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from installer.build_package import build_package
 from tests.system import require, require_commands
@@ -58,10 +61,20 @@ def installed_package(tmp_path_factory: pytest.TempPathFactory) -> InstalledPack
         source="PyPI package (pip install -e '.[installer]')",
     )
     assert pyinstaller is not None
-    work = tmp_path_factory.mktemp("installer")
-    started = time.monotonic()
-    deb = build_package(work / "dist", Path(pyinstaller))
-    build_seconds = time.monotonic() - started
-    root = work / "root"
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-    return InstalledPackage(deb, root, build_seconds)
+    # One build for the whole run: parallel workers (pytest-xdist) share the run's temporary
+    # folder's parent; the first to come builds under the lock, the others wait and reuse it.
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    work = shared / "installer"
+    with FileLock(shared / "installer.lock"):
+        built = work / "built.json"
+        if not built.exists():
+            shutil.rmtree(work, ignore_errors=True)  # what a build that failed midway left
+            started = time.monotonic()
+            deb = build_package(work / "dist", Path(pyinstaller))
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(work / "root")], check=True)
+            record = {"deb": str(deb), "seconds": time.monotonic() - started}
+            built.write_text(json.dumps(record))
+        record = json.loads(built.read_text())
+    return InstalledPackage(Path(record["deb"]), work / "root", record["seconds"])

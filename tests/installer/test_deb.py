@@ -17,6 +17,7 @@ from protocol.version import __version__
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.installer.conftest import InstalledPackage, frozen_env
 from tests.keyring_session import KeyringSession
+from tests.processes import stop_process
 from tests.xdisplay import XDisplay
 
 pytestmark = pytest.mark.installer
@@ -168,8 +169,7 @@ def test_the_frozen_tray_icon_docks(installed_package: InstalledPackage, tmp_pat
             )
             assert app.poll() is None, out.read_text()
         finally:
-            app.terminate()
-            app.wait(timeout=30)
+            stop_process(app, grace=30)
 
 
 def _what_happened(datasets: list[dict[str, Any]], log: Path, out: Path) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 
 from cloud.local import free_port
+from tests.processes import stop_process
 from tests.system import require
 
 MITMPROXY_REQUIREMENT = "mitmproxy>=11,<13"
@@ -105,12 +106,7 @@ class InspectingProxy:
         _traceback: TracebackType | None,
     ) -> None:
         if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            stop_process(self._process)
 
     def _wait_until_listening(self) -> None:
         deadline = time.monotonic() + START_SECONDS

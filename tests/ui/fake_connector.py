@@ -45,6 +45,7 @@ def link(
     recent: tuple[DatasetRecord, ...] = (),
     user_paused: bool = False,
     last_success: datetime | None = None,
+    book: str | None = None,
 ) -> LinkStatus:
     """A link's line as the agent would assess it; ``failed``: data type -> error message."""
     return assess_link(
@@ -53,7 +54,7 @@ def link(
             company_id=f"co-{cid}",
             company_name=name,
             connection_id=cid,
-            book_path=f"/home/bob/{name.split()[0].lower()}.gnucash",
+            book_path=book or f"/home/bob/{name.split()[0].lower()}.gnucash",
             linked_at="2026-03-01T09:00:00Z",
         ),
         activity=state,

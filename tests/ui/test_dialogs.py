@@ -86,7 +86,7 @@ def test_the_wizard_links_a_chosen_book(qtbot, connector, tasks, tmp_path: Path)
     assert connector.called("preview_book") == [book]
     assert connector.command_threads[-1] != "MainThread"
     assert verify.company_label.text() == "Acme Ltd"
-    assert verify.book_label.text() == str(book)
+    assert verify.book_label.path() == str(book)
     assert verify.last_label.text() == "31 March 2026"
     assert [verify.accounts_label.text(), verify.customers_label.text()] == ["27", "6"]
     assert verify.invoices_label.text() == "4"

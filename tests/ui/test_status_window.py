@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTreeWidget,
     QTreeWidgetItem,
@@ -16,6 +17,7 @@ from agent.cloud_api.cloud_view import CloudView, DataTypeInCloud
 from agent.events import DatasetChanged
 from protocol.states import DatasetStatus
 from tests.ui.fake_connector import agent_status, dataset, link
+from ui.path_label import PathLabel
 from ui.status_window import StatusWindow, badge_colour
 from ui.timeline import moment_text
 
@@ -34,7 +36,11 @@ CLOUD = CloudView(
 
 
 def labels(widget) -> list[str]:  # type: ignore[no-untyped-def]
-    return [label.text() for label in widget.findChildren(QLabel)]
+    """What each label says in full (a path label shortens what it shows to fit)."""
+    return [
+        label.path() if isinstance(label, PathLabel) else label.text()
+        for label in widget.findChildren(QLabel)
+    ]
 
 
 def test_each_company_shows_its_name_book_and_state(qtbot, connector, feed, tasks) -> None:
@@ -187,3 +193,24 @@ def test_not_linked_says_what_to_do(qtbot, connector, feed, tasks) -> None:
     window = StatusWindow(connector, feed, tasks)
     qtbot.addWidget(window)
     assert any("Add a company" in text for text in labels(window))
+
+
+def test_a_long_book_path_fits_the_window_without_a_sideways_scroll(
+    qtbot, connector, feed, tasks
+) -> None:
+    deep = "/home/bob/" + "/".join(f"folder-{n}-of-the-accounts" for n in range(12))
+    book = f"{deep}/harbor-lane.gnucash"
+    connector.current = agent_status(link("Acme Ltd", "a", state="syncing", book=book))
+    feed.refresh()
+    window = StatusWindow(connector, feed, tasks)
+    qtbot.addWidget(window)
+    window.resize(700, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    scroll = window.findChild(QScrollArea)
+    assert not scroll.horizontalScrollBar().isVisible()
+    [shown] = window.findChildren(PathLabel)
+    assert shown.path() == book and shown.toolTip() == book
+    assert "…" in shown.text()
+    assert shown.text().endswith("harbor-lane.gnucash")  # which file, whatever is cut
+    assert shown.text().startswith("/home/bob/")  # and where it starts
