@@ -32,8 +32,8 @@ install -m 0644 "$HERE/connector.desktop" "$PKG/usr/share/applications/connector
 # ~/.config/autostart/connector.desktop
 install -m 0644 "$HERE/connector-autostart.desktop" "$PKG/usr/share/connector/connector-autostart.desktop"
 install -m 0644 "$ROOT/resources/icons/idle.svg" "$PKG/usr/share/icons/hicolor/scalable/apps/connector.svg"
-install -m 0644 "$ROOT/LICENSE" "$PKG/usr/share/doc/connector/copyright" 2>/dev/null \
-    || printf 'Connector is licensed under the Apache License 2.0.\n' > "$PKG/usr/share/doc/connector/copyright"
+# Debian's copyright file is the licence's full text; without LICENSE the build fails (set -e).
+install -m 0644 "$ROOT/LICENSE" "$PKG/usr/share/doc/connector/copyright"
 install -m 0755 "$HERE/postrm" "$PKG/DEBIAN/postrm"
 install -m 0755 "$HERE/postinst" "$PKG/DEBIAN/postinst"
 

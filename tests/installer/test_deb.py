@@ -45,6 +45,8 @@ def test_the_package_puts_everything_in_place(installed_package: InstalledPackag
     assert "Exec=/usr/bin/connector" in desktop and "Icon=connector" in desktop
     assert (root / "usr/share/icons/hicolor/scalable/apps/connector.svg").is_file()
     assert (root / "usr/share/connector/connector-autostart.desktop").is_file()
+    copyright_text = (root / "usr/share/doc/connector/copyright").read_text()
+    assert "Apache License" in copyright_text and "Version 2.0" in copyright_text
     internal = root / "opt" / "connector" / "_internal"
     assert sorted(p.name for p in (internal / "resources" / "icons").iterdir()) == sorted(
         p.name for p in (Path(__file__).resolve().parents[2] / "resources" / "icons").iterdir()
