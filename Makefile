@@ -4,13 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz chaos lint format books installer clean
+LOCK := requirements/dev.lock
 
-$(STAMP): pyproject.toml
+.PHONY: demo test fuzz chaos lint format lock books installer clean
+
+# pyproject.toml keeps the floors (what the code needs); the lock pins the exact versions the
+# suite was run with, so a fresh venv, here or in CI, installs those (as constraints).
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,installer]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,installer]'
 	touch $(STAMP)
+
+# Rewrites the lock from pyproject.toml, keeping its pins where they still fit; UPGRADE=1 moves
+# every pin to the newest version (then run the suite before committing the lock).
+lock: $(STAMP)
+	$(BIN)/pip-compile --quiet --extra=dev --extra=installer --extra=postgres --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+		--output-file=$(LOCK) pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
