@@ -30,10 +30,20 @@ from protocol.version import __version__
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REAUTHORIZE, EXIT_DOCTOR = 0, 1, 2, 3, 4
 
 
+# What `connector --help` says first: plain words, the exit codes a script can rely on.
+DESCRIPTION = """\
+Link this PC's books to the cloud, and keep them in sync. With no command, Connector starts in
+the system tray.
+
+Exit codes: 0 success; 1 an error the message explains; 2 wrong usage; 3 a link needs
+re-authorization; 4 doctor found a problem.
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="connector",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
