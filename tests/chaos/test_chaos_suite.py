@@ -38,6 +38,9 @@ def test_a_short_chaos_run_keeps_every_invariant(tmp_path: Path) -> None:
     ]
     clean = [e for e in result.episodes if e not in reauthorized]
     violations = [v for e in clean for v in e.violations]
+    if reauthorized:
+        raise FalseReauthorization(report)
+    assert sum(result.faults.values()) >= 10, report  # not vacuous: the faults did strike
     if violations and all(v.invariant == "data-matches-book" for v in violations):
         # Known and open (issue #13): the agent served another version of a book rewritten in
         # place than the one standing while it read (seen in two of about eight runs under
@@ -46,6 +49,3 @@ def test_a_short_chaos_run_keeps_every_invariant(tmp_path: Path) -> None:
         # Only this invariant is excused; any other violation still fails the test.
         pytest.xfail(f"known: stale fingerprint after an in-place rewrite\n{report}")
     assert violations == [], report
-    if reauthorized:
-        raise FalseReauthorization(report)
-    assert sum(result.faults.values()) >= 10, report  # not vacuous: the faults did strike
