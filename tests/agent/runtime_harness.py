@@ -36,6 +36,11 @@ class Company:
         results: list[dict[str, Any]] = body["results"]
         return results
 
+    def latest_status(self, data_type: str) -> str | None:
+        """The status of the type's newest dataset; None when none was queued."""
+        datasets = self.datasets(data_type)
+        return datasets[-1]["status"] if datasets else None
+
     def queue(self, data_type: str) -> dict[str, Any]:
         with self.api() as api:
             body: dict[str, Any] = api.post(

@@ -7,18 +7,12 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from agent.events import CloudViewUpdated, DatasetChanged, Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
 from tests.waiting import eventually
-
-
-def _status(company: Any, data_type: str) -> str | None:
-    datasets = company.datasets(data_type)
-    return datasets[-1]["status"] if datasets else None
 
 
 def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) -> None:
@@ -32,8 +26,8 @@ def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) 
         connector.subscribe(events.append)
         connector.start()
         try:
-            eventually(lambda: _status(ours, "customers") == "Complete")
-            eventually(lambda: _status(theirs, "customers") == "Complete")
+            eventually(lambda: ours.latest_status("customers") == "Complete")
+            eventually(lambda: theirs.latest_status("customers") == "Complete")
 
             with cloud.client() as api:
                 api.post(f"/companies/{ours.company_id}/connections/{ours.connection_id}/revoke")
@@ -46,12 +40,12 @@ def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) 
 
             # The other company goes on syncing.
             theirs.queue("suppliers")
-            eventually(lambda: _status(theirs, "suppliers") == "Complete")
+            eventually(lambda: theirs.latest_status("suppliers") == "Complete")
 
             # Re-linking with the fresh code in the same linkUrl resumes our company.
             connector.link(ours.connection()["linkUrl"], book, insecure_file_store=True)
             ours.queue("suppliers")
-            eventually(lambda: _status(ours, "suppliers") == "Complete")
+            eventually(lambda: ours.latest_status("suppliers") == "Complete")
             status = {s.connection_id: s.state for s in connector.status().links}
             assert status[ours.connection_id] in ("idle", "syncing")
         finally:
@@ -76,7 +70,7 @@ def test_pause_holds_datasets_with_the_reason_and_resume_releases_them(tmp_path:
             )
             assert connector.status().links[0].state == "paused"
             connector.resume()
-            eventually(lambda: _status(company, "customers") == "Complete")
+            eventually(lambda: company.latest_status("customers") == "Complete")
         finally:
             connector.stop()
 
@@ -100,7 +94,7 @@ def test_outside_the_sync_window_datasets_wait_and_say_until_when(tmp_path: Path
             )
             opened = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
             connector.set_sync_window(opened)
-            eventually(lambda: _status(company, "customers") == "Complete")
+            eventually(lambda: company.latest_status("customers") == "Complete")
         finally:
             connector.stop()
 
@@ -144,7 +138,7 @@ def test_relinking_the_only_link_serves_it_again_without_a_new_start(tmp_path: P
         connector.subscribe(events.append)
         connector.start()
         try:
-            eventually(lambda: _status(company, "customers") == "Complete")
+            eventually(lambda: company.latest_status("customers") == "Complete")
             with cloud.client() as api:
                 api.post(
                     f"/companies/{company.company_id}/connections/{company.connection_id}/revoke"
@@ -155,7 +149,7 @@ def test_relinking_the_only_link_serves_it_again_without_a_new_start(tmp_path: P
 
             connector.link(company.connection()["linkUrl"], book, insecure_file_store=True)
             company.queue("suppliers")
-            eventually(lambda: _status(company, "suppliers") == "Complete")
+            eventually(lambda: company.latest_status("suppliers") == "Complete")
             eventually(lambda: connector.status().condition == "idle")
         finally:
             connector.stop()

@@ -13,13 +13,8 @@ from pathlib import Path
 from agent.events import Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
-from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company
+from tests.agent.runtime_harness import agent_home, book_copy, new_company
 from tests.waiting import eventually
-
-
-def _latest(company: Company, data_type: str) -> str | None:
-    datasets = company.datasets(data_type)
-    return datasets[-1]["status"] if datasets else None
 
 
 def _state(connector: Connector, connection_id: str) -> str:
@@ -43,7 +38,7 @@ def test_try_again_serves_a_stopped_link_with_the_credential_the_store_holds_now
         connector.subscribe(events.append)
         connector.start()
         try:
-            eventually(lambda: _latest(company, "customers") == "Complete")
+            eventually(lambda: company.latest_status("customers") == "Complete")
             with cloud.client() as api:
                 base = f"/companies/{company.company_id}/connections/{company.connection_id}"
                 api.post(f"{base}/revoke").raise_for_status()
@@ -55,7 +50,7 @@ def test_try_again_serves_a_stopped_link_with_the_credential_the_store_holds_now
             connector.retry_link(company.connection_id)
             assert _state(connector, company.connection_id) != "needs_reauthorization"
             company.queue("suppliers")
-            eventually(lambda: _latest(company, "suppliers") == "Complete")
+            eventually(lambda: company.latest_status("suppliers") == "Complete")
             assert _state(connector, company.connection_id) in ("idle", "syncing")
         finally:
             connector.stop()
