@@ -1,9 +1,9 @@
 """A label for a file's path that fits the width it is given.
 
 A path has no spaces to wrap at, so a plain label asks for its whole length and pushes the
-window into a sideways scroll with the path cut off at the edge. This one shortens the middle
-with an ellipsis (the start says where, the end says which file) and shows the whole path as
-its tooltip.
+window into a sideways scroll with the path cut off at the edge. This one shortens the folders
+in the middle with an ellipsis, keeping the file's name whole when it fits (the start says
+where, the name says which book), and shows the whole path as its tooltip.
 """
 
 from __future__ import annotations
@@ -43,8 +43,20 @@ class PathLabel(QLabel):
         self._fit()
 
     def _fit(self) -> None:
-        shown = self.fontMetrics().elidedText(
-            self._path, Qt.TextElideMode.ElideMiddle, max(self.width(), _MINIMUM_WIDTH)
-        )
+        shown = self._shortened(max(self.width(), _MINIMUM_WIDTH))
         if shown != self.text():
             super().setText(shown)
+
+    def _shortened(self, width: int) -> str:
+        """The whole path if it fits; else its folders shortened in the middle and the file's
+        name whole (the name is what tells one book from another); else the middle of it all."""
+        metrics = self.fontMetrics()
+        if metrics.horizontalAdvance(self._path) <= width:
+            return self._path
+        cut = max(self._path.rfind("/"), self._path.rfind("\\"))  # Windows paths too
+        if cut > 0:
+            folder, tail = self._path[:cut], self._path[cut:]  # tail: the separator and name
+            room = width - metrics.horizontalAdvance(tail)
+            if room >= metrics.horizontalAdvance("/…"):
+                return metrics.elidedText(folder, Qt.TextElideMode.ElideMiddle, room) + tail
+        return metrics.elidedText(self._path, Qt.TextElideMode.ElideMiddle, width)

@@ -199,7 +199,7 @@ def test_a_long_book_path_fits_the_window_without_a_sideways_scroll(
     qtbot, connector, feed, tasks
 ) -> None:
     deep = "/home/bob/" + "/".join(f"folder-{n}-of-the-accounts" for n in range(12))
-    book = f"{deep}/harbor-lane.gnucash"
+    book = f"{deep}/harbor-lane-bakery-main-ledger-2026.gnucash"
     connector.current = agent_status(link("Acme Ltd", "a", state="syncing", book=book))
     feed.refresh()
     window = StatusWindow(connector, feed, tasks)
@@ -212,5 +212,5 @@ def test_a_long_book_path_fits_the_window_without_a_sideways_scroll(
     [shown] = window.findChildren(PathLabel)
     assert shown.path() == book and shown.toolTip() == book
     assert "…" in shown.text()
-    assert shown.text().endswith("harbor-lane.gnucash")  # which file, whatever is cut
+    assert shown.text().endswith("/harbor-lane-bakery-main-ledger-2026.gnucash")  # whole name
     assert shown.text().startswith("/home/bob/")  # and where it starts
