@@ -29,6 +29,7 @@ from cloud.local import LocalCloud
 from protocol.clock import to_iso, utc_now
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.states import DatasetStatus
+from tests.agent.stub_source import CustomersOnlySource
 from tests.memory_keyring import memory_store
 
 S = DatasetStatus
@@ -124,21 +125,12 @@ def test_a_report_for_a_dataset_the_cloud_ended_is_dropped_quietly(
     assert linked.in_cloud(dataset_id)["status"] == "AuthError"  # the cloud's word stands
 
 
-class _EndedWhileFetching:
+class _EndedWhileFetching(CustomersOnlySource):
     """A book whose reading takes long enough for the cloud to end the dataset meanwhile."""
 
     def __init__(self, meanwhile: Any) -> None:
         self.meanwhile = meanwhile
         self.mapped = False
-
-    def readable_data_types(self) -> list[str]:
-        return ["customers"]
-
-    def fingerprint(self) -> str | None:
-        return None
-
-    def unsupported_reason(self, data_type: str) -> str | None:
-        return None
 
     def fetch(self, data_type: str) -> object:
         self.meanwhile()
@@ -146,10 +138,7 @@ class _EndedWhileFetching:
 
     def map(self, data_type: str, fetched: object) -> Iterable[Record]:
         self.mapped = True
-        yield {"id": "c1", "customerName": "Ada", "status": "Active"}
-
-    def release(self) -> None:
-        pass
+        yield from super().map(data_type, fetched)
 
 
 def test_a_running_dataset_the_cloud_ended_is_left_at_the_next_phase(linked: Linked) -> None:

@@ -30,6 +30,7 @@ from tests.agent.hostile_books import (
     sqlite_book,
     write_xml,
 )
+from tests.agent.stub_source import CustomersOnlySource
 from tests.memory_keyring import memory_store
 
 
@@ -161,29 +162,14 @@ def test_a_hostile_book_ends_the_dataset_in_fetch_error(
     assert [s["status"] for s in dataset["statusHistory"]] == ["Queued", "Fetching", "FetchError"]
 
 
-class _Source:
+class _Source(CustomersOnlySource):
     """A package whose mapping fails in a chosen way."""
 
     def __init__(self, failure: Exception) -> None:
         self.failure = failure
 
-    def readable_data_types(self) -> list[str]:
-        return ["customers"]
-
-    def fingerprint(self) -> str | None:
-        return None
-
-    def unsupported_reason(self, data_type: str) -> str | None:
-        return None
-
-    def fetch(self, data_type: str) -> object:
-        return object()
-
     def map(self, data_type: str, fetched: object) -> Iterable[Record]:
         raise self.failure
-
-    def release(self) -> None:
-        pass
 
 
 class _Streaming(_Source):
