@@ -95,6 +95,8 @@ class LinkWorker:
         self._clock = clock
         self._monotonic = monotonic
         self._told: tuple[str | None, float] | None = None  # last wait reason sent, and when
+        # One heartbeat at a time, each reading the gate inside: see _heartbeat.
+        self._telling = threading.Lock()
         self._poll_wait = LONG_POLL_SECONDS
         self._failing: str | None = None  # the last failure, until the cloud answers well again
         self._bugs = 0  # unexpected exceptions in a row
@@ -157,8 +159,7 @@ class LinkWorker:
                         self._run(run.data_type, partial(self._runner.resume, run))
                     resumed = True
                 self._sender.drain()
-                gate = self._gate()
-                self._heartbeat(gate)
+                gate = self._heartbeat()
                 self._refresh_view_if_due()
                 if not gate.open:
                     self._runner.idle()
@@ -296,25 +297,34 @@ class LinkWorker:
         """Tell the cloud now whether we take work (after a pause, resume or window change),
         so that a long poll waiting there stops handing out datasets at once."""
         try:
-            self._heartbeat(self._gate(), force=True)
+            self._heartbeat(force=True)
         except ConnectorError as error:
             log.info("%s: could not tell the cloud: %s", self.connection_id, error.message)
 
-    def _heartbeat(self, gate: Gate, *, force: bool = False) -> None:
+    def _heartbeat(self, *, force: bool = False) -> Gate:
         """Tell the cloud who we are, what we read, and why datasets wait, when that changes
-        (and every few minutes regardless); tell observers when it changed."""
-        now = self._monotonic()
-        if self._told is not None and not force:
-            reason, sent = self._told
-            if reason == gate.reason and now - sent < HEARTBEAT_SECONDS:
-                return
-        answer = self._client.heartbeat(self._data_types, wait_reason=gate.reason)
-        # The server sets how long a poll may wait (it knows its proxies' timeouts).
-        self._poll_wait = answer.pollWaitSeconds
-        previous, self._told = self._told, (gate.reason, now)
+        (and every few minutes regardless); tell observers when it changed. Returns the gate
+        it told.
+
+        The gate is read under the lock, as the cloud is told: a gate read before the user's
+        pause and sent after the facade told the cloud of the pause would undo it, and the
+        cloud would hand out work while paused.
+        """
+        with self._telling:
+            gate = self._gate()
+            now = self._monotonic()
+            if self._told is not None and not force:
+                reason, sent = self._told
+                if reason == gate.reason and now - sent < HEARTBEAT_SECONDS:
+                    return gate
+            answer = self._client.heartbeat(self._data_types, wait_reason=gate.reason)
+            # The server sets how long a poll may wait (it knows its proxies' timeouts).
+            self._poll_wait = answer.pollWaitSeconds
+            previous, self._told = self._told, (gate.reason, now)
         if previous is not None and previous[0] != gate.reason:
             self._publish(SyncGateChanged(self.connection_id, gate.reason))
         log.debug("%s: told the cloud %s", self.connection_id, gate.reason or "we take work")
+        return gate
 
     def _wait_for_gate(self, gate: Gate) -> None:
         wait = GATE_RECHECK_SECONDS

@@ -59,7 +59,7 @@ def test_pause_holds_datasets_with_the_reason_and_resume_releases_them(tmp_path:
         connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
         connector.start()
         try:
-            time.sleep(1)  # the agent is now waiting in a long poll
+            eventually(lambda: connector.status().links[0].state == "idle")  # in a long poll
             connector.pause(None)
             company.queue("customers")
             time.sleep(3)

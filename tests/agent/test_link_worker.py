@@ -17,8 +17,10 @@ from agent.runtime.link_worker import LinkWorker
 from agent.runtime.local_state import LocalState
 from agent.runtime.outbox import OutboxSender
 from agent.runtime.runner import Outcome
+from agent.runtime.sync_gate import FOREVER
 from agent.support.config import AgentConfig, Link
 from protocol.agent_api import HeartbeatAnswer, StatusAnswer
+from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.status_answers import status_answer
 
@@ -108,6 +110,8 @@ def _worker(
     idle_limit: float | None = 5.0,
     statuses: list[Any] | None = None,
     keep_view: Callable[[CloudView], None] = lambda _view: None,
+    settings: Callable[[], AgentConfig] = AgentConfig,
+    stopping: threading.Event | None = None,
 ) -> tuple[Any, ...]:
     clock = Clock()
     cloud = ScriptedCloud(script, clock, statuses)
@@ -115,7 +119,7 @@ def _worker(
     state = LocalState(tmp_path / "state.db")
     events: list[Event] = []
     streak = ErrorStreak("link", events.append, random_fraction=lambda: 1.0)
-    stopping, wake = threading.Event(), CountingWake()
+    stopping, wake = stopping or threading.Event(), CountingWake()
     sender = OutboxSender(state, cloud, "link", streak, stopping)  # type: ignore[arg-type]
     worker = LinkWorker(
         LINK,
@@ -125,7 +129,7 @@ def _worker(
         state,
         streak,
         data_types=["customers"],
-        settings=AgentConfig,
+        settings=settings,
         publish=events.append,
         stopping=stopping,
         wake=wake,
@@ -219,3 +223,38 @@ def test_the_cloud_view_is_fetched_on_start_after_each_dataset_and_each_minute(
     assert kept[-1].connection_status == "Linked"
     (customers,) = kept[-1].data_types
     assert customers.status == DatasetStatus.COMPLETE
+
+
+def test_a_pause_given_while_the_worker_reads_the_gate_is_the_clouds_last_word(
+    tmp_path: Path,
+) -> None:
+    """The worker reads the gate (open), the user pauses and the facade tells the cloud, then
+    the worker's own heartbeat goes out: it must not tell the cloud it takes work after that."""
+    paused = AgentConfig(paused_until=to_iso(FOREVER))
+    current = [AgentConfig()]
+    stopping = threading.Event()
+    worker_thread = threading.current_thread()
+    reads_on_the_worker = 0
+
+    def settings() -> AgentConfig:
+        nonlocal reads_on_the_worker
+        read = current[0]
+        if threading.current_thread() is worker_thread:
+            reads_on_the_worker += 1
+            if reads_on_the_worker == 1:  # the user pauses right after the worker's read
+                current[0] = paused
+                facade = threading.Thread(target=worker.tell_gate)
+                facade.start()
+                facade.join(timeout=0.5)  # done at once, unless it waits for this heartbeat
+            elif reads_on_the_worker == 3:
+                stopping.set()  # the worker has seen the pause: enough
+        return read
+
+    worker, cloud, _runner, _wake, _events = _worker(
+        tmp_path, [None], idle_limit=None, settings=settings, stopping=stopping
+    )
+    worker.run()
+    reason = "Paused on the connector until the user resumes it"
+    told = cloud.heartbeats
+    assert reason in told and None not in told[told.index(reason) :], told
+    assert told[-1] == reason, told

@@ -196,3 +196,42 @@ def test_a_state_db_from_before_gains_the_dropped_mark(tmp_path: Path) -> None:
     state = LocalState(path)
     (run,) = state.latest_finished_runs("c1")
     assert run.status == "Complete" and not run.dropped
+
+
+class _RevokedOnceStaged:
+    """The outbox's sender, but the connection is revoked and linked again just before the
+    first drain that finds the pages staged: the cloud refuses Processing and Complete."""
+
+    def __init__(self, linked: Linked, dataset_id: str) -> None:
+        self.linked = linked
+        self.dataset_id = dataset_id
+        self.revoked = False
+
+    def drain(self) -> None:
+        run = self.linked.state.get_run(self.dataset_id)
+        if not self.revoked and run is not None and run.staged:
+            self.revoked = True
+            self.linked.revoke_and_link_again()
+        self.linked.sender.drain()
+
+
+def test_a_run_whose_last_reports_are_refused_ends_as_the_cloud_ended_it(
+    linked: Linked,
+) -> None:
+    assignment = linked.claim()
+    sender = _RevokedOnceStaged(linked, assignment.dataset_id)
+    runner = DatasetRunner(
+        linked.connection_id,
+        linked.client,
+        CustomersOnlySource(),
+        linked.state,
+        sender,  # type: ignore[arg-type]
+        linked.workdir / "staging",
+    )
+    outcome = runner.run(assignment)
+
+    assert sender.revoked  # the refusal came where it was meant to: after staging
+    assert outcome.status == S.AUTH_ERROR  # not the Complete it had recorded before sending
+    assert outcome.error_message is None  # nothing went wrong on this PC
+    assert linked.in_cloud(assignment.dataset_id)["status"] == "AuthError"
+    assert linked.state.last_success(linked.connection_id) is None

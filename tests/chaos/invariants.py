@@ -250,8 +250,12 @@ def _in_order_within(told: list[S], entered: list[S]) -> bool:
 
 
 def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float]:
-    """From when the dataset's last attempt entered Fetching until it entered the state after
-    Mapping: a run resumed after a kill in Mapping reads the book again before it validates."""
+    """From when the dataset's last attempt entered Fetching until it entered Processing.
+
+    Processing is entered in the same commit that stages the pages, so every read of the attempt
+    comes before it; Validating does not bound it: a run resumed after a restart in Mapping or
+    Validating reads the book again (possibly a newer version) before it stages anything.
+    """
     if run is not None and run.states:
         steps = [(S(status), from_iso(at).timestamp()) for status, at, _error in run.states]
     else:
@@ -263,8 +267,8 @@ def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float
         steps = steps[queued[-1] :]
     starts = [at for status, at in steps if status == S.FETCHING]
     start = min(starts) if starts else steps[0][1]
-    after_mapping = [at for status, at in steps if status in (S.VALIDATING, S.PROCESSING)]
-    end = min(after_mapping) if after_mapping else steps[-1][1]
+    staged = [at for status, at in steps if status == S.PROCESSING]
+    end = min(staged) if staged else steps[-1][1]
     return start, end
 
 

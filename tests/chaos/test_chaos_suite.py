@@ -41,11 +41,4 @@ def test_a_short_chaos_run_keeps_every_invariant(tmp_path: Path) -> None:
     if reauthorized:
         raise FalseReauthorization(report)
     assert sum(result.faults.values()) >= 10, report  # not vacuous: the faults did strike
-    if violations and all(v.invariant == "data-matches-book" for v in violations):
-        # Known and open (issue #13): the agent served another version of a book rewritten in
-        # place than the one standing while it read (seen in two of about eight runs under
-        # load). Suspected, not yet shown: a rewrite within one tick of the file system's clock
-        # keeps size, inode and mtime, so the agent reuses the fingerprint and reading it had.
-        # Only this invariant is excused; any other violation still fails the test.
-        pytest.xfail(f"known: stale fingerprint after an in-place rewrite\n{report}")
     assert violations == [], report

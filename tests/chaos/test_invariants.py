@@ -250,3 +250,43 @@ def test_only_the_last_attempt_of_a_dataset_handed_out_again_counts(tmp_path: Pa
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@requires_gnucash
+def test_a_run_resumed_after_validating_is_judged_by_its_read_before_processing(
+    tmp_path: Path,
+) -> None:
+    """Seen in a chaos episode: the agent read version 0 up to Validating, was put to sleep
+    and killed, the book became version 1, and the restarted agent read the book again before
+    it staged version 1's records (its timeline showing no second Fetching)."""
+    versions = BookVersions(tmp_path / "versions", "sqlite", 2)
+    book = LiveBook(tmp_path / "book.gnucash", versions)
+    book.timeline = [
+        Installed(0, 0.0, 0.0, in_place=False),
+        Installed(1, 150.0, 150.0, in_place=False),
+    ]
+    plan = plan_episode(1, 1, PROFILES["short"], postgres_available=False)
+    evidence = Evidence(plan, tmp_path, book)
+    evidence.history = [op("d1", HAPPY)]
+
+    def served(version: int, processing_at: float) -> list[str]:
+        view = engine_view("customers", versions.truth(version))
+        evidence.records = {"customers": _served_customers(view)}
+        steps = [("Fetching", 100), ("Mapping", 101), ("Validating", 102)]
+        steps += [("Processing", processing_at), ("Complete", processing_at + 1)]
+        evidence.agent_runs = {
+            "d1": AgentRun(
+                "d1",
+                "customers",
+                "Complete",
+                True,
+                None,
+                tuple((s, _iso(at), None) for s, at in steps),
+            )
+        }
+        return invariants.data_matches_book(evidence)
+
+    assert served(1, processing_at=200) == []  # resumed after version 1 stood: read again
+    assert served(0, processing_at=200) == []  # or staged before the kill: version 0
+    found = served(1, processing_at=103)  # staged before version 1 existed: wrong
+    assert len(found) == 1 and "Chaos Customer 1" in found[0], found
