@@ -205,10 +205,10 @@ def _status(connector: Connector, args: argparse.Namespace) -> int:
 def _sync(connector: Connector, args: argparse.Namespace) -> int:
     answers = connector.sync_now(args.data_types, args.connection)
     for connection_id, answer in answers.items():
-        queued = ", ".join(d["dataType"] for d in answer["queued"]) or "nothing new"
+        queued = ", ".join(dataset.data_type for dataset in answer.queued) or "nothing new"
         print(f"{connection_id}: queued {queued}")
-        if answer["alreadyInProgress"]:
-            print(f"  already in progress: {', '.join(answer['alreadyInProgress'])}")
+        if answer.already_in_progress:
+            print(f"  already in progress: {', '.join(answer.already_in_progress)}")
     return EXIT_OK
 
 

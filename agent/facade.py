@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.cloud_client import CloudClient, SyncQueued
 from agent.cloud_api.cloud_view import CloudViews
 from agent.cloud_api.connectivity import probe
 from agent.cloud_api.network import check_proxy
@@ -62,14 +61,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunSummary:
-    results: dict[str, LinkResult]  # by connection id
+    """What a run of the agent did, per link (:meth:`Connector.wait`)."""
+
+    results: Mapping[str, LinkResult]  # by connection id
 
     @property
     def needs_reauthorization(self) -> list[str]:
         return [cid for cid, result in self.results.items() if result.needs_reauthorization]
 
     @property
-    def errors(self) -> dict[str, str]:
+    def errors(self) -> Mapping[str, str]:
         """Why links ended with their work undone, by connection id."""
         return {cid: result.error for cid, result in self.results.items() if result.error}
 
@@ -195,14 +196,14 @@ class Connector:
 
     def sync_now(
         self, data_types: list[str] | None = None, connection_id: str | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> Mapping[str, SyncQueued]:
         """Ask the cloud to queue syncs (all first-link types when none are named), for one
-        link or all; returns the cloud's answer per connection."""
+        link or all; returns the cloud's answer per connection id."""
         config = self.config()
         links = [self._find(config, connection_id)] if connection_id else list(config.links)
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
-        answers = {}
+        answers: dict[str, SyncQueued] = {}
         types = list(data_types or [])
         for link in links:
             answers[link.connection_id] = self._cloud.confirmed(link, lambda c: c.queue(types))

@@ -30,6 +30,7 @@ from agent.status.status_rules import (
     HEADLINES,
     Condition,
     LatestResult,
+    LinkActivity,
     Problem,
     cloud_problems,
     link_condition,
@@ -80,9 +81,7 @@ class LinkStatus:
     company_name: str
     book_path: str
     cloud_url: str
-    # What the agent is doing for it: idle, syncing, offline, paused, needs_reauthorization,
-    # stopped, not_running.
-    state: str
+    state: LinkActivity  # what the agent is doing for it
     syncing: str | None  # the data type running now
     pending_reports: int  # reports and pages the cloud has not acknowledged yet
     last_successful_sync: datetime | None  # here or, as far as the cloud's view says, anywhere
@@ -97,7 +96,9 @@ class LinkStatus:
     def may_try_again(self) -> bool:
         """Whether "Try again" (the facade's ``retry_link``) is offered before a new link: the
         link stopped, on a lost authorization or an error; trying costs nothing."""
-        return self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == "stopped"
+        return (
+            self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == LinkActivity.STOPPED
+        )
 
     @property
     def line(self) -> str:
@@ -133,11 +134,17 @@ class AgentStatus:
         return self.pause_line if self.pause_line != self.headline else None
 
 
-_CONDITION_AFTER = {
-    CloudUnreachable: "offline",
-    CloudReconnected: "idle",
-    NeedsReauthorization: "needs_reauthorization",
+_ACTIVITY_AFTER: dict[type[Event], LinkActivity] = {
+    CloudUnreachable: LinkActivity.OFFLINE,
+    CloudReconnected: LinkActivity.IDLE,
+    NeedsReauthorization: LinkActivity.NEEDS_REAUTHORIZATION,
 }
+# What the events alone decide, whatever the worker or the gate say.
+_KNOWN_FROM_EVENTS = (
+    LinkActivity.NEEDS_REAUTHORIZATION,
+    LinkActivity.STOPPED,
+    LinkActivity.OFFLINE,
+)
 
 
 class LinkConditions:
@@ -148,7 +155,7 @@ class LinkConditions:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[str, str] = {}
+        self._known: dict[str, LinkActivity] = {}
         self._stop_reasons: dict[str, str] = {}
 
     def track(self, event: Event) -> None:
@@ -161,11 +168,11 @@ class LinkConditions:
                 current = self._known.get(connection_id)
                 if event.reason == STOPPED_ON_REQUEST:
                     self._known.pop(connection_id, None)  # not running, and nothing wrong
-                elif current != "needs_reauthorization":
-                    self._known[connection_id] = "stopped"
+                elif current != LinkActivity.NEEDS_REAUTHORIZATION:
+                    self._known[connection_id] = LinkActivity.STOPPED
                     self._stop_reasons[connection_id] = event.reason
-            elif type(event) in _CONDITION_AFTER:
-                self._known[connection_id] = _CONDITION_AFTER[type(event)]
+            elif type(event) in _ACTIVITY_AFTER:
+                self._known[connection_id] = _ACTIVITY_AFTER[type(event)]
 
     def forget(self, connection_id: str) -> None:
         """Start the link afresh: it was linked again."""
@@ -173,27 +180,29 @@ class LinkConditions:
             self._known.pop(connection_id, None)
             self._stop_reasons.pop(connection_id, None)
 
-    def known(self, connection_id: str) -> tuple[str | None, str | None]:
+    def known(self, connection_id: str) -> tuple[LinkActivity | None, str | None]:
         """The last known condition, and why the link stopped if it did."""
         with self._lock:
             return self._known.get(connection_id), self._stop_reasons.get(connection_id)
 
 
-def link_activity(known: str | None, *, serving: bool, gate_open: bool, syncing: str | None) -> str:
+def link_activity(
+    known: LinkActivity | None, *, serving: bool, gate_open: bool, syncing: str | None
+) -> LinkActivity:
     """What the agent is doing for a link (``LinkStatus.state``)."""
-    if known in ("needs_reauthorization", "stopped", "offline"):
+    if known in _KNOWN_FROM_EVENTS:
         return known
     if not serving:
-        return "not_running"
+        return LinkActivity.NOT_RUNNING
     if syncing:
-        return "syncing"  # a phase still finishing counts even while paused
-    return "idle" if gate_open else "paused"
+        return LinkActivity.SYNCING  # a phase still finishing counts even while paused
+    return LinkActivity.IDLE if gate_open else LinkActivity.PAUSED
 
 
 def assess_link(
     link: Link,
     *,
-    activity: str,
+    activity: LinkActivity,
     syncing: str | None = None,
     pending_reports: int = 0,
     results: Sequence[LatestResult] = (),
@@ -206,9 +215,9 @@ def assess_link(
 ) -> LinkStatus:
     """A link's line of the snapshot, with its verdict and the words for it."""
     problems = local_problems(results)
-    if activity == "needs_reauthorization":
+    if activity == LinkActivity.NEEDS_REAUTHORIZATION:
         problems.insert(0, REFUSED)
-    if activity == "stopped":
+    if activity == LinkActivity.STOPPED:
         reason = stop_reason or "it stopped"
         problems.insert(0, Problem("stopped", f"Syncing stopped: {reason}"))
     if cloud is not None:
@@ -309,9 +318,9 @@ def agent_status(
         here = cid in serving
         if not here and asked and (failure := asked.get(cid)) is not None:
             if isinstance(failure, AuthorizationLost):
-                known = "needs_reauthorization"
+                known = LinkActivity.NEEDS_REAUTHORIZATION
             elif isinstance(failure, CloudUnavailable):
-                known = "offline"
+                known = LinkActivity.OFFLINE
             else:
                 cloud_problem = f"{failure.title}: {failure.message}"
         unfinished = state.unfinished_runs(cid)
@@ -323,7 +332,7 @@ def agent_status(
             assess_link(
                 link,
                 activity=activity,
-                syncing=syncing if activity == "syncing" else None,
+                syncing=syncing if activity == LinkActivity.SYNCING else None,
                 pending_reports=state.pending(cid),
                 results=[
                     LatestResult(run.data_type, DatasetStatus(run.status), run.error)
