@@ -405,7 +405,7 @@ class Connector:
             # Only a link in the middle of a dataset has a phase to finish; an idle one may be
             # waiting in a long poll, and stops (as a daemon thread) when that returns.
             for connection_id, worker in list(self._workers.items()):
-                if worker.busy_with:
+                if worker.running_data_type is not None:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
         self._started = False
