@@ -295,8 +295,9 @@ class Connector:
         reason = gate_for(config, self._clock()).reason
         try:
             for link in config.links:
+                data_types = source_kind(link.source).data_types()
                 self._cloud.confirmed(
-                    link, lambda c: c.heartbeat(source_kind().data_types(), wait_reason=reason)
+                    link, partial(_heartbeat, data_types=data_types, wait_reason=reason)
                 )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
@@ -484,3 +485,7 @@ class Connector:
             if connection_id in (link.connection_id, link.company_id):
                 return link
         raise NotLinked(f"No link {connection_id} on this PC. `connector status` lists them.")
+
+
+def _heartbeat(client: CloudClient, *, data_types: list[str], wait_reason: str | None) -> None:
+    client.heartbeat(data_types, wait_reason=wait_reason)
