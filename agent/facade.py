@@ -35,10 +35,10 @@ from agent.sources.registry import source_kind
 from agent.status.cloud_asking import CloudAsker
 from agent.status.link_status import (
     AgentStatus,
-    DatasetRecord,
     LinkConditions,
+    RecentRun,
     agent_status,
-    recent_datasets,
+    recent_runs,
 )
 from agent.status.run_marker import RunMarker, running_elsewhere
 from agent.support import private_files, proxy_secret
@@ -142,9 +142,10 @@ class Connector:
         so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
         self._cloud.ask(self.config().links)
 
-    def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
-        """The datasets this PC ran for a link, newest first, each with its local timeline."""
-        return recent_datasets(self._local_state(), connection_id, limit)
+    def recent_runs(self, connection_id: str, limit: int = 20) -> tuple[RecentRun, ...]:
+        """The runs of a link on this PC (the datasets it worked on), newest first, each with
+        its local timeline."""
+        return recent_runs(self._local_state(), connection_id, limit)
 
     @property
     def running(self) -> bool:

@@ -63,8 +63,9 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
-class DatasetRecord:
-    """A dataset this PC ran, with its timeline."""
+class RecentRun:
+    """A run (this PC's work on one dataset, kept in ``state.db``) as the snapshot shows it:
+    the state it reached, whether it ended, and its timeline."""
 
     dataset_id: str
     data_type: str
@@ -90,7 +91,7 @@ class LinkStatus:
     summary: str  # that verdict in words, after the company's name
     cloud: CloudView | None = None  # the cloud's view, as last fetched
     cloud_problem: str | None = None  # why the cloud could not be asked, when it could not
-    recent: tuple[DatasetRecord, ...] = ()  # the datasets this PC ran, newest first
+    recent: tuple[RecentRun, ...] = ()  # the datasets this PC ran, newest first
 
     @property
     def may_try_again(self) -> bool:
@@ -210,7 +211,7 @@ def assess_link(
     cloud: CloudView | None = None,
     cloud_problem: str | None = None,
     stop_reason: str | None = None,
-    recent: tuple[DatasetRecord, ...] = (),
+    recent: tuple[RecentRun, ...] = (),
     user_paused: bool = False,
 ) -> LinkStatus:
     """A link's line of the snapshot, with its verdict and the words for it."""
@@ -342,7 +343,7 @@ def agent_status(
                 cloud=views.get(cid),
                 cloud_problem=cloud_problem,
                 stop_reason=stop_reason,
-                recent=recent_datasets(state, cid, RECENT_LIMIT),
+                recent=recent_runs(state, cid, RECENT_LIMIT),
                 user_paused=user_paused,
             )
         )
@@ -360,10 +361,10 @@ def agent_status(
     )
 
 
-def recent_datasets(state: LocalState, connection_id: str, limit: int) -> tuple[DatasetRecord, ...]:
-    """The datasets this PC ran for a link, newest first, each with its local timeline."""
+def recent_runs(state: LocalState, connection_id: str, limit: int) -> tuple[RecentRun, ...]:
+    """The runs of a link on this PC, newest first, each with its local timeline."""
     return tuple(
-        DatasetRecord(
+        RecentRun(
             dataset_id=run.dataset_id,
             data_type=run.data_type,
             status=DatasetStatus(run.status),

@@ -20,8 +20,8 @@ from agent.commands.linking import BookPreview
 from agent.events import Event, LinkRetried, PauseChanged
 from agent.status.link_status import (
     AgentStatus,
-    DatasetRecord,
     LinkStatus,
+    RecentRun,
     TimelineEntry,
     assess_link,
     summarize,
@@ -43,7 +43,7 @@ def link(
     *,
     cloud: CloudView | None = None,
     cloud_problem: str | None = None,
-    recent: tuple[DatasetRecord, ...] = (),
+    recent: tuple[RecentRun, ...] = (),
     user_paused: bool = False,
     last_success: datetime | None = None,
     book: str | None = None,
@@ -110,7 +110,7 @@ def dataset(
     start: datetime = datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
     step_seconds: int = 30,
     error: str | None = None,
-) -> DatasetRecord:
+) -> RecentRun:
     """A dataset whose states began ``step_seconds`` apart; finished when the last is final."""
     timeline = tuple(
         TimelineEntry(
@@ -122,7 +122,7 @@ def dataset(
     )
     last = DatasetStatus(states[-1])
     finished = last == DatasetStatus.COMPLETE or last.endswith("Error")
-    return DatasetRecord(dataset_id, data_type, last, finished, error, timeline[-1].at, timeline)
+    return RecentRun(dataset_id, data_type, last, finished, error, timeline[-1].at, timeline)
 
 
 @dataclass
