@@ -48,6 +48,7 @@ from agent.support.config import (
     ConfigError,
     CredentialStoreKind,
     Link,
+    LogLevel,
     Paths,
     load_config,
     save_config,
@@ -257,7 +258,7 @@ class Connector:
             raise ConfigError(
                 f"Unknown log level {level!r}; choose one of {', '.join(LOG_LEVELS)}."
             )
-        save_config(self.paths, replace(self.config(), log_level=level))
+        save_config(self.paths, replace(self.config(), log_level=LogLevel(level)))
         logging.getLogger().setLevel(level)
 
     def set_proxy(self, proxy: str | None) -> None:

@@ -39,7 +39,7 @@ from agent.status.status_rules import (
     overall_condition,
     pause_line,
 )
-from agent.support.config import AgentConfig, Link
+from agent.support.config import AgentConfig, Link, LogLevel
 from protocol.clock import from_iso
 from protocol.states import DatasetStatus
 
@@ -120,7 +120,7 @@ class AgentStatus:
     headline: str  # that verdict in words ("Paused until Mon 14:00" when that is all)
     pause_line: str | None  # "Paused until Mon 14:00" when the user paused syncing
     last_successful_sync: datetime | None
-    log_level: str = "INFO"
+    log_level: LogLevel = LogLevel.INFO
     proxy: str | None = "system"  # None: no proxy; "system": the environment's; or a URL
     running_elsewhere: bool = False  # another process on this PC runs the agent
 
@@ -261,7 +261,7 @@ def summarize(
     now: datetime,
     sync_window: str | None = None,
     credentials_in_plain_file: bool = False,
-    log_level: str = "INFO",
+    log_level: LogLevel = LogLevel.INFO,
     proxy: str | None = "system",
     running_elsewhere: bool = False,
 ) -> AgentStatus:

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -26,7 +27,18 @@ SCHEMA_VERSION = 2
 APP_NAME = "Connector"
 
 CredentialStoreKind = Literal["keyring", "file"]
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class LogLevel(StrEnum):
+    """How much the log files keep; the values are logging's level names."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+LOG_LEVELS = tuple(LogLevel)
 SYSTEM_PROXY = "system"  # the proxy the environment names (HTTPS_PROXY, NO_PROXY)
 # The source of a link written before config.json named one (schema 1): every such link reads a
 # GnuCash book. Which names exist is the registry's to say (agent/sources/registry.py).
@@ -105,7 +117,7 @@ class AgentConfig:
     paused_until: str | None = None  # ISO 8601; "9999-12-31T23:59:59.999999Z" = until resumed
     sync_window: str | None = None  # e.g. "19:00-07:00", the PC's local time
     ca_bundle: str | None = None  # extra certificates to trust (corporate TLS inspection)
-    log_level: str = "INFO"  # one of LOG_LEVELS: how much the log file keeps
+    log_level: LogLevel = LogLevel.INFO  # how much the log file keeps
     # "system": the environment's proxy settings; a URL: always that proxy; None: no proxy.
     proxy: str | None = SYSTEM_PROXY
     # How many calendar months of profit and loss and balance sheet to send, up to the month of
@@ -188,10 +200,15 @@ def load_config(paths: Paths) -> AgentConfig:
         paused_until=raw.get("paused_until"),
         sync_window=raw.get("sync_window"),
         ca_bundle=raw.get("ca_bundle"),
-        log_level=level if (level := raw.get("log_level")) in LOG_LEVELS else "INFO",
+        log_level=_log_level(raw.get("log_level")),
         proxy=raw.get("proxy", SYSTEM_PROXY),
         report_months=_report_months(raw.get("report_months")),
     )
+
+
+def _log_level(value: object) -> LogLevel:
+    """The saved level, or INFO for anything that is not one (a hand-edited file)."""
+    return LogLevel(value) if isinstance(value, str) and value in LOG_LEVELS else LogLevel.INFO
 
 
 def _report_months(value: object) -> int | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -13,6 +14,7 @@ from typing import Any, get_args, get_origin, get_type_hints
 from agent.cloud_api.cloud_client import QueuedDataset, SyncQueued
 from agent.facade import Connector
 from agent.status.status_rules import LinkActivity
+from agent.support.config import LogLevel
 from cloud.local import LocalCloud
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
@@ -91,3 +93,15 @@ def test_a_links_state_is_a_link_activity(tmp_path: Path) -> None:
         connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
         (link,) = connector.status().links
     assert link.state is LinkActivity.NOT_RUNNING  # linked, but no agent serves it
+
+
+def test_the_log_level_is_a_log_level(tmp_path: Path) -> None:
+    connector = Connector(agent_home(tmp_path))
+    root = logging.getLogger()
+    before = root.level
+    try:
+        connector.set_log_level("WARNING")
+    finally:
+        root.setLevel(before)  # set_log_level applies at once, to this whole process
+    assert connector.config().log_level is LogLevel.WARNING
+    assert connector.status().log_level is LogLevel.WARNING
