@@ -21,7 +21,7 @@ from agent.errors import ConnectorError
 from agent.facade import Connector
 from agent.status.status_text import describe
 from agent.support import proxy_secret
-from agent.support.config import SYSTEM_PROXY, ConfigError
+from agent.support.config import SYSTEM_PROXY, ConfigError, LogLevel
 from agent.support.logs import setup_logging
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
@@ -133,7 +133,7 @@ def prepared_connector(args: argparse.Namespace) -> Connector:
     try:
         level = connector.config().log_level
     except ConfigError:
-        level = "INFO"  # the command itself reports the broken config
+        level = LogLevel.INFO  # the command itself reports the broken config
     setup_logging(connector.paths.log_dir, verbose=args.verbose, level=level)
     return connector
 
@@ -205,10 +205,10 @@ def _status(connector: Connector, args: argparse.Namespace) -> int:
 def _sync(connector: Connector, args: argparse.Namespace) -> int:
     answers = connector.sync_now(args.data_types, args.connection)
     for connection_id, answer in answers.items():
-        queued = ", ".join(d["dataType"] for d in answer["queued"]) or "nothing new"
+        queued = ", ".join(dataset.data_type for dataset in answer.queued) or "nothing new"
         print(f"{connection_id}: queued {queued}")
-        if answer["alreadyInProgress"]:
-            print(f"  already in progress: {', '.join(answer['alreadyInProgress'])}")
+        if answer.already_in_progress:
+            print(f"  already in progress: {', '.join(answer.already_in_progress)}")
     return EXIT_OK
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from agent.cloud_api.cloud_client import CloudClient
+from agent.cloud_api.cloud_client import CloudClient, SyncQueued
 from agent.cloud_api.cloud_view import CloudViews
 from agent.cloud_api.connectivity import probe
 from agent.cloud_api.network import check_proxy
@@ -36,10 +35,10 @@ from agent.sources.registry import source_kind
 from agent.status.cloud_asking import CloudAsker
 from agent.status.link_status import (
     AgentStatus,
-    DatasetRecord,
     LinkConditions,
+    RecentRun,
     agent_status,
-    recent_datasets,
+    recent_runs,
 )
 from agent.status.run_marker import RunMarker, running_elsewhere
 from agent.support import private_files, proxy_secret
@@ -49,6 +48,7 @@ from agent.support.config import (
     ConfigError,
     CredentialStoreKind,
     Link,
+    LogLevel,
     Paths,
     load_config,
     save_config,
@@ -62,14 +62,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunSummary:
-    results: dict[str, LinkResult]  # by connection id
+    """What a run of the agent did, per link (:meth:`Connector.wait`)."""
+
+    results: Mapping[str, LinkResult]  # by connection id
 
     @property
     def needs_reauthorization(self) -> list[str]:
         return [cid for cid, result in self.results.items() if result.needs_reauthorization]
 
     @property
-    def errors(self) -> dict[str, str]:
+    def errors(self) -> Mapping[str, str]:
         """Why links ended with their work undone, by connection id."""
         return {cid: result.error for cid, result in self.results.items() if result.error}
 
@@ -141,9 +143,10 @@ class Connector:
         so the tray calls it off the GUI thread. Observers hear ``CloudViewUpdated``."""
         self._cloud.ask(self.config().links)
 
-    def recent_datasets(self, connection_id: str, limit: int = 20) -> tuple[DatasetRecord, ...]:
-        """The datasets this PC ran for a link, newest first, each with its local timeline."""
-        return recent_datasets(self._local_state(), connection_id, limit)
+    def recent_runs(self, connection_id: str, limit: int = 20) -> tuple[RecentRun, ...]:
+        """The runs of a link on this PC (the datasets it worked on), newest first, each with
+        its local timeline."""
+        return recent_runs(self._local_state(), connection_id, limit)
 
     @property
     def running(self) -> bool:
@@ -195,14 +198,14 @@ class Connector:
 
     def sync_now(
         self, data_types: list[str] | None = None, connection_id: str | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> Mapping[str, SyncQueued]:
         """Ask the cloud to queue syncs (all first-link types when none are named), for one
-        link or all; returns the cloud's answer per connection."""
+        link or all; returns the cloud's answer per connection id."""
         config = self.config()
         links = [self._find(config, connection_id)] if connection_id else list(config.links)
         if not links:
             raise NotLinked("Nothing to sync yet: link a company first with `connector link`.")
-        answers = {}
+        answers: dict[str, SyncQueued] = {}
         types = list(data_types or [])
         for link in links:
             answers[link.connection_id] = self._cloud.confirmed(link, lambda c: c.queue(types))
@@ -255,7 +258,7 @@ class Connector:
             raise ConfigError(
                 f"Unknown log level {level!r}; choose one of {', '.join(LOG_LEVELS)}."
             )
-        save_config(self.paths, replace(self.config(), log_level=level))
+        save_config(self.paths, replace(self.config(), log_level=LogLevel(level)))
         logging.getLogger().setLevel(level)
 
     def set_proxy(self, proxy: str | None) -> None:
@@ -294,8 +297,9 @@ class Connector:
         reason = gate_for(config, self._clock()).reason
         try:
             for link in config.links:
+                data_types = source_kind(link.source).data_types()
                 self._cloud.confirmed(
-                    link, lambda c: c.heartbeat(source_kind().data_types(), wait_reason=reason)
+                    link, partial(_heartbeat, data_types=data_types, wait_reason=reason)
                 )
         except ConnectorError as error:
             log.info("Could not tell the cloud about the pause: %s", error.message)
@@ -404,7 +408,7 @@ class Connector:
             # Only a link in the middle of a dataset has a phase to finish; an idle one may be
             # waiting in a long poll, and stops (as a daemon thread) when that returns.
             for connection_id, worker in list(self._workers.items()):
-                if worker.busy_with:
+                if worker.running_data_type is not None:
                     self._serving[connection_id].join(timeout=timeout)
         self._stop_scheduler()
         self._started = False
@@ -483,3 +487,7 @@ class Connector:
             if connection_id in (link.connection_id, link.company_id):
                 return link
         raise NotLinked(f"No link {connection_id} on this PC. `connector status` lists them.")
+
+
+def _heartbeat(client: CloudClient, *, data_types: list[str], wait_reason: str | None) -> None:
+    client.heartbeat(data_types, wait_reason=wait_reason)

@@ -85,9 +85,10 @@ class Wiring:
             return self._state
 
     def source(self, link: Link, config: AgentConfig) -> Source:
-        """What reads the link's book: the registered source, its snapshots in the staging
-        folder."""
-        return source_kind()(
+        """What reads the link's book: the source registered under the link's package
+        (``Link.source``; :class:`~agent.errors.UnknownSource` when none is installed), its
+        snapshots in the staging folder."""
+        return source_kind(link.source)(
             Path(link.book_path),
             self.paths.staging_dir / "snapshots",
             report_months=config.report_months,

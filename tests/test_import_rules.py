@@ -78,3 +78,16 @@ def test_the_cloud_importing_the_agent_is_refused(tmp_path: Path) -> None:
     result = lint_imports(tree)
     assert result.returncode == 1
     assert "the cloud imports neither the agent nor the tray app BROKEN" in result.stdout
+
+
+def test_a_command_naming_a_source_package_is_refused(tmp_path: Path) -> None:
+    """A command reads books through the registry (``Source`` and ``SourceKind``), so a
+    second package is a folder of its own, not an edit of the commands."""
+    tree = _copy(tmp_path)
+    _add_import(
+        tree / "agent" / "commands" / "doctor.py",
+        "from agent.sources.gnucash.reading.reader import read_book  # noqa",
+    )
+    result = lint_imports(tree)
+    assert result.returncode == 1
+    assert "sources are found through the registry, not by name BROKEN" in result.stdout

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent.support.config import LOG_LEVELS, SYSTEM_PROXY
+from agent.support.config import LOG_LEVELS, SYSTEM_PROXY, LogLevel
 from ui import autostart
 from ui.ports import ConnectorFacade
 from ui.settings import (
@@ -199,7 +199,7 @@ class SettingsDialog(QDialog):
         window, proxy, level = (
             self.chosen_window(),
             self.chosen_proxy(),
-            self.log_level.currentText(),
+            LogLevel(self.log_level.currentText()),
         )
         if (window, proxy, level) == (self._window, self._proxy, self._log_level):
             self.accept()
@@ -211,7 +211,7 @@ class SettingsDialog(QDialog):
             owner=self,
         )
 
-    def _apply_agent_settings(self, window: str | None, proxy: str | None, level: str) -> None:
+    def _apply_agent_settings(self, window: str | None, proxy: str | None, level: LogLevel) -> None:
         """On a worker thread: only what changed, the proxy first (it is the one that can be
         refused, and then nothing else has been changed half-way)."""
         if proxy != self._proxy:
@@ -224,7 +224,7 @@ class SettingsDialog(QDialog):
     def on_agent_settings_applied(self, _result: object) -> None:
         self._window = self.chosen_window()
         self._proxy = self.chosen_proxy()
-        self._log_level = self.log_level.currentText()
+        self._log_level = LogLevel(self.log_level.currentText())
         self.accept()
 
     def on_failed(self, title: str, message: str) -> None:

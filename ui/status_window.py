@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent.cloud_api.cloud_view import CloudView
-from agent.status.link_status import AgentStatus, DatasetRecord, LinkStatus
+from agent.status.link_status import AgentStatus, LinkStatus, RecentRun
 from agent.status.status_rules import Condition
 from protocol.clock import utc_now
 from protocol.datatypes import data_type_words
@@ -211,8 +211,8 @@ class StatusWindow(QWidget):
             )
             form.addRow(again)
         form.addRow(self._data_status(link))
-        records = link.recent
-        current = running(records)
+        runs = link.recent
+        current = running(runs)
         if current is not None and (done := progress(current)) is not None:
             bar = QProgressBar()
             bar.setObjectName(f"progress-{link.connection_id}")
@@ -220,36 +220,36 @@ class StatusWindow(QWidget):
             bar.setFormat(f"{data_type_words(current.data_type)}: {current.status} (%p%)")
             form.addRow("Running:", bar)
         form.addRow(QLabel("Recent datasets on this PC (open one for its timeline):"))
-        form.addRow(self._datasets_tree(link.connection_id, records))
+        form.addRow(self._datasets_tree(link.connection_id, runs))
         return box
 
     # Recent datasets and their timelines ---------------------------------------------------
 
-    def _datasets_tree(self, connection_id: str, records: tuple[DatasetRecord, ...]) -> QWidget:
-        if not records:
+    def _datasets_tree(self, connection_id: str, runs: tuple[RecentRun, ...]) -> QWidget:
+        if not runs:
             return QLabel("No dataset has run on this PC yet.")
         now = self._clock()
         tree = QTreeWidget()
         tree.setObjectName(f"datasets-{connection_id}")
         tree.setHeaderLabels(DATASET_COLUMNS)
         tree.setMinimumHeight(160)
-        for record in records:
-            timeline = steps(record, now)
+        for run in runs:
+            timeline = steps(run, now)
             total = total_duration(timeline)
             top = QTreeWidgetItem(
                 [
-                    data_type_words(record.data_type),
-                    str(record.status),
-                    moment_text(timeline[0].at if timeline else record.updated),
-                    duration_text(total) + ("" if record.finished else " so far"),
-                    record.error or "",
+                    data_type_words(run.data_type),
+                    str(run.status),
+                    moment_text(timeline[0].at if timeline else run.updated),
+                    duration_text(total) + ("" if run.finished else " so far"),
+                    run.error or "",
                 ]
             )
-            top.setForeground(1, QBrush(QColor(badge_colour(record.status))))
-            top.setData(0, Qt.ItemDataRole.UserRole, record.dataset_id)
-            top.setToolTip(0, f"Dataset {record.dataset_id}")
-            if record.error:
-                top.setToolTip(4, record.error)
+            top.setForeground(1, QBrush(QColor(badge_colour(run.status))))
+            top.setData(0, Qt.ItemDataRole.UserRole, run.dataset_id)
+            top.setToolTip(0, f"Dataset {run.dataset_id}")
+            if run.error:
+                top.setToolTip(4, run.error)
             for step in timeline:
                 took = duration_text(step.duration) + (" so far" if step.running else "")
                 child = QTreeWidgetItem(
@@ -260,8 +260,8 @@ class StatusWindow(QWidget):
                     child.setToolTip(4, step.error_message)
                 top.addChild(child)
             tree.addTopLevelItem(top)
-            opened = record.dataset_id in self._expanded
-            if not record.finished and record.dataset_id not in self._collapsed:
+            opened = run.dataset_id in self._expanded
+            if not run.finished and run.dataset_id not in self._collapsed:
                 opened = True  # the running one shows where it is without a click
             top.setExpanded(opened)
         for column in range(len(DATASET_COLUMNS) - 1):

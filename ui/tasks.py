@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class _Outcome(QObject):
@@ -29,6 +31,7 @@ class _Outcome(QObject):
     def __init__(
         self,
         runner: TaskRunner,
+        # Called with what the command returned; typed per command by TaskRunner.run.
         on_done: Callable[[Any], object] | None,
         on_error: Callable[[str, str], None] | None,
         owner: QObject | None,
@@ -62,7 +65,7 @@ class _Outcome(QObject):
 
 
 class _Job(QRunnable):
-    def __init__(self, work: Callable[[], Any], outcome: _Outcome) -> None:
+    def __init__(self, work: Callable[[], object], outcome: _Outcome) -> None:
         super().__init__()
         self._work = work
         self._outcome = outcome
@@ -94,8 +97,8 @@ class TaskRunner(QObject):
 
     def run(
         self,
-        work: Callable[[], Any],
-        on_done: Callable[[Any], object] | None = None,
+        work: Callable[[], _T],
+        on_done: Callable[[_T], object] | None = None,
         on_error: Callable[[str, str], None] | None = None,
         *,
         owner: QObject | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from agent.status.link_status import DatasetRecord
+from agent.status.link_status import RecentRun
 from protocol.states import DatasetStatus
 
 S = DatasetStatus
@@ -33,19 +33,19 @@ class Step:
     error_message: str | None
 
 
-def steps(record: DatasetRecord, now: datetime) -> list[Step]:
+def steps(run: RecentRun, now: datetime) -> list[Step]:
     """The timeline, oldest first, each state lasting until the next began (or until now)."""
-    entries = sorted(record.timeline, key=lambda entry: entry.at)
+    entries = sorted(run.timeline, key=lambda entry: entry.at)
     result = []
     for index, entry in enumerate(entries):
         last = index == len(entries) - 1
         if not last:
             duration: timedelta | None = entries[index + 1].at - entry.at
-        elif record.finished:
+        elif run.finished:
             duration = None
         else:
             duration = max(now - entry.at, timedelta(0))
-        now_in_it = last and not record.finished
+        now_in_it = last and not run.finished
         result.append(Step(entry.status, entry.at, duration, now_in_it, entry.error_message))
     return result
 
@@ -57,15 +57,15 @@ def total_duration(timeline: list[Step]) -> timedelta | None:
     return timeline[-1].at - timeline[0].at + (timeline[-1].duration or timedelta(0))
 
 
-def progress(record: DatasetRecord) -> int | None:
+def progress(run: RecentRun) -> int | None:
     """Percent done for a running dataset on the happy path; None when it is not running."""
-    if record.finished or record.status not in PROGRESS_STEPS:
+    if run.finished or run.status not in PROGRESS_STEPS:
         return None
-    return round(100 * PROGRESS_STEPS.index(record.status) / (len(PROGRESS_STEPS) - 1))
+    return round(100 * PROGRESS_STEPS.index(run.status) / (len(PROGRESS_STEPS) - 1))
 
 
-def running(records: tuple[DatasetRecord, ...]) -> DatasetRecord | None:
-    return next((record for record in records if not record.finished), None)
+def running(runs: tuple[RecentRun, ...]) -> RecentRun | None:
+    return next((run for run in runs if not run.finished), None)
 
 
 def duration_text(span: timedelta | None) -> str:

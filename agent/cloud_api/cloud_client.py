@@ -168,6 +168,24 @@ class Assignment:
     lease_seconds: float
 
 
+@dataclass(frozen=True)
+class QueuedDataset:
+    """A dataset the cloud queued when asked to sync now."""
+
+    dataset_id: str
+    data_type: str
+    status: DatasetStatus  # Queued, or already ended (NotSupported, AuthError)
+
+
+@dataclass(frozen=True)
+class SyncQueued:
+    """The cloud's answer to "sync now" for one connection: what it queued, and the data types
+    it left alone because a dataset of theirs is already in progress."""
+
+    queued: tuple[QueuedDataset, ...]
+    already_in_progress: tuple[str, ...]
+
+
 def split_link_url(link_url: str) -> tuple[str, str]:
     """``https://cloud.example/link/K7QM-3TXA`` -> (``https://cloud.example``, ``K7QM-3TXA``)."""
     parts = urlsplit(link_url.strip())
@@ -248,7 +266,7 @@ class CloudClient:
         body = HeartbeatRequest.model_construct(**_agent_info(data_types), waitReason=wait_reason)
         return self._send("POST", "/heartbeat", HeartbeatAnswer, json=_wire(body))
 
-    def queue(self, data_types: list[str]) -> dict[str, Any]:
+    def queue(self, data_types: list[str]) -> SyncQueued:
         """Ask the cloud to queue syncs for this connection (all first-link types if empty)."""
         answer = self._send(
             "POST",
@@ -257,7 +275,13 @@ class CloudClient:
             json=_wire(QueueRequest.model_construct(dataTypes=data_types)),
             limit=cloud_answers.QUEUE_ANSWER,
         )
-        return answer.model_dump(mode="json")
+        return SyncQueued(
+            queued=tuple(
+                QueuedDataset(dataset.id, dataset.dataType, dataset.status)
+                for dataset in answer.queued
+            ),
+            already_in_progress=tuple(answer.alreadyInProgress),
+        )
 
     def status(self) -> StatusAnswer:
         """The cloud's view of this connection and its data types."""

@@ -31,10 +31,10 @@ from agent.errors import (
     ConnectorError,
     CredentialStoreUnavailable,
     NotLinked,
+    UnknownSource,
 )
 from agent.runtime.sync_gate import gate_for
-from agent.sources.gnucash.reading.reader import read_book
-from agent.sources.gnucash.source import MAPPERS
+from agent.sources.registry import SourceKind, source_kind
 from agent.support import proxy_secret
 from agent.support.config import AgentConfig, Link, Paths
 from agent.support.credentials import CredentialStore
@@ -164,17 +164,21 @@ def _link_checks(
     )
     checks.append(reach)
 
-    # The credential goes over the wire only where the first three say it safely can.
-    if has_credential and secure_check.ok and reach.ok:
+    package = _package(link)
+    # The credential goes over the wire only where the first three say it safely can; the
+    # heartbeat announces what the link's package reads (none installed: the book check says so).
+    if has_credential and secure_check.ok and reach.ok and not isinstance(package, UnknownSource):
         reason = _wait_reason(config, clock)
+        data_types = package.data_types()
         auth, answer = _guarded(
-            f"{label}: authorization", lambda: _authorization(link, client_for, reason)
+            f"{label}: authorization",
+            lambda: _authorization(link, client_for, data_types, reason),
         )
         checks.append(auth)
         if answer is not None:
             checks.append(_clock(f"{label}: clock", answer, clock))
 
-    book_check, _ = _guarded(f"{label}: book", lambda: (_book(paths, link, sleep), None))
+    book_check, _ = _guarded(f"{label}: book", lambda: (_book(paths, link, package, sleep), None))
     checks.append(book_check)
     return checks
 
@@ -230,13 +234,24 @@ def _wait_reason(config: AgentConfig, clock: Clock) -> str | None:
     return gate_for(config, clock()).reason
 
 
+def _package(link: Link) -> SourceKind | UnknownSource:
+    """The installed source of the link's package, or why there is none (:func:`_book` says)."""
+    try:
+        return source_kind(link.source)
+    except UnknownSource as missing:
+        return missing
+
+
 def _authorization(
-    link: Link, client_for: Callable[[Link], CloudClient], reason: str | None
+    link: Link,
+    client_for: Callable[[Link], CloudClient],
+    data_types: list[str],
+    reason: str | None,
 ) -> tuple[Check, HeartbeatAnswer | None]:
     name = f"{link.company_name or link.connection_id}: authorization"
     try:
         with client_for(link) as client:
-            answer = client.heartbeat(sorted(MAPPERS), wait_reason=reason)
+            answer = client.heartbeat(data_types, wait_reason=reason)
     except (AuthorizationLost, NotLinked) as exc:
         detail = f"The cloud no longer accepts Connector's credential ({exc.message})."
         return Check(name, False, detail, RELINK_FIX), None
@@ -281,22 +296,26 @@ def _minutes(skew: timedelta) -> str:
     return f"{seconds / 60:.0f} minutes"
 
 
-def _book(paths: Paths, link: Link, sleep: Callable[[float], None]) -> Check:
+def _book(
+    paths: Paths, link: Link, package: SourceKind | UnknownSource, sleep: Callable[[float], None]
+) -> Check:
     name = f"{link.company_name or link.connection_id}: book"
     book_path = Path(link.book_path)
+    if isinstance(package, UnknownSource):
+        return Check(name, False, f"{package.title} ({link.source!r}).", package.message)
     # The copy is taken into Connector's own folder, as a sync does, and deleted right after.
     make_private_dir(paths.staging_dir)
     try:
         with tempfile.TemporaryDirectory(prefix="self-test-", dir=paths.staging_dir) as work:
-            book = read_book(book_path, Path(work), sleep=sleep)
+            book = package.preview(book_path, Path(work), sleep=sleep)
     except BookUnreadable as exc:
         return Check(name, False, f"{exc.title}: {book_path}.", exc.message)
     detail = (
-        f"{book_path} can be read ({len(book.accounts)} accounts, {len(book.customers)} "
-        f"customers, {len(book.vendors)} suppliers)."
+        f"{book_path} can be read ({book.accounts} accounts, {book.customers} "
+        f"customers, {book.suppliers} suppliers)."
     )
-    if book.open_in_gnucash:
-        detail += " It is open in GnuCash right now, which is fine: Connector reads a copy."
+    if book.open_in is not None:
+        detail += f" It is open in {book.open_in} right now, which is fine: Connector reads a copy."
     return Check(name, True, detail)
 
 

@@ -80,7 +80,7 @@ class LinkWorker:
     ) -> None:
         self.link = link
         self.result = LinkResult()
-        self.busy_with: str | None = None  # the data type running now, for the status
+        self._running: str | None = None  # the data type of the dataset run now
         self._client = client
         self._runner = runner
         self._sender = sender
@@ -261,12 +261,23 @@ class LinkWorker:
         idle_left = self._idle_left(last_activity)
         self._pause(seconds if idle_left is None else max(min(seconds, idle_left), 0.0))
 
+    @property
+    def running_data_type(self) -> str | None:
+        """The data type of the dataset this worker is running now; None between datasets.
+
+        Read from other threads (the facade's graceful stop waits only for a worker in the
+        middle of a dataset): one reference, set before the run and cleared after it. The
+        status snapshot does not ask it: ``state.db``'s unfinished runs say what is syncing,
+        in this process or another.
+        """
+        return self._running
+
     def _run(self, data_type: str, work: Callable[[], Outcome]) -> None:
-        self.busy_with = data_type
+        self._running = data_type
         try:
             self.result.outcomes.append(work())
         finally:
-            self.busy_with = None
+            self._running = None
             self._view_fetched = None  # the cloud's view has moved on: fetch it next turn
 
     def fetch_cloud_view(self) -> CloudView:

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 # A record is the standard data model's (agent/standard/), not a source's: named here too because
 # every source's map() yields them.
 from agent.standard.model import Record as Record
+
+
+@dataclass(frozen=True)
+class BookPreview:
+    """What a book holds, so a person can tell it is the right company's before linking, and
+    the self-test can say the book reads (a source's ``preview``)."""
+
+    book_path: Path
+    company_name: str  # as the package names the business; the file's name when it names none
+    last_transaction: date | None  # the latest posted date; None for a book without any
+    accounts: int
+    customers: int
+    invoices: int  # customer invoices, credit notes left out
+    suppliers: int = 0
+    # The package that has the book open right now (it holds its lock), if one does: worth
+    # saying, never a problem, since Connector reads a copy.
+    open_in: str | None = None
 
 
 class Source(Protocol):

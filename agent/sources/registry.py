@@ -9,19 +9,21 @@ distribution's metadata (``installer/connector.spec``: ``copy_metadata``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol
 
 from agent.errors import UnknownSource
-from agent.sources.base import Source
+from agent.sources.base import BookPreview, Source
+from agent.support.config import GNUCASH_SOURCE
 
 GROUP = "connector.sources"
 
-# Every link so far reads a GnuCash book: config.json names no other package yet, so this is
-# the package a link's book is read with.
-DEFAULT_SOURCE = "gnucash"
+# The package a book is linked with when none is named (the wizard and `connector link` link
+# GnuCash books); each link in config.json names its own (``Link.source``).
+DEFAULT_SOURCE = GNUCASH_SOURCE
 
 
 class SourceKind(Protocol):
@@ -33,6 +35,14 @@ class SourceKind(Protocol):
 
     def data_types(self) -> list[str]:
         """Every data type any book of this package can be read for, by this version."""
+        ...
+
+    def preview(
+        self, book_path: Path, workdir: Path, *, sleep: Callable[[float], None] = ...
+    ) -> BookPreview:
+        """Read the book at ``book_path`` once (a snapshot in ``workdir``, deleted after) and
+        say what it holds; raises :class:`~agent.errors.BookUnreadable` for a wrong file. What
+        linking checks before it spends a code, and the self-test's look at the book."""
         ...
 
 

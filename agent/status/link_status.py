@@ -30,6 +30,7 @@ from agent.status.status_rules import (
     HEADLINES,
     Condition,
     LatestResult,
+    LinkActivity,
     Problem,
     cloud_problems,
     link_condition,
@@ -38,7 +39,7 @@ from agent.status.status_rules import (
     overall_condition,
     pause_line,
 )
-from agent.support.config import AgentConfig, Link
+from agent.support.config import AgentConfig, Link, LogLevel
 from protocol.clock import from_iso
 from protocol.states import DatasetStatus
 
@@ -62,8 +63,9 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
-class DatasetRecord:
-    """A dataset this PC ran, with its timeline."""
+class RecentRun:
+    """A run (this PC's work on one dataset, kept in ``state.db``) as the snapshot shows it:
+    the state it reached, whether it ended, and its timeline."""
 
     dataset_id: str
     data_type: str
@@ -80,9 +82,7 @@ class LinkStatus:
     company_name: str
     book_path: str
     cloud_url: str
-    # What the agent is doing for it: idle, syncing, offline, paused, needs_reauthorization,
-    # stopped, not_running.
-    state: str
+    state: LinkActivity  # what the agent is doing for it
     syncing: str | None  # the data type running now
     pending_reports: int  # reports and pages the cloud has not acknowledged yet
     last_successful_sync: datetime | None  # here or, as far as the cloud's view says, anywhere
@@ -91,13 +91,15 @@ class LinkStatus:
     summary: str  # that verdict in words, after the company's name
     cloud: CloudView | None = None  # the cloud's view, as last fetched
     cloud_problem: str | None = None  # why the cloud could not be asked, when it could not
-    recent: tuple[DatasetRecord, ...] = ()  # the datasets this PC ran, newest first
+    recent: tuple[RecentRun, ...] = ()  # the datasets this PC ran, newest first
 
     @property
     def may_try_again(self) -> bool:
         """Whether "Try again" (the facade's ``retry_link``) is offered before a new link: the
         link stopped, on a lost authorization or an error; trying costs nothing."""
-        return self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == "stopped"
+        return (
+            self.condition == Condition.NEEDS_REAUTHORIZATION or self.state == LinkActivity.STOPPED
+        )
 
     @property
     def line(self) -> str:
@@ -118,7 +120,7 @@ class AgentStatus:
     headline: str  # that verdict in words ("Paused until Mon 14:00" when that is all)
     pause_line: str | None  # "Paused until Mon 14:00" when the user paused syncing
     last_successful_sync: datetime | None
-    log_level: str = "INFO"
+    log_level: LogLevel = LogLevel.INFO
     proxy: str | None = "system"  # None: no proxy; "system": the environment's; or a URL
     running_elsewhere: bool = False  # another process on this PC runs the agent
 
@@ -133,11 +135,17 @@ class AgentStatus:
         return self.pause_line if self.pause_line != self.headline else None
 
 
-_CONDITION_AFTER = {
-    CloudUnreachable: "offline",
-    CloudReconnected: "idle",
-    NeedsReauthorization: "needs_reauthorization",
+_ACTIVITY_AFTER: dict[type[Event], LinkActivity] = {
+    CloudUnreachable: LinkActivity.OFFLINE,
+    CloudReconnected: LinkActivity.IDLE,
+    NeedsReauthorization: LinkActivity.NEEDS_REAUTHORIZATION,
 }
+# What the events alone decide, whatever the worker or the gate say.
+_KNOWN_FROM_EVENTS = (
+    LinkActivity.NEEDS_REAUTHORIZATION,
+    LinkActivity.STOPPED,
+    LinkActivity.OFFLINE,
+)
 
 
 class LinkConditions:
@@ -148,7 +156,7 @@ class LinkConditions:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[str, str] = {}
+        self._known: dict[str, LinkActivity] = {}
         self._stop_reasons: dict[str, str] = {}
 
     def track(self, event: Event) -> None:
@@ -161,11 +169,11 @@ class LinkConditions:
                 current = self._known.get(connection_id)
                 if event.reason == STOPPED_ON_REQUEST:
                     self._known.pop(connection_id, None)  # not running, and nothing wrong
-                elif current != "needs_reauthorization":
-                    self._known[connection_id] = "stopped"
+                elif current != LinkActivity.NEEDS_REAUTHORIZATION:
+                    self._known[connection_id] = LinkActivity.STOPPED
                     self._stop_reasons[connection_id] = event.reason
-            elif type(event) in _CONDITION_AFTER:
-                self._known[connection_id] = _CONDITION_AFTER[type(event)]
+            elif type(event) in _ACTIVITY_AFTER:
+                self._known[connection_id] = _ACTIVITY_AFTER[type(event)]
 
     def forget(self, connection_id: str) -> None:
         """Start the link afresh: it was linked again."""
@@ -173,27 +181,29 @@ class LinkConditions:
             self._known.pop(connection_id, None)
             self._stop_reasons.pop(connection_id, None)
 
-    def known(self, connection_id: str) -> tuple[str | None, str | None]:
+    def known(self, connection_id: str) -> tuple[LinkActivity | None, str | None]:
         """The last known condition, and why the link stopped if it did."""
         with self._lock:
             return self._known.get(connection_id), self._stop_reasons.get(connection_id)
 
 
-def link_activity(known: str | None, *, serving: bool, gate_open: bool, syncing: str | None) -> str:
+def link_activity(
+    known: LinkActivity | None, *, serving: bool, gate_open: bool, syncing: str | None
+) -> LinkActivity:
     """What the agent is doing for a link (``LinkStatus.state``)."""
-    if known in ("needs_reauthorization", "stopped", "offline"):
+    if known in _KNOWN_FROM_EVENTS:
         return known
     if not serving:
-        return "not_running"
+        return LinkActivity.NOT_RUNNING
     if syncing:
-        return "syncing"  # a phase still finishing counts even while paused
-    return "idle" if gate_open else "paused"
+        return LinkActivity.SYNCING  # a phase still finishing counts even while paused
+    return LinkActivity.IDLE if gate_open else LinkActivity.PAUSED
 
 
 def assess_link(
     link: Link,
     *,
-    activity: str,
+    activity: LinkActivity,
     syncing: str | None = None,
     pending_reports: int = 0,
     results: Sequence[LatestResult] = (),
@@ -201,14 +211,14 @@ def assess_link(
     cloud: CloudView | None = None,
     cloud_problem: str | None = None,
     stop_reason: str | None = None,
-    recent: tuple[DatasetRecord, ...] = (),
+    recent: tuple[RecentRun, ...] = (),
     user_paused: bool = False,
 ) -> LinkStatus:
     """A link's line of the snapshot, with its verdict and the words for it."""
     problems = local_problems(results)
-    if activity == "needs_reauthorization":
+    if activity == LinkActivity.NEEDS_REAUTHORIZATION:
         problems.insert(0, REFUSED)
-    if activity == "stopped":
+    if activity == LinkActivity.STOPPED:
         reason = stop_reason or "it stopped"
         problems.insert(0, Problem("stopped", f"Syncing stopped: {reason}"))
     if cloud is not None:
@@ -251,7 +261,7 @@ def summarize(
     now: datetime,
     sync_window: str | None = None,
     credentials_in_plain_file: bool = False,
-    log_level: str = "INFO",
+    log_level: LogLevel = LogLevel.INFO,
     proxy: str | None = "system",
     running_elsewhere: bool = False,
 ) -> AgentStatus:
@@ -309,9 +319,9 @@ def agent_status(
         here = cid in serving
         if not here and asked and (failure := asked.get(cid)) is not None:
             if isinstance(failure, AuthorizationLost):
-                known = "needs_reauthorization"
+                known = LinkActivity.NEEDS_REAUTHORIZATION
             elif isinstance(failure, CloudUnavailable):
-                known = "offline"
+                known = LinkActivity.OFFLINE
             else:
                 cloud_problem = f"{failure.title}: {failure.message}"
         unfinished = state.unfinished_runs(cid)
@@ -323,7 +333,7 @@ def agent_status(
             assess_link(
                 link,
                 activity=activity,
-                syncing=syncing if activity == "syncing" else None,
+                syncing=syncing if activity == LinkActivity.SYNCING else None,
                 pending_reports=state.pending(cid),
                 results=[
                     LatestResult(run.data_type, DatasetStatus(run.status), run.error)
@@ -333,7 +343,7 @@ def agent_status(
                 cloud=views.get(cid),
                 cloud_problem=cloud_problem,
                 stop_reason=stop_reason,
-                recent=recent_datasets(state, cid, RECENT_LIMIT),
+                recent=recent_runs(state, cid, RECENT_LIMIT),
                 user_paused=user_paused,
             )
         )
@@ -351,10 +361,10 @@ def agent_status(
     )
 
 
-def recent_datasets(state: LocalState, connection_id: str, limit: int) -> tuple[DatasetRecord, ...]:
-    """The datasets this PC ran for a link, newest first, each with its local timeline."""
+def recent_runs(state: LocalState, connection_id: str, limit: int) -> tuple[RecentRun, ...]:
+    """The runs of a link on this PC, newest first, each with its local timeline."""
     return tuple(
-        DatasetRecord(
+        RecentRun(
             dataset_id=run.dataset_id,
             data_type=run.data_type,
             status=DatasetStatus(run.status),

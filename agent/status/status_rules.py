@@ -28,6 +28,20 @@ from protocol.datatypes import data_type_words
 from protocol.states import DatasetStatus, is_error
 
 
+class LinkActivity(StrEnum):
+    """What the agent is doing for a link (``LinkStatus.state``): kept from the events, the
+    workers, the sync gate and ``state.db``; each view shows it through the link's
+    :class:`Condition`. The values are the words ``connector status --json`` writes."""
+
+    IDLE = "idle"
+    SYNCING = "syncing"
+    PAUSED = "paused"  # the gate is closed: a pause, or outside the sync window
+    OFFLINE = "offline"
+    NEEDS_REAUTHORIZATION = "needs_reauthorization"
+    STOPPED = "stopped"  # its worker ended on an error; "Try again" serves it again
+    NOT_RUNNING = "not_running"  # no agent serves it, here or in another process
+
+
 class Condition(StrEnum):
     """A link's verdict, and the agent's (the worst link's); each has its tray icon."""
 
@@ -110,7 +124,7 @@ def local_problems(results: Iterable[LatestResult]) -> list[Problem]:
 def cloud_problems(
     cloud: CloudView,
     *,
-    activity: str,
+    activity: LinkActivity,
     linked_at: datetime | None,
     last_activity: datetime | None,
     known_here: set[str],
@@ -120,7 +134,7 @@ def cloud_problems(
     ``known_here``: data types already counted from this PC's own results (their words are
     better than the cloud's echo of them).
     """
-    if cloud.connection_status in NOT_AUTHORIZED and activity != "needs_reauthorization":
+    if cloud.connection_status in NOT_AUTHORIZED and activity != LinkActivity.NEEDS_REAUTHORIZATION:
         return [
             Problem(
                 short="needs re-authorization",
@@ -155,7 +169,7 @@ def cloud_problems(
             )
         elif (
             entry.status == DatasetStatus.QUEUED
-            and activity == "idle"
+            and activity == LinkActivity.IDLE
             and quiet
             and entry.requested is not None
             and entry.requested <= idle_since
@@ -174,21 +188,23 @@ def cloud_problems(
     return found
 
 
-def link_condition(activity: str, problems: Sequence[Problem]) -> Condition:
+def link_condition(activity: LinkActivity, problems: Sequence[Problem]) -> Condition:
     """One link's verdict from what its worker is doing and what stands against it."""
-    if activity == "needs_reauthorization" or any(p.needs_reauthorization for p in problems):
+    if activity == LinkActivity.NEEDS_REAUTHORIZATION or any(
+        p.needs_reauthorization for p in problems
+    ):
         return Condition.NEEDS_REAUTHORIZATION
-    if activity == "stopped":
+    if activity == LinkActivity.STOPPED:
         return Condition.ERROR  # not served: nothing syncs until the user acts
-    if activity == "not_running":
+    if activity == LinkActivity.NOT_RUNNING:
         return Condition.NOT_RUNNING
-    if activity == "offline":
+    if activity == LinkActivity.OFFLINE:
         return Condition.OFFLINE
-    if activity == "syncing":
+    if activity == LinkActivity.SYNCING:
         return Condition.SYNCING  # at work, perhaps on the very data type that failed
     if problems:
         return Condition.ERROR
-    if activity == "paused":
+    if activity == LinkActivity.PAUSED:
         return Condition.PAUSED
     return Condition.IDLE
 

@@ -2,7 +2,8 @@
 
 Paths come from platformdirs, or all from one folder when ``CONNECTOR_HOME`` is set (tests, the
 demo, portable installs). The config file is written atomically (temp file, then
-``os.replace``) and carries a schema version so later releases can migrate it.
+``os.replace``) and carries a schema version: a file an earlier version wrote is brought up to
+this one's as it is read (:data:`MIGRATIONS`), and written in the new form at the next save.
 """
 
 from __future__ import annotations
@@ -10,23 +11,38 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 import platformdirs
 
 from agent.support.own_files import dataset_folder_name, link_folder_name, remove_inside
 from agent.support.private_files import make_private_dir
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APP_NAME = "Connector"
 
 CredentialStoreKind = Literal["keyring", "file"]
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class LogLevel(StrEnum):
+    """How much the log files keep; the values are logging's level names."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+LOG_LEVELS = tuple(LogLevel)
 SYSTEM_PROXY = "system"  # the proxy the environment names (HTTPS_PROXY, NO_PROXY)
+# The source of a link written before config.json named one (schema 1): every such link reads a
+# GnuCash book. Which names exist is the registry's to say (agent/sources/registry.py).
+GNUCASH_SOURCE = "gnucash"
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,9 @@ class Link:
     connection_id: str
     book_path: str
     linked_at: str
+    # The accounting package the book is kept in: a source's name in the registry
+    # (agent/sources/registry.py); one no installed source has is refused when it is served.
+    source: str = GNUCASH_SOURCE
 
 
 @dataclass(frozen=True)
@@ -98,7 +117,7 @@ class AgentConfig:
     paused_until: str | None = None  # ISO 8601; "9999-12-31T23:59:59.999999Z" = until resumed
     sync_window: str | None = None  # e.g. "19:00-07:00", the PC's local time
     ca_bundle: str | None = None  # extra certificates to trust (corporate TLS inspection)
-    log_level: str = "INFO"  # one of LOG_LEVELS: how much the log file keeps
+    log_level: LogLevel = LogLevel.INFO  # how much the log file keeps
     # "system": the environment's proxy settings; a URL: always that proxy; None: no proxy.
     proxy: str | None = SYSTEM_PROXY
     # How many calendar months of profit and loss and balance sheet to send, up to the month of
@@ -121,6 +140,52 @@ class ConfigError(ValueError):
     pass
 
 
+def _name_link_sources(raw: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 -> 2: each link names the package its book is kept in; every link so far
+    reads a GnuCash book."""
+    links = [{**link, "source": GNUCASH_SOURCE} for link in raw.get("links", [])]
+    return {**raw, "links": links}
+
+
+# The step that brings a config written with schema n up to n + 1 (0: before it was versioned).
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    0: _name_link_sources,
+    1: _name_link_sources,
+}
+
+
+def migrated(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``raw`` (config.json as read) brought up to :data:`SCHEMA_VERSION`."""
+    version = raw.get("schema_version", 0)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ConfigError(
+            f"{path} was written by a newer Connector (schema {version}); "
+            "update Connector to use it."
+        )
+    while version < SCHEMA_VERSION:
+        raw = {**MIGRATIONS[version](raw), "schema_version": version + 1}
+        version += 1
+    return raw
+
+
+def _link(raw: object, path: Path) -> Link:
+    """One link of config.json; its ``source`` must name a package (the registry says which
+    are installed, when the link is served)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path} holds a link that is not one; link the company again.")
+    source = raw.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ConfigError(
+            f"{path}: the link to {raw.get('company_name') or raw.get('connection_id')} names no "
+            f'accounting package (its "source" is {source!r}); set it to '
+            f'"{GNUCASH_SOURCE}" for a GnuCash book, or link the company again.'
+        )
+    try:
+        return Link(**raw)
+    except TypeError as exc:
+        raise ConfigError(f"{path} holds a link Connector cannot read ({exc}).") from exc
+
+
 def load_config(paths: Paths) -> AgentConfig:
     try:
         raw = json.loads(paths.config_file.read_text(encoding="utf-8"))
@@ -128,22 +193,22 @@ def load_config(paths: Paths) -> AgentConfig:
         return AgentConfig()
     except (OSError, json.JSONDecodeError) as exc:
         raise ConfigError(f"Cannot read {paths.config_file}: {exc}") from exc
-    version = raw.get("schema_version", 0)
-    if version > SCHEMA_VERSION:
-        raise ConfigError(
-            f"{paths.config_file} was written by a newer Connector (schema {version}); "
-            "update Connector to use it."
-        )
+    raw = migrated(raw, paths.config_file)
     return AgentConfig(
-        links=tuple(Link(**link) for link in raw.get("links", [])),
+        links=tuple(_link(link, paths.config_file) for link in raw.get("links", [])),
         credential_store=raw.get("credential_store", "keyring"),
         paused_until=raw.get("paused_until"),
         sync_window=raw.get("sync_window"),
         ca_bundle=raw.get("ca_bundle"),
-        log_level=level if (level := raw.get("log_level")) in LOG_LEVELS else "INFO",
+        log_level=_log_level(raw.get("log_level")),
         proxy=raw.get("proxy", SYSTEM_PROXY),
         report_months=_report_months(raw.get("report_months")),
     )
+
+
+def _log_level(value: object) -> LogLevel:
+    """The saved level, or INFO for anything that is not one (a hand-edited file)."""
+    return LogLevel(value) if isinstance(value, str) and value in LOG_LEVELS else LogLevel.INFO
 
 
 def _report_months(value: object) -> int | None:

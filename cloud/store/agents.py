@@ -20,7 +20,7 @@ from sqlalchemy import RowMapping, select, update
 from cloud.errors import BadRequest, Unauthorized
 from cloud.store import agent_tokens
 from cloud.store.agent_tokens import EndReason, RefusalReason, TokenPolicy, Tokens
-from cloud.store.dataset_moves import AUTH_LOST_MESSAGE, Event, EventSink, end_open_datasets
+from cloud.store.dataset_moves import AUTH_LOST_MESSAGE, EventSink, WebhookEvent, end_open_datasets
 from cloud.store.datasets import Datasets
 from cloud.store.db import Database, companies, connections
 from cloud.store.link_codes import LinkCodes
@@ -286,7 +286,7 @@ class Agents:
         return len(expired)
 
     def _deauthorize(self, connection_id: str, reason: EndReason) -> None:
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         now = self._db.now()
         why = DEAUTHORIZED_BECAUSE[reason]
         with self._db.writing() as conn:
@@ -326,5 +326,5 @@ def _data_types_json(data_types: list[str] | None) -> str | None:
     return json.dumps(sorted({dt for dt in data_types if dt in ACCOUNTING_DATA_TYPES}))
 
 
-def _connection_event(event_type: str, connection: RowMapping) -> Event:
-    return Event(event_type, connection["company_id"], {"connectionId": connection["id"]})
+def _connection_event(event_type: str, connection: RowMapping) -> WebhookEvent:
+    return WebhookEvent(event_type, connection["company_id"], {"connectionId": connection["id"]})

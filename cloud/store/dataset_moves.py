@@ -49,7 +49,7 @@ STOPPED_RESPONDING_MESSAGE = (
 
 
 @dataclass(frozen=True)
-class Event:
+class WebhookEvent:
     """Something the cloud tells webhook consumers about, after the transaction commits."""
 
     event_type: str
@@ -57,7 +57,7 @@ class Event:
     payload: dict[str, Any]
 
 
-EventSink = Callable[[Event], None]
+EventSink = Callable[[WebhookEvent], None]
 
 
 def insert_queued(
@@ -97,7 +97,7 @@ def move(
     progress: int | None = None,
     description: str | None = None,
     lease: timedelta | None = None,
-    events: list[Event],
+    events: list[WebhookEvent],
 ) -> RowMapping:
     """Move ``dataset`` to ``status`` and append the move to its history."""
     current = S(dataset["status"])
@@ -146,7 +146,7 @@ def end_open_datasets(
     status: DatasetStatus,
     message: str,
     now: datetime,
-    events: list[Event],
+    events: list[WebhookEvent],
 ) -> None:
     """End every dataset of a connection that is queued or running (e.g. authorization lost)."""
     open_datasets = (
@@ -179,7 +179,7 @@ def unsupported_reason(connection: RowMapping, data_type: str) -> str | None:
 
 def _read_completed(
     dataset: RowMapping, status: DatasetStatus, stamp: datetime, error_message: str | None
-) -> Event:
+) -> WebhookEvent:
     entry: dict[str, Any] = {
         "dataType": dataset["data_type"],
         "datasetId": dataset["id"],
@@ -189,7 +189,7 @@ def _read_completed(
     }
     if error_message:
         entry["errorMessage"] = error_message
-    return Event(
+    return WebhookEvent(
         "read.completed",
         dataset["company_id"],
         {"connectionId": dataset["connection_id"], "dataTypes": [entry]},

@@ -17,8 +17,8 @@ from cloud.store import cache, ingest
 from cloud.store.dataset_moves import (
     AUTH_LOST_MESSAGE,
     STOPPED_RESPONDING_MESSAGE,
-    Event,
     EventSink,
+    WebhookEvent,
     end_open_datasets,
     insert_queued,
     move,
@@ -35,8 +35,8 @@ __all__ = [
     "AUTH_LOST_MESSAGE",
     "STOPPED_RESPONDING_MESSAGE",
     "Datasets",
-    "Event",
     "EventSink",
+    "WebhookEvent",
     "end_open_datasets",
     "insert_queued",
     "move",
@@ -75,7 +75,7 @@ class Datasets:
     def queue(self, company_id: str, data_type: str, connection_id: str | None) -> RowMapping:
         if data_type not in ACCOUNTING_DATA_TYPES:
             raise BadRequest(f"{shown(data_type)} is not a data type.")
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)
             dataset_id = self._queue_one(conn, connection, data_type, events, refuse_busy=True)
@@ -91,7 +91,7 @@ class Datasets:
         for data_type in data_types:
             if data_type not in ACCOUNTING_DATA_TYPES:  # before anything is written
                 raise BadRequest(f"{shown(data_type)} is not a data type.")
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         with self._db.writing() as conn:
             connection = _connection_to_sync(conn, company_id, connection_id)
             queued = [
@@ -143,7 +143,7 @@ class Datasets:
         now = self._db.now()
         if not self._anything_claimable(connection_id, now):
             return None  # the common case for an idle agent: no write, no lock
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         with self._db.writing() as conn:
             self._db.serialise_connection(conn, connection_id)
             connection = (
@@ -240,7 +240,7 @@ class Datasets:
         """Move a dataset as its agent reports. Repeating the latest report is a no-op."""
         if status == S.QUEUED:
             raise Conflict("Only the cloud puts a dataset back in the queue.")
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         now = self._db.now()
         with self._db.writing() as conn:
             self._db.serialise_connection(conn, connection_id)
@@ -314,7 +314,7 @@ class Datasets:
 
     def take_back_lapsed(self) -> int:
         """Requeue datasets whose agent went silent mid-run; a second lapse ends them."""
-        events: list[Event] = []
+        events: list[WebhookEvent] = []
         now = self._db.now()
         in_progress = [str(s) for s in IN_PROGRESS_STATES]
         with self._db.reading() as conn:
@@ -368,7 +368,7 @@ class Datasets:
         conn: Connection,
         connection: RowMapping,
         data_type: str,
-        events: list[Event],
+        events: list[WebhookEvent],
         *,
         refuse_busy: bool,
     ) -> str | None:
@@ -397,7 +397,7 @@ class Datasets:
             move(conn, dataset, S.NOT_SUPPORTED, now, error_message=reason, events=events)
         return str(dataset["id"])
 
-    def _after(self, connection_id: str | None, events: list[Event]) -> None:
+    def _after(self, connection_id: str | None, events: list[WebhookEvent]) -> None:
         if connection_id is not None:
             self._wake(connection_id)
         for event in events:

@@ -12,7 +12,7 @@ from typing import Any
 
 from cloud.errors import NotFound
 from cloud.store import shapes
-from cloud.store.dataset_moves import Event
+from cloud.store.dataset_moves import WebhookEvent
 from cloud.store.link_codes import LinkCodes
 from cloud.store.tenancy import Tenancy
 from cloud.webhooks.delivery import WebhookDispatcher
@@ -32,7 +32,7 @@ class WebhookFeed:
         self._links = links
         self._clock = clock
 
-    def __call__(self, event: Event) -> None:
+    def __call__(self, event: WebhookEvent) -> None:
         try:
             company = self._tenancy.get_company(event.company_id)
         except NotFound:
@@ -41,7 +41,7 @@ class WebhookFeed:
         payload = self._payload(event, company["name"])
         self._dispatcher.publish(event.event_type, event.company_id, payload, company_tags=tags)
 
-    def _payload(self, event: Event, company_name: str) -> dict[str, Any]:
+    def _payload(self, event: WebhookEvent, company_name: str) -> dict[str, Any]:
         connection_id = event.payload["connectionId"]
         if event.event_type.startswith("read."):
             entries = []

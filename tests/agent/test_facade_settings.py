@@ -37,6 +37,7 @@ def test_a_preview_says_what_the_book_holds(connector: Connector, book_format: s
         accounts=27,
         customers=6,
         invoices=4,
+        suppliers=3,
     )
     # Nothing linked, nothing saved: a preview spends no link code and changes no setting.
     assert load_config(connector.paths) == AgentConfig()

@@ -53,7 +53,7 @@ def test_the_facade_keeps_each_datasets_timeline_and_the_last_success(tmp_path: 
         connector = Connector(agent_home(tmp_path))
         link = connector.link(company.link_url, book_copy(tmp_path), insecure_file_store=True)
         connector.run(until_idle=2)
-        (record,) = connector.recent_datasets(link.connection_id)
+        (record,) = connector.recent_runs(link.connection_id)
         assert record.data_type == "customers" and record.finished
         assert [str(e.status) for e in record.timeline] == [
             "Fetching",

@@ -258,3 +258,21 @@ def test_a_pause_given_while_the_worker_reads_the_gate_is_the_clouds_last_word(
     told = cloud.heartbeats
     assert reason in told and None not in told[told.index(reason) :], told
     assert told[-1] == reason, told
+
+
+def test_the_worker_says_which_data_type_it_is_running(tmp_path: Path) -> None:
+    """The facade's graceful stop asks the worker this typed query (no reading of its inner
+    attributes): the data type while a dataset runs, None between datasets."""
+    worker, _cloud, runner, _wake, _events = _worker(tmp_path, [_dataset(1), None])
+    seen_while_running: list[str | None] = []
+    run = runner.run
+
+    def observing_run(assignment: Assignment) -> Outcome:
+        seen_while_running.append(worker.running_data_type)
+        return run(assignment)
+
+    runner.run = observing_run
+    assert worker.running_data_type is None
+    worker.run()
+    assert seen_while_running == ["customers"]
+    assert worker.running_data_type is None

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from agent.cloud_api.cloud_client import SyncQueued
 from agent.errors import AuthorizationLost
 from agent.facade import Connector
 from tests.agent.runtime_harness import agent_home, book_copy
@@ -42,7 +43,7 @@ def test_a_refusal_the_cloud_does_not_repeat_is_never_reported(
     cloud.script("queue", refused("expired_access_token"))
     cloud.script("token", refused("unknown"))  # once; asked again, the cloud renews
     answers = connector.sync_now(["customers"])
-    assert list(answers.values()) == [{"queued": [], "alreadyInProgress": []}]
+    assert list(answers.values()) == [SyncQueued(queued=(), already_in_progress=())]
     assert len(cloud.seen("status")) == 1  # asked once more before believing it
     assert len(cloud.seen("queue")) == 2
 

@@ -14,7 +14,7 @@ from agent.cloud_api.cloud_view import (
     read_cloud_status,
 )
 from agent.runtime.local_state import LocalState
-from agent.status.link_status import DatasetRecord, LinkStatus, assess_link, summarize
+from agent.status.link_status import LinkStatus, RecentRun, assess_link, summarize
 from agent.status.status_rules import STUCK_AFTER, Condition, LatestResult, when
 from agent.support.config import Link
 from protocol.states import DatasetStatus as S
@@ -46,8 +46,8 @@ def in_cloud(data_type: str, status: S | None, requested: datetime | None) -> Da
     return DataTypeInCloud(data_type, status, None, "ds", requested)
 
 
-def ran(updated: datetime) -> DatasetRecord:
-    return DatasetRecord("ds-0", "invoices", S.COMPLETE, True, None, updated, ())
+def ran(updated: datetime) -> RecentRun:
+    return RecentRun("ds-0", "invoices", S.COMPLETE, True, None, updated, ())
 
 
 def test_no_links_is_not_linked() -> None:

@@ -8,24 +8,25 @@ so the verdicts and words the UI shows are the agent's. Real-agent coverage of t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from agent.cloud_api.cloud_client import SyncQueued
 from agent.cloud_api.cloud_view import CloudView
 from agent.commands.linking import BookPreview
 from agent.events import Event, LinkRetried, PauseChanged
 from agent.status.link_status import (
     AgentStatus,
-    DatasetRecord,
     LinkStatus,
+    RecentRun,
     TimelineEntry,
     assess_link,
     summarize,
 )
-from agent.status.status_rules import LatestResult
+from agent.status.status_rules import LatestResult, LinkActivity
 from agent.support.config import Link
 from protocol.states import DatasetStatus
 
@@ -36,13 +37,13 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # "now" for the canned snapshots 
 def link(
     name: str = "Acme Ltd",
     cid: str = "conn-1",
-    state: str = "idle",
+    state: str = LinkActivity.IDLE,
     syncing: str | None = None,
     failed: dict[str, str] | None = None,
     *,
     cloud: CloudView | None = None,
     cloud_problem: str | None = None,
-    recent: tuple[DatasetRecord, ...] = (),
+    recent: tuple[RecentRun, ...] = (),
     user_paused: bool = False,
     last_success: datetime | None = None,
     book: str | None = None,
@@ -57,7 +58,7 @@ def link(
             book_path=book or f"/home/bob/{name.split()[0].lower()}.gnucash",
             linked_at="2026-03-01T09:00:00Z",
         ),
-        activity=state,
+        activity=LinkActivity(state),
         syncing=syncing,
         results=[
             LatestResult(data_type, DatasetStatus.FETCH_ERROR, message)
@@ -109,7 +110,7 @@ def dataset(
     start: datetime = datetime(2026, 3, 2, 11, 0, tzinfo=UTC),
     step_seconds: int = 30,
     error: str | None = None,
-) -> DatasetRecord:
+) -> RecentRun:
     """A dataset whose states began ``step_seconds`` apart; finished when the last is final."""
     timeline = tuple(
         TimelineEntry(
@@ -121,7 +122,7 @@ def dataset(
     )
     last = DatasetStatus(states[-1])
     finished = last == DatasetStatus.COMPLETE or last.endswith("Error")
-    return DatasetRecord(dataset_id, data_type, last, finished, error, timeline[-1].at, timeline)
+    return RecentRun(dataset_id, data_type, last, finished, error, timeline[-1].at, timeline)
 
 
 @dataclass
@@ -205,7 +206,7 @@ class FakeConnector:
     def stop(self) -> None:
         self._record("stop", None)
 
-    def sync_now(self) -> dict[str, dict[str, Any]]:
+    def sync_now(self) -> Mapping[str, SyncQueued]:
         self._record("sync_now", None)
         return {}
 

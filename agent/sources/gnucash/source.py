@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from agent.sources.base import Record
+from agent.sources.base import BookPreview, Record
 from agent.sources.gnucash.mapping.accounts import map_accounts
 from agent.sources.gnucash.mapping.bank_accounts import map_bank_accounts
 from agent.sources.gnucash.mapping.company import map_company
@@ -87,6 +87,32 @@ class GnuCashSource:
     def data_types() -> list[str]:
         """What any GnuCash book can be read for, by this version."""
         return sorted(MAPPERS)
+
+    @staticmethod
+    def preview(
+        book_path: Path, workdir: Path, *, sleep: Callable[[float], None] = time.sleep
+    ) -> BookPreview:
+        """What the book holds, read from a snapshot taken in ``workdir``."""
+        book_file = book_path.expanduser().resolve()
+        make_private_dir(workdir)
+        with open_book(book_file, workdir, sleep=sleep) as reading:
+            book = reading.book
+            latest = book.transactions.latest_posted()
+        name = book.company.name.strip() if book.company else ""
+        return BookPreview(
+            book_path=book_file,
+            company_name=name or book_file.stem,
+            last_transaction=latest.date() if latest else None,
+            accounts=len(book.accounts),
+            customers=len(book.customers),
+            invoices=sum(
+                1
+                for document in book.documents
+                if document.owner_kind == "customer" and not document.credit_note
+            ),
+            suppliers=len(book.vendors),
+            open_in="GnuCash" if book.open_in_gnucash else None,
+        )
 
     def readable_data_types(self) -> list[str]:
         return self.data_types()
