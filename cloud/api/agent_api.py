@@ -33,6 +33,7 @@ from protocol.agent_api import (
     TransitionAnswer,
 )
 from protocol.agent_requests import (
+    PAGE_SCHEMA,
     HeartbeatRequest,
     LinkRequest,
     PollRequest,
@@ -229,30 +230,13 @@ def baseline(
     return BaselinePage(recordHashes=hashes, nextAfter=next_after)
 
 
-# The page is read as bytes (its checksum is of the bytes), so its shape is declared here.
-_PAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["records"],
-    "properties": {
-        "records": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id"],
-                "properties": {"id": {"type": "string", "maxLength": MAX_RECORD_ID_LENGTH}},
-            },
-        }
-    },
-}
-
-
 @router.put(
     "/datasets/{dataset_id}/chunks/{chunk}",
     status_code=204,
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _PAGE_SCHEMA}},
+            "content": {"application/json": {"schema": PAGE_SCHEMA}},
         }
     },
 )

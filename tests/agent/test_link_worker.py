@@ -15,7 +15,6 @@ from agent.events import Event, LinkStopped, NeedsReauthorization
 from agent.runtime.backoff import ErrorStreak
 from agent.runtime.link_worker import LinkWorker
 from agent.runtime.local_state import LocalState
-from agent.runtime.outbox import OutboxSender
 from agent.runtime.runner import Outcome
 from agent.runtime.sync_gate import FOREVER
 from agent.support.config import AgentConfig, Link
@@ -82,6 +81,7 @@ class RecordingRunner:
     def __init__(self) -> None:
         self.ran: list[str] = []
         self.idled: list[int] = []
+        self.sent_pending = 0
 
     def run(self, assignment: Assignment) -> Outcome:
         self.ran.append(assignment.dataset_id)
@@ -89,6 +89,9 @@ class RecordingRunner:
 
     def idle(self) -> None:
         self.idled.append(len(self.ran))  # how many datasets had run when it went idle
+
+    def send_pending(self) -> None:
+        self.sent_pending += 1  # the outbox of these tests is empty: only the calls count
 
 
 class CountingWake(threading.Event):
@@ -120,12 +123,10 @@ def _worker(
     events: list[Event] = []
     streak = ErrorStreak("link", events.append, random_fraction=lambda: 1.0)
     stopping, wake = stopping or threading.Event(), CountingWake()
-    sender = OutboxSender(state, cloud, "link", streak, stopping)  # type: ignore[arg-type]
     worker = LinkWorker(
         LINK,
         cloud,  # type: ignore[arg-type]
         runner,  # type: ignore[arg-type]
-        sender,
         state,
         streak,
         data_types=["customers"],

@@ -14,6 +14,7 @@ from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
 from cloud.local import LocalCloud
 from protocol import agent_requests
+from protocol.agent_requests import TransitionReport
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
@@ -66,7 +67,10 @@ def test_the_agent_sends_bodies_the_models_write(tmp_path: Path) -> None:
             client.heartbeat(["customers"], wait_reason=None)
             assignment = client.poll(5.0)
             assert assignment is not None
-            client.report(assignment.dataset_id, DatasetStatus.FETCHING, moment)
+            client.report(
+                assignment.dataset_id,
+                TransitionReport(status=DatasetStatus.FETCHING, timestamp=moment),
+            )
     bodies = recording.bodies
     assert bodies["link"]["linkCode"] == company.link_url.rsplit("/", 1)[1]
     assert bodies["heartbeat"]["waitReason"] is None  # said, not left out
