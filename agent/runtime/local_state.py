@@ -112,13 +112,23 @@ class LocalState:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
         try:
+            self._refuse_newer()  # before anything is written, the journal mode included
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
             self._migrate()
         except BaseException:
             self._db.close()
             raise
+
+    def _refuse_newer(self) -> None:
+        found = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StateFromNewerVersion(
+                f"{self.path} was written by a newer version of Connector (its format is "
+                f"version {found}; this version reads up to {SCHEMA_VERSION}). Install that "
+                "newer version again to carry on where it stopped; this file is left as it is."
+            )
 
     def _migrate(self) -> None:
         """Bring the file's tables up to :data:`SCHEMA_VERSION`, or refuse a newer file.
@@ -127,14 +137,8 @@ class LocalState:
         file at the last whole step; two processes opening it at once take turns (the second
         finds the work done)."""
         with self._transaction() as db:
+            self._refuse_newer()  # again: a newer agent may have migrated it meanwhile
             found = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if found > SCHEMA_VERSION:
-                raise StateFromNewerVersion(
-                    f"{self.path} was written by a newer version of Connector (its format is "
-                    f"version {found}; this version reads up to {SCHEMA_VERSION}). Install "
-                    "that newer version again to carry on where it stopped; this file is "
-                    "left as it is."
-                )
             for version in range(found + 1, SCHEMA_VERSION + 1):
                 _MIGRATIONS[version](db)
                 db.execute(f"PRAGMA user_version = {version}")
