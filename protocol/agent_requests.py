@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from protocol.agent_api import MAX_BASELINE_PAGE
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.fields import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
 from protocol.limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH, MAX_RECORD_ID_LENGTH
@@ -76,6 +77,15 @@ class TransitionReport(BaseModel):
     # "delta": the pages hold only what changed since the baseline; deletedIds went away.
     mode: Literal["full", "delta"] = "full"
     deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
+
+
+class BaselineQuery(BaseModel):
+    """``GET /datasets/{id}/baseline``'s query: a page of record hashes, in record id order,
+    from after ``after`` (the answer's ``nextAfter``), at most ``limit`` of them. The answer is
+    ``agent_api.BaselinePage``."""
+
+    after: RecordId | None = None
+    limit: int = Field(default=MAX_BASELINE_PAGE, ge=1, le=MAX_BASELINE_PAGE)
 
 
 def error_text(message: str) -> str:

@@ -60,6 +60,7 @@ from protocol.agent_api import (
     TransitionAnswer,
 )
 from protocol.agent_requests import (
+    BaselineQuery,
     HeartbeatRequest,
     LinkRequest,
     PollRequest,
@@ -297,18 +298,21 @@ class CloudClient:
         """(record id, hash) of what the cloud holds for this dataset's data type, in record id
         order, fetched a page at a time as the caller goes (``page_size`` hashes a page; the
         cloud's default when None). A cloud that does not page answers in one piece."""
-        params: dict[str, str | int] = {} if page_size is None else {"limit": page_size}
+        query = BaselineQuery.model_construct()  # only the fields given go on the wire
+        if page_size is not None:
+            query = query.model_copy(update={"limit": page_size})
         path = f"{_dataset_path(dataset_id)}/baseline"
         while True:
+            params: dict[str, str | int] = _wire(query)
             page = self._send(
                 "GET", path, BaselinePage, params=params, limit=cloud_answers.BASELINE_ANSWER
             )
             hashes = page.recordHashes
             yield from hashes.items()
             after = page.nextAfter
-            if after is None or not hashes or after == params.get("after"):
+            if after is None or not hashes or after == query.after:
                 return  # the last page (the last two checks: never ask the same page again)
-            params = {**params, "after": after}
+            query = query.model_copy(update={"after": after})
 
     def upload_page(self, dataset_id: str, page: int, records: bytes) -> None:
         """Upload page number ``page`` of a dataset's records (``records``: their JSON array,
