@@ -1,6 +1,7 @@
 """Serves one link (a cloud connection and its book) on a thread of its own.
 
-Each turn: send what the outbox holds; if paused or outside the sync window, say why and wait;
+Each turn: have the runner send what the outbox holds (the runner is the one that drains it:
+``DatasetRunner.send_pending``); if paused or outside the sync window, say why and wait;
 otherwise long-poll and run what arrives, with no wait right after a dataset (more may be
 queued). The cloud's view of the link (:mod:`agent.cloud_api.cloud_view`) is fetched on start, after
 each dataset and about once a minute while idle, for the status snapshot. A cloud that cannot

@@ -3,6 +3,10 @@ still hear. A SQLite file in the data folder; every change is committed before i
 kill at any instant loses nothing that was written.
 
 Nothing secret is stored here. Outbox entries for record pages only point at staged files.
+
+The file carries its schema version (:data:`SCHEMA_VERSION`, in ``PRAGMA user_version``): an
+earlier version's file is migrated step by step when it is opened, a newer version's refused.
+A run's state is changed only through ``dataset_moves.DatasetMoves``, which checks each move.
 """
 
 from __future__ import annotations
