@@ -15,6 +15,7 @@ from agent.events import Event, LinkStopped, NeedsReauthorization
 from agent.runtime.backoff import ErrorStreak
 from agent.runtime.link_worker import LinkWorker
 from agent.runtime.local_state import LocalState
+from agent.runtime.outbox import OutboxSender
 from agent.runtime.runner import Outcome
 from agent.runtime.sync_gate import FOREVER
 from agent.support.config import AgentConfig, Link
@@ -259,3 +260,13 @@ def test_a_pause_given_while_the_worker_reads_the_gate_is_the_clouds_last_word(
     told = cloud.heartbeats
     assert reason in told and None not in told[told.index(reason) :], told
     assert told[-1] == reason, told
+
+
+def test_the_runner_is_the_one_that_drains_the_outbox(tmp_path: Path) -> None:
+    """The worker holds no outbox sender: it asks the runner to send what is pending, before
+    resuming runs and at each turn (one owner of when the outbox is drained)."""
+    worker, _cloud, runner, _wake, _events = _worker(tmp_path, [_dataset(1), None])
+    worker.run()
+    assert runner.ran == ["d1"]
+    assert runner.sent_pending >= 2  # before resuming, then at least once per turn
+    assert not any(isinstance(value, OutboxSender) for value in vars(worker).values())
