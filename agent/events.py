@@ -30,6 +30,17 @@ class DatasetChanged:
 
 
 @dataclass(frozen=True)
+class UploadStaged:
+    """A dataset's pages are staged on this PC and queued, with its Complete report after them
+    (it enters Complete when the cloud acknowledges that report)."""
+
+    connection_id: str
+    dataset_id: str
+    data_type: str
+    pages: int
+
+
+@dataclass(frozen=True)
 class CloudUnreachable:
     """The first failure of a streak: later ones stay quiet until the cloud answers again."""
 
@@ -111,6 +122,7 @@ class Warning:
 
 Event = (
     DatasetChanged
+    | UploadStaged
     | CloudUnreachable
     | CloudReconnected
     | NeedsReauthorization

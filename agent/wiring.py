@@ -18,6 +18,7 @@ from agent.cloud_api.cloud_view import CloudView
 from agent.cloud_api.tokens import TokenKeeper
 from agent.events import Event
 from agent.runtime.backoff import ErrorStreak
+from agent.runtime.dataset_moves import DatasetMoves
 from agent.runtime.link_worker import LinkWorker
 from agent.runtime.local_state import LocalState
 from agent.runtime.outbox import OutboxSender
@@ -108,7 +109,11 @@ class Wiring:
         client = self.client(link, store, config)
         state = self.local_state()
         streak = ErrorStreak(link.connection_id, self._publish)
-        sender = OutboxSender(state, client, link.connection_id, streak, self._stopping)
+        # One owner of the link's runs' states, shared by the runner and the outbox.
+        moves = DatasetMoves(state, link.connection_id, publish=self._publish, clock=self._clock)
+        sender = OutboxSender(
+            state, client, link.connection_id, streak, self._stopping, moves=moves
+        )
         source = self.source(link, config)
         runner = DatasetRunner(
             link.connection_id,
@@ -120,12 +125,12 @@ class Wiring:
             publish=self._publish,
             stopping=self._stopping.is_set,
             clock=self._clock,
+            moves=moves,
         )
         return LinkWorker(
             link,
             client,
             runner,
-            sender,
             state,
             streak,
             data_types=source.readable_data_types(),

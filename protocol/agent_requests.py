@@ -10,13 +10,14 @@ keep to are in ``limits.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from protocol.agent_api import MAX_BASELINE_PAGE
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.fields import MAX_LIST, DataTypeKey, Name, RecordId, Text, Timestamp
-from protocol.limits import MAX_DELETED_IDS
+from protocol.limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH, MAX_RECORD_ID_LENGTH
 from protocol.states import DatasetStatus
 
 
@@ -59,7 +60,12 @@ class PollRequest(BaseModel):
 
 
 class TransitionReport(BaseModel):
-    """``POST /datasets/{id}/transitions``: the dataset entered ``status``."""
+    """``POST /datasets/{id}/transitions``: the dataset entered ``status``.
+
+    The agent builds it once, when the transition is made (``agent/runtime/dataset_moves.py``),
+    keeps it in its outbox as this model's JSON, and sends it as it is; the cloud parses it.
+    Build ``errorMessage`` with :func:`error_text`, which keeps it within the bounds.
+    """
 
     status: DatasetStatus
     timestamp: Timestamp
@@ -71,3 +77,50 @@ class TransitionReport(BaseModel):
     # "delta": the pages hold only what changed since the baseline; deletedIds went away.
     mode: Literal["full", "delta"] = "full"
     deletedIds: Annotated[list[RecordId], Field(max_length=MAX_DELETED_IDS)] = []
+
+
+class BaselineQuery(BaseModel):
+    """``GET /datasets/{id}/baseline``'s query: a page of record hashes, in record id order,
+    from after ``after`` (the answer's ``nextAfter``), at most ``limit`` of them. The answer is
+    ``agent_api.BaselinePage``."""
+
+    after: RecordId | None = None
+    limit: int = Field(default=MAX_BASELINE_PAGE, ge=1, le=MAX_BASELINE_PAGE)
+
+
+def error_text(message: str) -> str:
+    """An error message as a report may carry it: without NUL or lone surrogates (which the
+    cloud's databases cannot store), and cut short at the limit (its start says what went
+    wrong)."""
+    text = message.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+    if len(text) > MAX_ERROR_MESSAGE_LENGTH:
+        text = text[: MAX_ERROR_MESSAGE_LENGTH - 1] + "\u2026"
+    return text
+
+
+# A page of records: ``PUT /datasets/{id}/chunks/{n}`` (the wire says chunk). Its body is read
+# as bytes on both sides (its SHA-256, in ``X-Content-SHA256``, is of the bytes), so it is not a
+# model: the agent wraps the page's staged JSON array with page_body, the cloud documents it
+# with PAGE_SCHEMA and reads the records from the same key.
+PAGE_RECORDS = "records"
+
+PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [PAGE_RECORDS],
+    "properties": {
+        PAGE_RECORDS: {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string", "maxLength": MAX_RECORD_ID_LENGTH}},
+            },
+        }
+    },
+}
+"""The body of a page upload, for the cloud's OpenAPI document."""
+
+
+def page_body(records: bytes) -> bytes:
+    """A page's body from its records' JSON array, as staged: ``{"records": [...]}``."""
+    return b'{"' + PAGE_RECORDS.encode() + b'":' + records + b"}"

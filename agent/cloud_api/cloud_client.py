@@ -25,7 +25,7 @@ import hashlib
 import platform
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -60,15 +60,16 @@ from protocol.agent_api import (
     TransitionAnswer,
 )
 from protocol.agent_requests import (
+    BaselineQuery,
     HeartbeatRequest,
     LinkRequest,
     PollRequest,
     QueueRequest,
     RefreshRequest,
     TransitionReport,
+    page_body,
 )
 from protocol.clock import Clock, utc_now
-from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.states import DatasetStatus, is_terminal
 from protocol.version import __version__
 
@@ -309,32 +310,9 @@ class CloudClient:
     def renew_lease(self, dataset_id: str) -> None:
         self._send("POST", f"{_dataset_path(dataset_id)}/lease", LeaseAnswer, json={})
 
-    def report(
-        self,
-        dataset_id: str,
-        status: DatasetStatus,
-        timestamp: datetime,
-        *,
-        error_message: str | None = None,
-        progress: int | None = None,
-        chunks: int | None = None,
-        record_count: int | None = None,
-        mode: str | None = None,
-        deleted_ids: list[str] | None = None,
-    ) -> None:
-        if error_message is not None and len(error_message) > MAX_ERROR_MESSAGE_LENGTH:
-            # The cloud refuses a longer one; the start says what went wrong.
-            error_message = error_message[: MAX_ERROR_MESSAGE_LENGTH - 1] + "\u2026"
-        optional = {
-            "errorMessage": error_message,
-            "progress": progress,
-            "chunks": chunks,
-            "recordCount": record_count,
-            "mode": mode,
-            "deletedIds": deleted_ids,
-        }
-        given: dict[str, Any] = {key: value for key, value in optional.items() if value is not None}
-        report = TransitionReport.model_construct(status=status, timestamp=timestamp, **given)
+    def report(self, dataset_id: str, report: TransitionReport) -> None:
+        """Send a transition report as it is (built and bounded where the transition was made:
+        ``agent/runtime/dataset_moves.py``)."""
         path = f"{_dataset_path(dataset_id)}/transitions"
         self._send("POST", path, TransitionAnswer, json=_wire(report), kind="transition")
 
@@ -344,28 +322,31 @@ class CloudClient:
         """(record id, hash) of what the cloud holds for this dataset's data type, in record id
         order, fetched a page at a time as the caller goes (``page_size`` hashes a page; the
         cloud's default when None). A cloud that does not page answers in one piece."""
-        params: dict[str, str | int] = {} if page_size is None else {"limit": page_size}
+        query = BaselineQuery.model_construct()  # only the fields given go on the wire
+        if page_size is not None:
+            query = query.model_copy(update={"limit": page_size})
         path = f"{_dataset_path(dataset_id)}/baseline"
         while True:
+            params: dict[str, str | int] = _wire(query)
             page = self._send(
                 "GET", path, BaselinePage, params=params, limit=cloud_answers.BASELINE_ANSWER
             )
             hashes = page.recordHashes
             yield from hashes.items()
             after = page.nextAfter
-            if after is None or not hashes or after == params.get("after"):
+            if after is None or not hashes or after == query.after:
                 return  # the last page (the last two checks: never ask the same page again)
-            params = {**params, "after": after}
+            query = query.model_copy(update={"after": after})
 
-    def upload_chunk(self, dataset_id: str, chunk: int, page: bytes) -> None:
-        """Upload one page of records (``page``: their JSON array, as staged); sending the same
-        page again replaces it."""
-        body = b'{"records":' + page + b"}"
+    def upload_page(self, dataset_id: str, page: int, records: bytes) -> None:
+        """Upload page number ``page`` of a dataset's records (``records``: their JSON array,
+        as staged); sending the same page again replaces it. The wire calls it a chunk."""
+        body = page_body(records)
         headers = {
             "Content-Type": "application/json",
             "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
         }
-        path = f"{_dataset_path(dataset_id)}/chunks/{chunk}"
+        path = f"{_dataset_path(dataset_id)}/chunks/{page}"
         self._exchange(_Call("PUT", path, "upload", content=body, headers=headers))
 
     # Plumbing ------------------------------------------------------------------------------

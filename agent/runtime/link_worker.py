@@ -1,6 +1,7 @@
 """Serves one link (a cloud connection and its book) on a thread of its own.
 
-Each turn: send what the outbox holds; if paused or outside the sync window, say why and wait;
+Each turn: have the runner send what the outbox holds (the runner is the one that drains it:
+``DatasetRunner.send_pending``); if paused or outside the sync window, say why and wait;
 otherwise long-poll and run what arrives, with no wait right after a dataset (more may be
 queued). The cloud's view of the link (:mod:`agent.cloud_api.cloud_view`) is fetched on start, after
 each dataset and about once a minute while idle, for the status snapshot. A cloud that cannot
@@ -32,7 +33,7 @@ from agent.errors import AuthorizationLost, CloudUnavailable, ConnectorError
 from agent.events import Event, LinkStopped, NeedsReauthorization, SyncGateChanged
 from agent.runtime.backoff import ErrorStreak, backoff_seconds
 from agent.runtime.local_state import LocalState
-from agent.runtime.outbox import Interrupted, OutboxSender
+from agent.runtime.outbox import Interrupted
 from agent.runtime.runner import DatasetRunner, Outcome
 from agent.runtime.sync_gate import Gate, gate_for
 from agent.support.config import AgentConfig, Link
@@ -64,7 +65,6 @@ class LinkWorker:
         link: Link,
         client: CloudClient,
         runner: DatasetRunner,
-        sender: OutboxSender,
         state: LocalState,
         streak: ErrorStreak,
         *,
@@ -83,7 +83,6 @@ class LinkWorker:
         self._running: str | None = None  # the data type of the dataset run now
         self._client = client
         self._runner = runner
-        self._sender = sender
         self._state = state
         self._streak = streak
         self._data_types = data_types
@@ -151,14 +150,14 @@ class LinkWorker:
                 return
             try:
                 if not resumed:
-                    self._sender.drain()
+                    self._runner.send_pending()
                     for run in self._state.unfinished_runs(self.connection_id):
                         log.info(
                             "%s: resuming %s %s", self.connection_id, run.data_type, run.dataset_id
                         )
                         self._run(run.data_type, partial(self._runner.resume, run))
                     resumed = True
-                self._sender.drain()
+                self._runner.send_pending()
                 gate = self._heartbeat()
                 self._refresh_view_if_due()
                 if not gate.open:

@@ -3,6 +3,10 @@ still hear. A SQLite file in the data folder; every change is committed before i
 kill at any instant loses nothing that was written.
 
 Nothing secret is stored here. Outbox entries for record pages only point at staged files.
+
+The file carries its schema version (:data:`SCHEMA_VERSION`, in ``PRAGMA user_version``): an
+earlier version's file is migrated step by step when it is opened, a newer version's refused.
+A run's state is changed only through ``dataset_moves.DatasetMoves``, which checks each move.
 """
 
 from __future__ import annotations
@@ -10,17 +14,31 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from pydantic import ValidationError
+
+from agent.errors import ConnectorError
+from agent.runtime.outbox_entries import ITEMS, PageEntry, ReportEntry
 from agent.support.private_files import create_private_file, make_private_dir
-from protocol.clock import to_iso, utc_now
+from protocol.agent_requests import TransitionReport, error_text
+from protocol.clock import from_iso, to_iso, utc_now
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+SCHEMA_VERSION = 2
+"""The version of ``state.db``'s tables this code reads and writes (``PRAGMA user_version``).
+
+A file with a lower number (0: written before it had one) is brought up to it by the
+migrations below, in order, each in the transaction that sets its number; one with a higher
+number was written by a newer Connector and is refused (:class:`StateFromNewerVersion`),
+untouched.
+"""
+
+# The tables as they were before the schema had a version (migration 1 brings a file to them).
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS runs (
     dataset_id TEXT PRIMARY KEY,
     connection_id TEXT NOT NULL,
     data_type TEXT NOT NULL,
@@ -33,30 +51,36 @@ CREATE TABLE IF NOT EXISTS runs (
     dropped INTEGER NOT NULL DEFAULT 0,  -- the cloud ended it or took it back: not ours to show
     created TEXT NOT NULL,
     updated TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outbox (
+)""",
+    """CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     connection_id TEXT NOT NULL,
     dataset_id TEXT NOT NULL,
-    kind TEXT NOT NULL,              -- 'transition' or 'chunk'
-    body TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- 'report' or 'page' (before version 2: 'transition', 'chunk')
+    body TEXT NOT NULL,              -- the entry's JSON (outbox_entries.py)
     created TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS outbox_by_connection ON outbox (connection_id, seq);
-CREATE TABLE IF NOT EXISTS run_states (
+)""",
+    "CREATE INDEX IF NOT EXISTS outbox_by_connection ON outbox (connection_id, seq)",
+    """CREATE TABLE IF NOT EXISTS run_states (
     dataset_id TEXT NOT NULL,
     status TEXT NOT NULL,
     at TEXT NOT NULL,
     error TEXT
-);
-CREATE INDEX IF NOT EXISTS run_states_by_dataset ON run_states (dataset_id, at);
-CREATE TABLE IF NOT EXISTS synced (
+)""",
+    "CREATE INDEX IF NOT EXISTS run_states_by_dataset ON run_states (dataset_id, at)",
+    """CREATE TABLE IF NOT EXISTS synced (
     connection_id TEXT NOT NULL,
     data_type TEXT NOT NULL,
     fingerprint TEXT NOT NULL,       -- of the book, as it was at the last Complete
     PRIMARY KEY (connection_id, data_type)
-);
-"""
+)""",
+)
+
+
+class StateFromNewerVersion(ConnectorError):
+    """``state.db`` was written by a newer Connector, whose tables this version cannot read."""
+
+    title = "Connector's local state is from a newer version"
 
 
 @dataclass(frozen=True)
@@ -79,8 +103,7 @@ class OutboxEntry:
     seq: int
     connection_id: str
     dataset_id: str
-    kind: str
-    body: dict[str, Any]
+    item: ReportEntry | PageEntry
 
 
 class LocalState:
@@ -93,16 +116,36 @@ class LocalState:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
-        self._db.executescript(SCHEMA)
-        self._add_missing_columns()
+        try:
+            self._refuse_newer()  # before anything is written, the journal mode included
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives power loss
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
-    def _add_missing_columns(self) -> None:
-        """A state.db written by an earlier version lacks the columns added since."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        if "dropped" not in columns:
-            self._db.execute("ALTER TABLE runs ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0")
+    def _refuse_newer(self) -> None:
+        found = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if found > SCHEMA_VERSION:
+            raise StateFromNewerVersion(
+                f"{self.path} was written by a newer version of Connector (its format is "
+                f"version {found}; this version reads up to {SCHEMA_VERSION}). Install that "
+                "newer version again to carry on where it stopped; this file is left as it is."
+            )
+
+    def _migrate(self) -> None:
+        """Bring the file's tables up to :data:`SCHEMA_VERSION`, or refuse a newer file.
+
+        Each step runs in the transaction that sets its version, so a kill midway leaves the
+        file at the last whole step; two processes opening it at once take turns (the second
+        finds the work done)."""
+        with self._transaction() as db:
+            self._refuse_newer()  # again: a newer agent may have migrated it meanwhile
+            found = int(db.execute("PRAGMA user_version").fetchone()[0])
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                _MIGRATIONS[version](db)
+                db.execute(f"PRAGMA user_version = {version}")
 
     def close(self) -> None:
         with self._lock:
@@ -180,24 +223,21 @@ class LocalState:
         dataset_id: str,
         connection_id: str,
         status: str,
-        reports: list[tuple[str, dict[str, Any]]],
+        entries: Sequence[ReportEntry | PageEntry],
         *,
         finished: bool = False,
         error: str | None = None,
         staged: bool = False,
+        acknowledged: int | None = None,
     ) -> None:
         """Record that a dataset entered ``status`` and queue what the cloud must be told, in
-        one commit: ``reports`` are (kind, body) pairs, kind ``transition`` or ``chunk``."""
+        one commit (with the outbox entry ``acknowledged``, when the cloud's acknowledgement
+        of it is what made the move). Only ``DatasetMoves`` calls this: it checks the move."""
         now = to_iso(utc_now())
         with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO outbox (connection_id, dataset_id, kind, body, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (connection_id, dataset_id, kind, json.dumps(body), now)
-                    for kind, body in reports
-                ],
-            )
+            if acknowledged is not None:
+                db.execute("DELETE FROM outbox WHERE seq = ?", (acknowledged,))
+            self._queue(db, connection_id, dataset_id, entries, now)
             db.execute(
                 "UPDATE runs SET status = ?, finished = ?, error = ?, updated = ?,"
                 " staged = staged OR ?, dropped = 0 WHERE dataset_id = ?",
@@ -207,6 +247,35 @@ class LocalState:
                 "INSERT INTO run_states (dataset_id, status, at, error) VALUES (?, ?, ?, ?)",
                 (dataset_id, status, now, error),
             )
+
+    def stage(
+        self, dataset_id: str, connection_id: str, entries: Sequence[ReportEntry | PageEntry]
+    ) -> None:
+        """Queue a run's staged upload (its pages and the report that follows them) and mark
+        it staged, in one commit; its state does not change."""
+        now = to_iso(utc_now())
+        with self._transaction() as db:
+            self._queue(db, connection_id, dataset_id, entries, now)
+            db.execute(
+                "UPDATE runs SET staged = 1, updated = ? WHERE dataset_id = ?", (now, dataset_id)
+            )
+
+    @staticmethod
+    def _queue(
+        db: sqlite3.Connection,
+        connection_id: str,
+        dataset_id: str,
+        entries: Sequence[ReportEntry | PageEntry],
+        now: str,
+    ) -> None:
+        db.executemany(
+            "INSERT INTO outbox (connection_id, dataset_id, kind, body, created)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (connection_id, dataset_id, entry.kind, entry.model_dump_json(), now)
+                for entry in entries
+            ],
+        )
 
     def note_fingerprint(self, dataset_id: str, fingerprint: str | None) -> None:
         with self._transaction() as db:
@@ -325,8 +394,7 @@ class LocalState:
             seq=row["seq"],
             connection_id=row["connection_id"],
             dataset_id=row["dataset_id"],
-            kind=row["kind"],
-            body=json.loads(row["body"]),
+            item=ITEMS.validate_json(row["body"]),
         )
 
     def acknowledge(self, seq: int) -> None:
@@ -358,3 +426,81 @@ def _run(row: sqlite3.Row) -> Run:
         fingerprint=row["fingerprint"],
         dropped=bool(row["dropped"]),
     )
+
+
+# Migrations: the step to each version from the one before ---------------------------------
+
+
+def _to_1(db: sqlite3.Connection) -> None:
+    """The tables as the unversioned state.db had them; a file from before the ``dropped``
+    column gets it (a run the cloud moved on from was not marked then: none is)."""
+    for statement in _TABLES:
+        db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+    if "dropped" not in columns:
+        db.execute("ALTER TABLE runs ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0")
+
+
+def _to_2(db: sqlite3.Connection) -> None:
+    """Typed outbox entries (``outbox_entries.py``), and a staged upload's Complete entered
+    when the cloud acknowledges it.
+
+    Before, an entry was a camelCase dict: kind ``transition`` (a report whose ``timestamp``
+    was null when it was to be stamped on sending) or ``chunk`` (``{"chunk": n, "file": f}``);
+    a run whose pages were staged was marked Complete and finished at once. Now the reports
+    are the wire's model with an explicit ``entered_on_sending``, pages are kind ``page``, and
+    such a run stays in Processing, unfinished, until its Complete is acknowledged.
+    """
+    rows = db.execute("SELECT seq, kind, body, created FROM outbox ORDER BY seq").fetchall()
+    for seq, kind, body, created in rows:
+        old = json.loads(body)
+        entry: ReportEntry | PageEntry
+        if kind == "chunk":
+            entry = PageEntry(page=old["chunk"], file=old["file"])
+        else:
+            stamped_on_sending = old.get("timestamp") is None
+            if old.get("errorMessage") is not None:
+                old["errorMessage"] = error_text(old["errorMessage"])
+            old["timestamp"] = old.get("timestamp") or to_iso(from_iso(created))
+            try:
+                report = TransitionReport.model_validate(old)
+            except ValidationError:
+                # The cloud would have refused it (400), and the run been abandoned: so now.
+                _abandon_unreadable(db, seq)
+                continue
+            entry = ReportEntry(report=report, entered_on_sending=stamped_on_sending)
+        db.execute(
+            "UPDATE outbox SET kind = ?, body = ? WHERE seq = ?",
+            (entry.kind, entry.model_dump_json(), seq),
+        )
+    waiting = [
+        row[0]
+        for row in db.execute(
+            "SELECT dataset_id FROM runs WHERE status = 'Complete' AND staged = 1"
+            " AND EXISTS (SELECT 1 FROM outbox WHERE outbox.dataset_id = runs.dataset_id)"
+        )
+    ]
+    for dataset_id in waiting:
+        db.execute(
+            "UPDATE runs SET status = 'Processing', finished = 0 WHERE dataset_id = ?",
+            (dataset_id,),
+        )
+        db.execute(
+            "DELETE FROM run_states WHERE dataset_id = ? AND status = 'Complete'", (dataset_id,)
+        )
+
+
+def _abandon_unreadable(db: sqlite3.Connection, seq: int) -> None:
+    row = db.execute("SELECT dataset_id FROM outbox WHERE seq = ?", (seq,)).fetchone()
+    db.execute("DELETE FROM outbox WHERE dataset_id = ?", (row[0],))
+    db.execute(
+        "UPDATE runs SET finished = 1, error = ? WHERE dataset_id = ?",
+        (
+            "A status update Connector's earlier version left unsent did not fit the agent "
+            "API, so it was not sent. Queue the sync again.",
+            row[0],
+        ),
+    )
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _to_1, 2: _to_2}

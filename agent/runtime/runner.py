@@ -1,10 +1,16 @@
 """The dataset state machine on the agent: one phase per state, every transition kept.
 
 ``Queued -> Fetching -> Mapping -> Validating -> Processing -> Complete``. Each state is
-entered in the local state store (with its report queued in the outbox) before the phase's
-work starts, and the outbox is drained as the run goes, so the cloud follows along live.
-Validated records are staged on disk with the Processing and Complete reports, so an upload
-interrupted by a crash or a lost network resumes without reading the book again.
+entered through the run's owner (:class:`~agent.runtime.dataset_moves.DatasetMoves`: checked,
+committed to ``state.db`` with its report queued in the outbox) before the phase's work starts,
+and the outbox is drained as the run goes, so the cloud follows along live. Validated records
+are staged on disk as pages, queued with the Complete report after them, so an upload
+interrupted by a crash or a lost network resumes without reading the book again; the run
+enters Complete when the cloud acknowledges that report.
+
+The runner is the one that drains the outbox (:meth:`DatasetRunner.send_pending`): after each
+state it enters, at a run's end, and when the link worker asks (before resuming, and at each
+turn of its loop, for what an earlier run left unsent).
 
 A phase that fails ends the dataset in that phase's error state with a message a person can
 act on; anything unexpected ends it in InternalError with a diagnostic id that finds the
@@ -20,7 +26,6 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agent.cloud_api.cloud_client import Assignment, CloudClient
 from agent.errors import (
@@ -31,24 +36,26 @@ from agent.errors import (
     DataTypeNotSupported,
     RecordsInvalid,
 )
-from agent.events import BookAccessRefused, DatasetChanged, Event
+from agent.events import BookAccessRefused, Event
+from agent.runtime.dataset_moves import DatasetMoves
 from agent.runtime.lease import LeaseKeeper
 from agent.runtime.local_state import LocalState, Run
 from agent.runtime.outbox import Interrupted, OutboxSender
+from agent.runtime.outbox_entries import PageEntry
 from agent.runtime.record_spool import RecordSpool
 from agent.sources.base import Record, Source
 from agent.standard.validation import RecordChecker
 from agent.support.config import write_atomically
 from agent.support.own_files import dataset_folder_name, remove_inside
 from agent.support.private_files import make_private_dir
-from protocol.clock import Clock, to_iso, utc_now
+from protocol.clock import Clock, utc_now
 from protocol.limits import MAX_DELETED_IDS
-from protocol.states import DatasetStatus, can_transition, check_transition
+from protocol.states import DatasetStatus, can_transition
 
 log = logging.getLogger(__name__)
 
 S = DatasetStatus
-CHUNK_SIZE = 500
+PAGE_SIZE = 500  # records in an uploaded page (fewer when they pass MAX_PAGE_BYTES)
 _ORDER = (S.QUEUED, S.FETCHING, S.MAPPING, S.VALIDATING, S.PROCESSING, S.COMPLETE)
 
 
@@ -80,7 +87,8 @@ class DatasetRunner:
         publish: Callable[[Event], None] = lambda _event: None,
         stopping: Callable[[], bool] = lambda: False,
         clock: Clock = utc_now,
-        chunk_size: int = CHUNK_SIZE,
+        page_size: int = PAGE_SIZE,
+        moves: DatasetMoves | None = None,
     ) -> None:
         self._connection_id = connection_id
         self._client = client
@@ -91,7 +99,8 @@ class DatasetRunner:
         self._publish = publish
         self._stopping = stopping
         self._clock = clock
-        self._chunk_size = chunk_size
+        self._page_size = page_size
+        self._moves = moves or DatasetMoves(state, connection_id, publish=publish, clock=clock)
 
     def run(self, assignment: Assignment) -> Outcome:
         """Run a dataset the cloud just handed over."""
@@ -109,11 +118,15 @@ class DatasetRunner:
         """No dataset is waiting: let the source drop what it kept for the next one."""
         self._source.release()
 
+    def send_pending(self) -> None:
+        """Send what the outbox holds for this link (see the module's docstring: when)."""
+        self._sender.drain()
+
     def resume(self, run: Run) -> Outcome:
         """Carry a run on from wherever it stopped (a new run starts at Queued)."""
         with LeaseKeeper(self._client, run.dataset_id, run.lease_seconds):
             outcome = self._run(run)
-            self._sender.drain()
+            self.send_pending()
         self._clean(run.dataset_id)  # everything is with the cloud: the staged pages can go
         finished = self._state.get_run(run.dataset_id)
         if finished is None:
@@ -218,9 +231,9 @@ class DatasetRunner:
             return
         if self._stopping():
             raise Interrupted
-        check_transition(dataset.status, status)
-        self._record(dataset, status, [("transition", self._report(status))])
-        self._sender.drain()
+        self._moves.enter(dataset.id, status)
+        dataset.status = status
+        self.send_pending()
         self._check_still_ours(dataset)
 
     def _check_still_ours(self, dataset: _Progress) -> None:
@@ -246,74 +259,38 @@ class DatasetRunner:
         return _Upload(deleted)
 
     def _finish_with_upload(self, dataset: _Progress, spool: RecordSpool, upload: _Upload) -> int:
-        """Stage the pages, then queue Processing, every page and Complete in one commit; the
-        number of records the pages hold."""
+        """Enter Processing, stage the pages, then queue every page and the Complete report
+        after them in one commit; the number of records the pages hold."""
         if self._stopping():
             raise Interrupted
         self._check_still_ours(dataset)
+        if dataset.status != S.PROCESSING:  # not entered before a restart
+            self._moves.enter(dataset.id, S.PROCESSING)
+            dataset.status = S.PROCESSING
         folder = self._folder(dataset.id)
-        pages: list[tuple[str, dict[str, Any]]] = []
+        pages: list[PageEntry] = []
         sent = 0
-        bodies = spool.pages(self._chunk_size, changed_only=not upload.full)
+        bodies = spool.pages(self._page_size, changed_only=not upload.full)
         for number, page_records in enumerate(bodies):
             page = folder / f"page-{number:05d}.json"
             write_atomically(page, "[" + ",".join(page_records) + "]")
-            pages.append(("chunk", {"chunk": number, "file": str(page)}))
+            pages.append(PageEntry(page=number, file=str(page)))
             sent += len(page_records)
-        complete = self._report(
+        # Complete is reached when the last page is in: the report is stamped when it is sent,
+        # and the run enters Complete when the cloud acknowledges it.
+        complete = self._moves.report(
             S.COMPLETE,
             chunks=len(pages),
             recordCount=sent,
             mode="full" if upload.full else "delta",
             deletedIds=upload.deleted,
         )
-        # Complete is reached when the last page is in, which is when the outbox sends it.
-        complete["timestamp"] = None
-        if dataset.status != S.PROCESSING:  # not entered before a restart
-            check_transition(dataset.status, S.PROCESSING)
-            self._record(dataset, S.PROCESSING, [("transition", self._report(S.PROCESSING))])
-        self._record(
-            dataset,
-            S.COMPLETE,
-            [*pages, ("transition", complete)],
-            finished=True,
-            staged=True,
-        )
+        self._moves.stage(dataset.id, pages, complete)
         return sent
 
     def _end(self, dataset: _Progress, status: DatasetStatus, message: str) -> None:
-        check_transition(dataset.status, status)
-        report = self._report(status, errorMessage=message)
-        self._record(dataset, status, [("transition", report)], finished=True, error=message)
-
-    def _record(
-        self,
-        dataset: _Progress,
-        status: DatasetStatus,
-        reports: list[tuple[str, dict[str, Any]]],
-        *,
-        finished: bool = False,
-        error: str | None = None,
-        staged: bool = False,
-    ) -> None:
-        self._state.enter(
-            dataset.id,
-            self._connection_id,
-            status,
-            reports,
-            finished=finished,
-            error=error,
-            staged=staged,
-        )
+        self._moves.enter(dataset.id, status, error=message)
         dataset.status = status
-        self._publish(
-            DatasetChanged(
-                self._connection_id, dataset.id, dataset.data_type, status, self._clock(), error
-            )
-        )
-
-    def _report(self, status: DatasetStatus, **extra: Any) -> dict[str, Any]:
-        return {"status": str(status), "timestamp": to_iso(self._clock()), **extra}
 
     def _folder(self, dataset_id: str) -> Path:
         """The dataset's working folder: named here, never by the id the cloud sent."""

@@ -17,7 +17,6 @@ from cloud.errors import Unauthorized
 from cloud.http.throttle import client_address
 from cloud.store import shapes
 from cloud.store.agent_tokens import Tokens
-from cloud.store.cache import BASELINE_PAGE
 from protocol.agent_api import (
     BaselinePage,
     ErrorAnswer,
@@ -33,6 +32,8 @@ from protocol.agent_api import (
     TransitionAnswer,
 )
 from protocol.agent_requests import (
+    PAGE_SCHEMA,
+    BaselineQuery,
     HeartbeatRequest,
     LinkRequest,
     PollRequest,
@@ -41,7 +42,6 @@ from protocol.agent_requests import (
     TransitionReport,
 )
 from protocol.clock import to_iso
-from protocol.limits import MAX_RECORD_ID_LENGTH
 
 # The answers are the models of protocol/agent_api.py, which the agent parses with, and the
 # requests those of protocol/agent_requests.py, which it builds its bodies from: the OpenAPI
@@ -217,33 +217,15 @@ def baseline(
     dataset_id: str,
     connection: AgentDep,
     services: ServicesDep,
-    after: Annotated[str | None, Query(max_length=MAX_RECORD_ID_LENGTH)] = None,
-    limit: Annotated[int, Query(ge=1, le=BASELINE_PAGE)] = BASELINE_PAGE,
+    query: Annotated[BaselineQuery, Query()],
 ) -> BaselinePage:
     """The hashes of the records the cloud holds for this dataset's data type and connection,
     so that the agent can upload only what changed: a page in record id order, starting after
     ``after``; ``nextAfter`` is what to send as ``after`` for the next page (null: no more)."""
     hashes, next_after = services.datasets.baseline(
-        connection["id"], dataset_id, after=after, limit=limit
+        connection["id"], dataset_id, after=query.after, limit=query.limit
     )
     return BaselinePage(recordHashes=hashes, nextAfter=next_after)
-
-
-# The page is read as bytes (its checksum is of the bytes), so its shape is declared here.
-_PAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["records"],
-    "properties": {
-        "records": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id"],
-                "properties": {"id": {"type": "string", "maxLength": MAX_RECORD_ID_LENGTH}},
-            },
-        }
-    },
-}
 
 
 @router.put(
@@ -252,7 +234,7 @@ _PAGE_SCHEMA: dict[str, Any] = {
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": _PAGE_SCHEMA}},
+            "content": {"application/json": {"schema": PAGE_SCHEMA}},
         }
     },
 )

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from cloud.errors import BadRequest, Conflict, TooLarge, shown
 from cloud.store.cache import connection_key
 from cloud.store.db import records, staged_chunks
+from protocol.agent_requests import PAGE_RECORDS
 from protocol.clock import to_iso
 from protocol.limits import MAX_RECORD_ID_LENGTH
 from protocol.record_hash import canonical_bytes
@@ -91,7 +92,7 @@ def stage(
     if hashlib.sha256(body).hexdigest() != checksum.lower():
         raise BadRequest(f"Chunk {chunk} does not match its checksum: send it again.")
     try:
-        payload = orjson.loads(body)["records"]
+        payload = orjson.loads(body)[PAGE_RECORDS]
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise BadRequest(f'Chunk {chunk} is not {{"records": [...]}} JSON.') from exc
     if not isinstance(payload, list):

@@ -1,5 +1,7 @@
 """Runs the agent and kills itself (SIGKILL: no cleanup of any kind) the moment a dataset
-enters a chosen state. Used by the crash tests: ``python killable_agent.py HOME STATE``."""
+enters a chosen state. Used by the crash tests: ``python killable_agent.py HOME STATE``.
+``Complete`` is the moment its upload is staged and nothing of it sent: the run enters
+Complete only when the cloud acknowledges it, when there is nothing left to resume."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import os
 import signal
 import sys
 
-from agent.events import DatasetChanged, Event
+from agent.events import DatasetChanged, Event, UploadStaged
 from agent.facade import Connector
 from agent.support.config import Paths
 from agent.support.logs import setup_logging
@@ -19,7 +21,8 @@ def main() -> None:
     setup_logging(connector.paths.log_dir)
 
     def die(event: Event) -> None:
-        if isinstance(event, DatasetChanged) and event.status == kill_at:
+        staged = isinstance(event, UploadStaged) and kill_at == "Complete"
+        if staged or (isinstance(event, DatasetChanged) and event.status == kill_at):
             os.kill(os.getpid(), signal.SIGKILL)
 
     connector.subscribe(die)

@@ -12,6 +12,7 @@ import pytest
 from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.record_hash import record_hash
 from protocol.states import DatasetStatus
@@ -42,13 +43,16 @@ def synced(cloud: LocalCloud) -> Iterator[tuple[Company, CloudClient, list[dict[
     with CloudClient(cloud.url, keeper, transport=_Recording()) as client:
         dataset_id = _claim(client)
         for status in ("Fetching", "Mapping", "Validating", "Processing"):
-            client.report(dataset_id, DatasetStatus(status), utc_now())
+            client.report(
+                dataset_id, TransitionReport(status=DatasetStatus(status), timestamp=utc_now())
+            )
         pages = [customers[i : i + PAGE] for i in range(0, COUNT, PAGE)]
         for number, page in enumerate(pages):
-            client.upload_chunk(dataset_id, number, json.dumps(page).encode())
-        client.report(
-            dataset_id, DatasetStatus.COMPLETE, utc_now(), chunks=len(pages), record_count=COUNT
+            client.upload_page(dataset_id, number, json.dumps(page).encode())
+        complete = TransitionReport(
+            status=DatasetStatus.COMPLETE, timestamp=utc_now(), chunks=len(pages), recordCount=COUNT
         )
+        client.report(dataset_id, complete)
         yield company, client, customers
 
 

@@ -23,6 +23,7 @@ from agent.cloud_api.tokens import TokenGrant, TokenKeeper
 from agent.errors import AuthorizationLost, CloudUnavailable
 from agent.facade import Connector
 from agent.runtime.local_state import LocalState
+from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy
@@ -220,7 +221,7 @@ CALLS = {
     "poll": lambda client: client.poll(0),
     "lease": lambda client: client.renew_lease(str(uuid.uuid4())),
     "transition": lambda client: client.report(
-        str(uuid.uuid4()), DatasetStatus.FETCHING, utc_now()
+        str(uuid.uuid4()), TransitionReport(status=DatasetStatus.FETCHING, timestamp=utc_now())
     ),
     "baseline": lambda client: list(client.baseline_hashes(str(uuid.uuid4()))),
 }

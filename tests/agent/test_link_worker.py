@@ -82,6 +82,7 @@ class RecordingRunner:
     def __init__(self) -> None:
         self.ran: list[str] = []
         self.idled: list[int] = []
+        self.sent_pending = 0
 
     def run(self, assignment: Assignment) -> Outcome:
         self.ran.append(assignment.dataset_id)
@@ -89,6 +90,9 @@ class RecordingRunner:
 
     def idle(self) -> None:
         self.idled.append(len(self.ran))  # how many datasets had run when it went idle
+
+    def send_pending(self) -> None:
+        self.sent_pending += 1  # the outbox of these tests is empty: only the calls count
 
 
 class CountingWake(threading.Event):
@@ -120,12 +124,10 @@ def _worker(
     events: list[Event] = []
     streak = ErrorStreak("link", events.append, random_fraction=lambda: 1.0)
     stopping, wake = stopping or threading.Event(), CountingWake()
-    sender = OutboxSender(state, cloud, "link", streak, stopping)  # type: ignore[arg-type]
     worker = LinkWorker(
         LINK,
         cloud,  # type: ignore[arg-type]
         runner,  # type: ignore[arg-type]
-        sender,
         state,
         streak,
         data_types=["customers"],
@@ -276,3 +278,13 @@ def test_the_worker_says_which_data_type_it_is_running(tmp_path: Path) -> None:
     worker.run()
     assert seen_while_running == ["customers"]
     assert worker.running_data_type is None
+
+
+def test_the_runner_is_the_one_that_drains_the_outbox(tmp_path: Path) -> None:
+    """The worker holds no outbox sender: it asks the runner to send what is pending, before
+    resuming runs and at each turn (one owner of when the outbox is drained)."""
+    worker, _cloud, runner, _wake, _events = _worker(tmp_path, [_dataset(1), None])
+    worker.run()
+    assert runner.ran == ["d1"]
+    assert runner.sent_pending >= 2  # before resuming, then at least once per turn
+    assert not any(isinstance(value, OutboxSender) for value in vars(worker).values())

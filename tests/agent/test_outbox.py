@@ -12,9 +12,12 @@ import pytest
 from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
 from agent.runtime.backoff import ErrorStreak
+from agent.runtime.dataset_moves import DatasetMoves
 from agent.runtime.local_state import LocalState
 from agent.runtime.outbox import OutboxSender
+from agent.runtime.outbox_entries import PageEntry
 from cloud.local import LocalCloud
+from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, new_company
@@ -48,21 +51,17 @@ def test_a_page_the_cloud_no_longer_takes_drops_the_attempt_without_failing_it(
         dataset = client.poll(0)
         assert dataset is not None
         for status in (S.FETCHING, S.MAPPING, S.VALIDATING, S.PROCESSING):
-            client.report(dataset.dataset_id, status, utc_now())
+            client.report(dataset.dataset_id, TransitionReport(status=status, timestamp=utc_now()))
         _wait_until_taken_back(company)
 
         page = tmp_path / "page-00000.json"
         page.write_text('[{"id": "c1", "customerName": "A", "status": "Active"}]')
         state.start_run(dataset.dataset_id, grant.connection_id, "customers", 1.0)
-        complete = {"status": "Complete", "timestamp": None, "chunks": 1, "recordCount": 1}
-        state.enter(
-            dataset.dataset_id,
-            grant.connection_id,
-            S.COMPLETE,
-            [("chunk", {"chunk": 0, "file": str(page)}), ("transition", complete)],
-            finished=True,
-            staged=True,
-        )
+        # Where the killed agent stood: in Processing (its report acknowledged), pages staged.
+        state.enter(dataset.dataset_id, grant.connection_id, S.PROCESSING, [])
+        moves = DatasetMoves(state, grant.connection_id)
+        complete = moves.report(S.COMPLETE, chunks=1, recordCount=1)
+        moves.stage(dataset.dataset_id, [PageEntry(page=0, file=str(page))], complete)
         streak = ErrorStreak(grant.connection_id, lambda _event: None)
         OutboxSender(state, client, grant.connection_id, streak, threading.Event()).drain()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.events import DatasetChanged, Event
+from agent.events import Event, UploadStaged
 from agent.facade import Connector
 from agent.support.logs import PrivateLogFile
 from agent.support.private_files import make_private_dir
@@ -41,9 +41,9 @@ def test_the_files_of_a_running_dataset_are_private(
         seen: list[tuple[set[str], dict[str, str]]] = []
 
         def look(event: Event) -> None:
-            # In Processing the pages are staged, the record spool and the snapshot (and the
-            # XML book's ledger spool) still there: everything a run writes, at once.
-            if isinstance(event, DatasetChanged) and event.status == "Processing":
+            # When the upload is staged, the pages are there, the record spool and the snapshot
+            # (and the XML book's ledger spool) still there: everything a run writes, at once.
+            if isinstance(event, UploadStaged):
                 home = paths.config_dir.parent
                 names = {path.name for path in home.rglob("*")}
                 seen.append((names, modes_that_are_not_private(home)))

@@ -21,12 +21,12 @@ import pytest
 from agent.cloud_api.cloud_client import Assignment, CloudClient, moved_on_to
 from agent.cloud_api.tokens import TokenKeeper
 from agent.runtime.backoff import ErrorStreak
+from agent.runtime.dataset_moves import DatasetMoves
 from agent.runtime.local_state import LocalState
 from agent.runtime.outbox import OutboxSender
 from agent.runtime.runner import DatasetRunner
 from agent.sources.base import Record
 from cloud.local import LocalCloud
-from protocol.clock import to_iso, utc_now
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.states import DatasetStatus
 from tests.agent.stub_source import CustomersOnlySource
@@ -103,8 +103,7 @@ def test_a_report_for_a_dataset_the_cloud_ended_is_dropped_quietly(
     assignment = linked.claim()
     dataset_id = assignment.dataset_id
     linked.state.start_run(dataset_id, linked.connection_id, "customers", 60)
-    report = {"status": "Fetching", "timestamp": to_iso(utc_now())}
-    linked.state.enter(dataset_id, linked.connection_id, S.FETCHING, [("transition", report)])
+    DatasetMoves(linked.state, linked.connection_id).enter(dataset_id, S.FETCHING)
     linked.revoke_and_link_again()
 
     with caplog.at_level(logging.INFO, logger="agent.runtime.outbox"):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.events import DatasetChanged, Event
+from agent.events import DatasetChanged, Event, UploadStaged
 from cloud.local import LocalCloud
 from protocol.clock import from_iso
 from protocol.states import TERMINAL_STATES
@@ -50,8 +50,11 @@ def test_the_cloud_going_away_during_a_phase_loses_nothing(phase: str, tmp_path:
 
         def pull_the_plug(event: Event) -> None:
             # Runs on the agent's thread right after the state is recorded locally and
-            # before the report is sent: the cloud vanishes mid-phase.
-            if isinstance(event, DatasetChanged) and event.status == phase and not back.is_set():
+            # before the report is sent: the cloud vanishes mid-phase. Complete is entered
+            # when the cloud acknowledges it: its moment is the upload staged, nothing sent.
+            entered = isinstance(event, DatasetChanged) and event.status == phase
+            staged = isinstance(event, UploadStaged) and phase == "Complete"
+            if (entered or staged) and not back.is_set():
                 cloud.stop(abrupt=True)
                 threading.Timer(2.0, lambda: (cloud.start(), back.set())).start()
 

@@ -14,6 +14,7 @@ import pytest
 from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
 from cloud.local import LocalCloud
+from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
@@ -52,7 +53,9 @@ def test_uploaded_pages_are_not_kept_until_the_cycle_collector_runs(cloud: Local
         assert assignment is not None
         dataset_id = assignment.dataset_id
         for status in ("Fetching", "Mapping", "Validating", "Processing"):
-            client.report(dataset_id, DatasetStatus(status), utc_now())
+            client.report(
+                dataset_id, TransitionReport(status=DatasetStatus(status), timestamp=utc_now())
+            )
         pages = [
             json.dumps(
                 [
@@ -63,7 +66,7 @@ def test_uploaded_pages_are_not_kept_until_the_cycle_collector_runs(cloud: Local
             for p in range(PAGES)
         ]
         page_bytes = sum(len(page) for page in pages)
-        client.upload_chunk(dataset_id, 0, pages[0])  # connection set up before measuring
+        client.upload_page(dataset_id, 0, pages[0])  # connection set up before measuring
         _Framing.seen.clear()
         gc.collect()
         gc.disable()
@@ -71,7 +74,7 @@ def test_uploaded_pages_are_not_kept_until_the_cycle_collector_runs(cloud: Local
         try:
             before = tracemalloc.get_traced_memory()[0]
             for number in range(1, PAGES):
-                client.upload_chunk(dataset_id, number, pages[number])
+                client.upload_page(dataset_id, number, pages[number])
             kept = tracemalloc.get_traced_memory()[0] - before
         finally:
             tracemalloc.stop()

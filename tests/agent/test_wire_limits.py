@@ -14,6 +14,7 @@ from agent.cloud_api.tokens import TokenKeeper
 from agent.facade import Connector
 from agent.runtime import runner
 from cloud.local import LocalCloud
+from protocol.agent_requests import TransitionReport, error_text
 from protocol.clock import utc_now
 from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.states import DatasetStatus
@@ -57,11 +58,17 @@ def test_an_error_message_longer_than_the_cloud_takes_is_cut_short(tmp_path: Pat
         with CloudClient(cloud.url, keeper) as client:
             assignment = client.poll(0)
             assert assignment is not None
-            client.report(assignment.dataset_id, DatasetStatus.FETCHING, utc_now())
-            message = "The book could not be read: " + "x" * 10_000
             client.report(
-                assignment.dataset_id, DatasetStatus.FETCH_ERROR, utc_now(), error_message=message
+                assignment.dataset_id,
+                TransitionReport(status=DatasetStatus.FETCHING, timestamp=utc_now()),
             )
+            message = "The book could not be read: " + "x" * 10_000
+            failed = TransitionReport(
+                status=DatasetStatus.FETCH_ERROR,
+                timestamp=utc_now(),
+                errorMessage=error_text(message),  # as DatasetMoves builds every report
+            )
+            client.report(assignment.dataset_id, failed)
         (dataset,) = company.datasets("customers")
         assert dataset["status"] == "FetchError"
         assert len(dataset["errorMessage"]) == MAX_ERROR_MESSAGE_LENGTH

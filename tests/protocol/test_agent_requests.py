@@ -14,6 +14,7 @@ from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
 from cloud.local import LocalCloud
 from protocol import agent_requests
+from protocol.agent_requests import TransitionReport
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
@@ -66,7 +67,10 @@ def test_the_agent_sends_bodies_the_models_write(tmp_path: Path) -> None:
             client.heartbeat(["customers"], wait_reason=None)
             assignment = client.poll(5.0)
             assert assignment is not None
-            client.report(assignment.dataset_id, DatasetStatus.FETCHING, moment)
+            client.report(
+                assignment.dataset_id,
+                TransitionReport(status=DatasetStatus.FETCHING, timestamp=moment),
+            )
     bodies = recording.bodies
     assert bodies["link"]["linkCode"] == company.link_url.rsplit("/", 1)[1]
     assert bodies["heartbeat"]["waitReason"] is None  # said, not left out
@@ -81,3 +85,21 @@ def test_the_agent_sends_bodies_the_models_write(tmp_path: Path) -> None:
     ]:
         model.model_validate(bodies[name])  # what the agent sent, the cloud's model takes
     assert agent_requests.TransitionReport.model_validate(bodies["transitions"]).timestamp == moment
+
+
+def test_the_baseline_query_and_the_page_body_are_the_protocols(cloud: CloudHarness) -> None:
+    """Both sides take them from protocol/agent_requests.py: the cloud's baseline route takes
+    BaselineQuery's fields with its bounds, and documents a page's body with PAGE_SCHEMA."""
+    document = cloud.http.get("/openapi.json").json()
+    route = document["paths"]["/agent/v1/datasets/{dataset_id}/baseline"]["get"]
+    query = {p["name"]: p["schema"] for p in route["parameters"] if p["in"] == "query"}
+    assert set(query) == set(agent_requests.BaselineQuery.model_fields)
+    limit = agent_requests.BaselineQuery.model_json_schema()["properties"]["limit"]
+    assert (query["limit"]["minimum"], query["limit"]["maximum"]) == (
+        limit["minimum"],
+        limit["maximum"],
+    )
+    page = document["paths"]["/agent/v1/datasets/{dataset_id}/chunks/{chunk}"]["put"]
+    body = page["requestBody"]["content"]["application/json"]["schema"]
+    assert body == agent_requests.PAGE_SCHEMA
+    assert agent_requests.page_body(b'[{"id": "c1"}]') == b'{"records":[{"id": "c1"}]}'
