@@ -54,15 +54,7 @@ def test_a_link_that_names_no_package_is_refused_with_words(tmp_path: Path) -> N
 
 
 def test_a_package_no_source_reads_is_refused_when_the_link_is_served(tmp_path: Path) -> None:
-    paths = _paths(tmp_path)
-    _write(
-        paths,
-        {
-            "schema_version": 2,
-            "links": [{**LINK, "source": "quickbooks"}],
-            "credential_store": "file",
-        },
-    )
+    paths = _linked_to_a_package_not_installed(tmp_path)
     open_credential_store("file", paths.config_dir / "credentials.json").save("conn-1", "r-1")
     connector = Connector(paths)
     with pytest.raises(UnknownSource) as refused:
@@ -73,17 +65,16 @@ def test_a_package_no_source_reads_is_refused_when_the_link_is_served(tmp_path: 
 
 
 def test_the_self_test_names_a_package_no_source_reads(tmp_path: Path) -> None:
-    paths = _paths(tmp_path)
-    _write(
-        paths,
-        {
-            "schema_version": 2,
-            "links": [{**LINK, "source": "quickbooks"}],
-            "credential_store": "file",
-        },
-    )
+    paths = _linked_to_a_package_not_installed(tmp_path)
     checks = Connector(paths).doctor()
     (book,) = [check for check in checks if check.name == "Harbor Lane: book"]
     assert not book.ok
     assert book.detail == "Connector cannot read this accounting package ('quickbooks')."
     assert "No reader for 'quickbooks' is installed" in (book.fix or "")
+
+
+def _linked_to_a_package_not_installed(tmp_path: Path) -> Paths:
+    paths = _paths(tmp_path)
+    config = {"schema_version": 2, "links": [{**LINK, "source": "quickbooks"}]}
+    _write(paths, {**config, "credential_store": "file"})
+    return paths

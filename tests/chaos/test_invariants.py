@@ -220,8 +220,8 @@ def _served_customers(view: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-@requires_gnucash
-def test_only_the_last_attempt_of_a_dataset_handed_out_again_counts(tmp_path: Path) -> None:
+def _version_1_from_150(tmp_path: Path) -> tuple[BookVersions, Evidence]:
+    """Two versions of the sample book, version 0 standing until 150 s, version 1 from then."""
     versions = BookVersions(tmp_path / "versions", "sqlite", 2)
     book = LiveBook(tmp_path / "book.gnucash", versions)
     book.timeline = [
@@ -229,23 +229,26 @@ def test_only_the_last_attempt_of_a_dataset_handed_out_again_counts(tmp_path: Pa
         Installed(1, 150.0, 150.0, in_place=False),
     ]
     plan = plan_episode(1, 1, PROFILES["short"], postgres_available=False)
-    evidence = Evidence(plan, tmp_path, book)
+    return versions, Evidence(plan, tmp_path, book)
+
+
+@requires_gnucash
+def test_only_the_last_attempt_of_a_dataset_handed_out_again_counts(tmp_path: Path) -> None:
+    versions, evidence = _version_1_from_150(tmp_path)
     evidence.records = {"customers": _served_customers(engine_view("customers", versions.truth(1)))}
     evidence.history = [op("d1", HAPPY)]
     # The first attempt read version 0 and was taken back; the second read version 1.
-    attempts = [("Fetching", 100), ("Mapping", 101), ("Validating", 102), ("Queued", 200)]
+    attempts: list[tuple[str, float]] = [("Fetching", 100), ("Mapping", 101)]
+    attempts += [("Validating", 102), ("Queued", 200)]
     attempts += [(s, 201 + n) for n, s in enumerate(HAPPY[1:])]
-    evidence.agent_runs = {
-        "d1": AgentRun(
-            "d1",
-            "customers",
-            "Complete",
-            True,
-            None,
-            tuple((s, _iso(at), None) for s, at in attempts),
-        )
-    }
+    evidence.agent_runs = {"d1": _completed_run("d1", attempts)}
     assert invariants.data_matches_book(evidence) == []
+
+
+def _completed_run(dataset_id: str, steps: list[tuple[str, float]]) -> AgentRun:
+    """A customers run the agent finished Complete, its timeline at the given epoch seconds."""
+    timeline = tuple((status, _iso(at), None) for status, at in steps)
+    return AgentRun(dataset_id, "customers", "Complete", True, None, timeline)
 
 
 def _iso(epoch: float) -> str:
@@ -259,31 +262,16 @@ def test_a_run_resumed_after_validating_is_judged_by_its_read_before_processing(
     """Seen in a chaos episode: the agent read version 0 up to Validating, was put to sleep
     and killed, the book became version 1, and the restarted agent read the book again before
     it staged version 1's records (its timeline showing no second Fetching)."""
-    versions = BookVersions(tmp_path / "versions", "sqlite", 2)
-    book = LiveBook(tmp_path / "book.gnucash", versions)
-    book.timeline = [
-        Installed(0, 0.0, 0.0, in_place=False),
-        Installed(1, 150.0, 150.0, in_place=False),
-    ]
-    plan = plan_episode(1, 1, PROFILES["short"], postgres_available=False)
-    evidence = Evidence(plan, tmp_path, book)
+    versions, evidence = _version_1_from_150(tmp_path)
     evidence.history = [op("d1", HAPPY)]
 
     def served(version: int, processing_at: float) -> list[str]:
         view = engine_view("customers", versions.truth(version))
         evidence.records = {"customers": _served_customers(view)}
-        steps = [("Fetching", 100), ("Mapping", 101), ("Validating", 102)]
-        steps += [("Processing", processing_at), ("Complete", processing_at + 1)]
-        evidence.agent_runs = {
-            "d1": AgentRun(
-                "d1",
-                "customers",
-                "Complete",
-                True,
-                None,
-                tuple((s, _iso(at), None) for s, at in steps),
-            )
-        }
+        steps: list[tuple[str, float]] = [("Fetching", 100), ("Mapping", 101)]
+        steps += [("Validating", 102), ("Processing", processing_at)]
+        steps += [("Complete", processing_at + 1)]
+        evidence.agent_runs = {"d1": _completed_run("d1", steps)}
         return invariants.data_matches_book(evidence)
 
     assert served(1, processing_at=200) == []  # resumed after version 1 stood: read again
