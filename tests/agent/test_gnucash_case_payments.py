@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from agent.sources.base import Record
-from tests.agent.conftest import CASES_BOOKS, cents
 from tests.fixtures.book_cases import DOCUMENTS, OWNERS, PAYMENTS, OwnerPayment
-from tests.gnucash_engine import requires_gnucash
+from tests.support.gnucash_books import CASES_BOOKS, cents
+from tests.support.gnucash_engine import requires_gnucash
 
 FORMATS = sorted(CASES_BOOKS)
 KINDS = {"customer": "payments", "vendor": "billPayments"}

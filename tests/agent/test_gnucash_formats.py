@@ -9,7 +9,8 @@ import pytest
 
 from agent.sources.gnucash.reading.reader import read_book
 from agent.sources.gnucash.reading.records import Book
-from tests.agent.conftest import SAMPLE_BOOKS, place_sample
+from tests.support.gnucash_books import place_sample
+from tests.support.paths import SAMPLE_BOOKS
 
 
 def _contents(book: Book) -> dict[str, object]:

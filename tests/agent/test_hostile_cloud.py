@@ -26,7 +26,7 @@ from agent.runtime.local_state import LocalState
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy
-from tests.hostile_cloud import (
+from tests.support.hostile_cloud import (
     Answer,
     Endless,
     HostileCloud,
@@ -35,7 +35,7 @@ from tests.hostile_cloud import (
     json_answer,
     redirect,
 )
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 MB = 1024 * 1024
 # The most the agent backs off after its first two failures (1 s, then 2 s): an idle limit

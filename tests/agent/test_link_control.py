@@ -12,7 +12,7 @@ from agent.events import CloudViewUpdated, DatasetChanged, Event, NeedsReauthori
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 
 def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from agent.errors import AuthorizationLost
 from agent.facade import Connector
 from tests.agent.runtime_harness import agent_home, book_copy
-from tests.hostile_cloud import HostileCloud, json_answer
+from tests.support.hostile_cloud import HostileCloud, json_answer
 
 
 @pytest.fixture

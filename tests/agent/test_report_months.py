@@ -14,7 +14,7 @@ from agent.sources.gnucash.reading.records import Account, Book, Split, Transact
 from agent.sources.gnucash.source import GnuCashSource
 from agent.standard.validation import validate
 from agent.support.config import AgentConfig, Paths, load_config, save_config
-from tests.agent.conftest import place_sample
+from tests.support.gnucash_books import place_sample
 
 BANK, SALES, EQUITY = "bank", "sales", "equity"
 

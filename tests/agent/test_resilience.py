@@ -22,8 +22,8 @@ from tests.agent.runtime_harness import (
     linked_connector,
     new_company,
 )
-from tests.chaos.proxy import FaultProxy, NetworkFault, NetworkProfile
-from tests.waiting import eventually
+from tests.support.fault_proxy import FaultProxy, NetworkFault, NetworkProfile
+from tests.support.waiting import eventually
 
 PHASES = ["Fetching", "Mapping", "Validating", "Processing", "Complete"]
 KILLABLE = Path(__file__).with_name("killable_agent.py")

@@ -12,7 +12,7 @@ import httpx
 from cloud.local import LocalCloud
 from protocol.clock import from_iso
 from tests.cloud.drive import claim, claim_type, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def test_a_link_code_works_once_and_queues_the_first_link_types(cloud: CloudHarness) -> None:

@@ -26,8 +26,9 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from cloud.app import create_app
 from cloud.settings import CloudSettings
 from tests.cloud.fuzz_world import World
-from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import API_KEY, CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.fuzz
 

@@ -1,7 +1,7 @@
 """What a linked agent or a stranger can send that the cloud must refuse with a 4xx in the
 public error shape, storing nothing; and a bug still answers in that shape (issue #12, point 8).
 
-The real cloud in-process on real SQLite (``tests/conftest.py``).
+The real cloud in-process on real SQLite (``tests/support/cloud_harness.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
 from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
-from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import API_KEY, CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 ERROR_KEYS = {
     "statusCode",

@@ -14,8 +14,9 @@ from cloud.store.db import companies, open_database, records
 from cloud.store.server_secret import ServerKeys
 from cloud.store.tokens import link_code, link_code_hash, token_hash
 from protocol.record_hash import canonical_json, record_hash
-from tests.conftest import FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 COUNT = 5_100  # more than one batch of the upgrade (cloud.store.migrations._BATCH)
 

@@ -19,7 +19,7 @@ from cloud.local import LocalCloud
 from cloud.portal import session as sessions
 from cloud.store.db import database_url
 from cloud.store.server_secret import ServerKeys
-from tests.postgres import fresh_database
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from cloud.api import companies_api, data_api, datasets_api, settings_api, webhooks_api
 from cloud.api.paging import ListParams
 from tests.cloud.drive import claim_type, complete, report
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 AS_BEFORE = TypeAdapter(dict[str, Any])  # how FastAPI wrote a route's dict before the models
 

@@ -33,7 +33,7 @@ from codat_platform.utils import RetryConfig
 from cloud.local import LocalCloud
 from protocol.clock import to_iso, utc_now
 from protocol.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
-from tests.conftest import SAMPLE_BOOKS
+from tests.support.paths import SAMPLE_BOOKS
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,8 @@ from cloud.webhooks.targets import WebhookTargets
 from protocol.clock import utc_now
 from tests.cloud.served_cloud import ServedCloud, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid
-from tests.conftest import API_KEY
-from tests.waiting import eventually
+from tests.support.cloud_harness import API_KEY
+from tests.support.waiting import eventually
 
 TINY = (timedelta(milliseconds=20),) * 3  # four attempts in all
 # The consumers below listen on loopback: allowed, as an operator would for an internal host.

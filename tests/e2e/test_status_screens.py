@@ -14,9 +14,9 @@ from pathlib import Path
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.e2e.test_tray_xvfb import icons, send_command
-from tests.keyring_session import KeyringSession
-from tests.processes import stop_process
-from tests.xdisplay import XDisplay
+from tests.support.keyring_session import KeyringSession
+from tests.support.processes import stop_process
+from tests.support.xdisplay import XDisplay
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "one-truth"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
-from tests.keyring_session import KeyringSession
-from tests.processes import stop_process
-from tests.xdisplay import XDisplay
+from tests.support.keyring_session import KeyringSession
+from tests.support.processes import stop_process
+from tests.support.xdisplay import XDisplay
 from ui.single_instance import server_name
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,8 +17,8 @@ from protocol import agent_requests
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
-from tests.conftest import CloudHarness
-from tests.memory_keyring import memory_store
+from tests.support.cloud_harness import CloudHarness
+from tests.support.memory_keyring import memory_store
 
 REQUESTS = {
     "/agent/v1/link": "LinkRequest",

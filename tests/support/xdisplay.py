@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.processes import stop_process
-from tests.system import require_commands
+from tests.support.processes import stop_process
+from tests.support.system import require_commands
 
 # What the tray app logs once its icon is shown (ui/app.py).
 TRAY_FOUND = "tray icon is in the notification area"
