@@ -27,10 +27,17 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 # The whole suite, one worker a CPU (at most four: each test starts servers, browsers and screens
-# of its own). JOBS=0 runs it in this process alone, JOBS=n on n workers.
+# of its own). JOBS=0 runs it in this process alone, JOBS=n on n workers. It measures the lines
+# of agent/, cloud/, ui/ and protocol/ it runs (its subprocesses too; [tool.coverage] in
+# pyproject.toml), prints the total last and fails under COVERAGE_FLOOR percent; the lines
+# missed are in test-artifacts/coverage/index.html. COVERAGE=0 leaves coverage out.
 JOBS ?= auto
+COVERAGE ?= 1
+COVERAGE_FLOOR := 85
+COVERAGE_ARGS := --cov --cov-report=html:test-artifacts/coverage --cov-fail-under=$(COVERAGE_FLOOR)
 test: $(STAMP)
-	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal \
+		$(if $(filter 1,$(COVERAGE)),$(COVERAGE_ARGS)) $(PYTEST_ARGS)
 
 # The schemathesis fuzz of both APIs (tests/cloud/test_fuzz.py) at length: EXAMPLES an operation,
 # random each run; SEED=n replays a run (Hypothesis prints the seed of a failing one);
