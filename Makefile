@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 LOCK := requirements/dev.lock
 
-.PHONY: demo test fuzz chaos lint format lock books installer clean
+.PHONY: demo check test fuzz chaos lint format lock books installer clean
 
 # pyproject.toml keeps the floors (what the code needs); the lock pins the exact versions the
 # suite was run with, so a fresh venv, here or in CI, installs those (as constraints).
@@ -38,6 +38,13 @@ COVERAGE_ARGS := --cov --cov-report=html:test-artifacts/coverage --cov-fail-unde
 test: $(STAMP)
 	$(BIN)/python -m pytest --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal \
 		$(if $(filter 1,$(COVERAGE)),$(COVERAGE_ARGS)) $(PYTEST_ARGS)
+
+# The quick loop while working: make lint, then the unit tests alone (-m unit: in this process,
+# no server, process, X display, keyring or engine; tests/support/test_kinds.py sorts them), in
+# under a minute. `make test` runs everything.
+check: lint
+	$(BIN)/python -m pytest -m unit --numprocesses=$(JOBS) --maxprocesses=4 --dist=worksteal -q \
+		$(PYTEST_ARGS)
 
 # The schemathesis fuzz of both APIs (tests/cloud/test_fuzz.py) at length: EXAMPLES an operation,
 # random each run; SEED=n replays a run (Hypothesis prints the seed of a failing one);
