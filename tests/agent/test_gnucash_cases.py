@@ -418,9 +418,9 @@ def test_profit_and_loss_matches_the_engine(
     for txn in truth["transactions"]:
         if txn["closing"]:
             continue
-        month = moved.setdefault(txn["posted"][:7], {})
+        in_month = moved.setdefault(txn["posted"][:7], {})
         for split in txn["splits"]:
-            month[split["account"]] = month.get(split["account"], Fraction(0)) + Fraction(
+            in_month[split["account"]] = in_month.get(split["account"], Fraction(0)) + Fraction(
                 split["quantity"]
             )
     assert set(reports) == set(truth["month_end_balances"])

@@ -11,7 +11,7 @@ import json
 import logging
 import tracemalloc
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -211,7 +211,7 @@ def test_the_error_names_what_was_wrong_with_a_short_excerpt(cloud: HostileCloud
     assert "dataset.id" in not_uuid.value.message
 
 
-CALLS = {
+CALLS: dict[str, Callable[[CloudClient], object]] = {
     "link": lambda client: CloudClient(client.cloud_url).link("K7QM-3TXA", ["customers"]),
     "token": lambda client: client.refresh(REFRESH_TOKEN),
     "heartbeat": lambda client: client.heartbeat(["customers"]),

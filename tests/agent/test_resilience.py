@@ -48,12 +48,16 @@ def test_the_cloud_going_away_during_a_phase_loses_nothing(phase: str, tmp_path:
         connector = linked_connector(agent_home(tmp_path), company, book_copy(tmp_path))
         back = threading.Event()
 
+        def come_back() -> None:
+            cloud.start()
+            back.set()
+
         def pull_the_plug(event: Event) -> None:
             # Runs on the agent's thread right after the state is recorded locally and
             # before the report is sent: the cloud vanishes mid-phase.
             if isinstance(event, DatasetChanged) and event.status == phase and not back.is_set():
                 cloud.stop(abrupt=True)
-                threading.Timer(2.0, lambda: (cloud.start(), back.set())).start()
+                threading.Timer(2.0, come_back).start()
 
         connector.subscribe(pull_the_plug)
         summary = connector.run(until_idle=3)

@@ -272,7 +272,7 @@ def test_a_run_resumed_after_validating_is_judged_by_its_read_before_processing(
     def served(version: int, processing_at: float) -> list[str]:
         view = engine_view("customers", versions.truth(version))
         evidence.records = {"customers": _served_customers(view)}
-        steps = [("Fetching", 100), ("Mapping", 101), ("Validating", 102)]
+        steps: list[tuple[str, float]] = [("Fetching", 100), ("Mapping", 101), ("Validating", 102)]
         steps += [("Processing", processing_at), ("Complete", processing_at + 1)]
         evidence.agent_runs = {
             "d1": AgentRun(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -179,7 +180,7 @@ def test_one_refresh_token_sent_to_both_servers_at_once_gets_one_pair(
     grant = httpx.post(f"{first.url}/agent/v1/link", json={"linkCode": code}).json()
     for _ in range(3):  # each round rotates the token both servers were sent
         one, other = _at_once(
-            [first, second], lambda server, t=grant["refreshToken"]: _refresh(server, t)
+            [first, second], functools.partial(_refresh, refresh_token=grant["refreshToken"])
         )
         assert one.status_code == other.status_code == 200, (one.text, other.text)
         assert one.json()["refreshToken"] == other.json()["refreshToken"]

@@ -425,7 +425,7 @@ def test_data_status_parses_once_every_data_type_has_had_a_dataset(
             request={"company_id": company_id, "dataset_id": dataset_id}
         ).completed
         assert when, f"dataset {dataset_id} has no completion time"
-        return when
+        return str(when)
 
     # The seed's "last sync failed although a previous sync was successful".
     assert by_type["customers"] == {

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
@@ -73,11 +74,12 @@ def test_the_agent_sends_bodies_the_models_write(tmp_path: Path) -> None:
     assert bodies["poll"] == {"waitSeconds": 5.0}
     # Only the fields given go on the wire, the timestamp as protocol/clock.py writes it.
     assert bodies["transitions"] == {"status": "Fetching", "timestamp": to_iso(moment)}
-    for name, model in [
+    models: list[tuple[str, type[BaseModel]]] = [
         ("link", agent_requests.LinkRequest),
         ("heartbeat", agent_requests.HeartbeatRequest),
         ("poll", agent_requests.PollRequest),
         ("transitions", agent_requests.TransitionReport),
-    ]:
+    ]
+    for name, model in models:
         model.model_validate(bodies[name])  # what the agent sent, the cloud's model takes
     assert agent_requests.TransitionReport.model_validate(bodies["transitions"]).timestamp == moment

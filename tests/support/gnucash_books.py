@@ -33,7 +33,7 @@ def synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
     return records
 
 
-def cents(value: Fraction | str) -> float:
+def cents(value: Fraction | int | str) -> float:
     """An exact amount (or its ``num/denom`` text) rounded to cents, as the mapping rounds."""
     return float(round(Fraction(value), 2))
 
