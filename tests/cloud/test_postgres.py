@@ -66,7 +66,7 @@ def test_a_poll_on_one_server_is_woken_by_a_queue_on_the_other(
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    time.sleep(0.5)
+    time.sleep(0.5)  # a head start for the long poll
     with second.client() as api:
         queued = api.post(f"/companies/{company_id}/data/queue/payments").json()
     poller.join(timeout=40)

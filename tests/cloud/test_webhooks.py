@@ -303,10 +303,17 @@ def test_publishing_never_waits_for_the_consumer(engine: Engine) -> None:
             assert "cloud-webhooks" in {t.name for t in threading.enumerate()}
             dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
             consumer.wait_for(1)  # the first delivery now hangs until the gate opens
-            started = time.monotonic()
-            for _ in range(5):
-                dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
-            assert time.monotonic() - started < 1.0
+            published = threading.Event()
+
+            def publish_five() -> None:
+                for _ in range(5):
+                    dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
+                published.set()
+
+            threading.Thread(target=publish_five, daemon=True).start()
+            # The gate opens only after this: publishing that waited for the consumer would
+            # never finish, and the wait below would fail (its bound is for a slow machine).
+            assert published.wait(timeout=60), "publishing waited for the hanging consumer"
         finally:
             gate.set()
             dispatcher.stop()

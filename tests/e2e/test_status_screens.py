@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cloud.local import LocalCloud
@@ -62,7 +61,6 @@ def test_the_window_and_the_menu_in_four_states(tmp_path: Path) -> None:
                 f"the menu in state {state}",
                 evidence=evidence,
             )
-            time.sleep(0.5)  # let the compositor-less X server finish painting
             display.screenshot(ARTIFACTS / f"{state}.png")
             send_command(home, "close-menu")
 
