@@ -15,6 +15,7 @@ sorted without anyone remembering to mark it.
 
 from __future__ import annotations
 
+import platform
 import socket
 import subprocess
 import types
@@ -111,6 +112,9 @@ def keep_within_the_unit(monkeypatch: pytest.MonkeyPatch) -> None:
 
         return network_only_refused
 
+    # The standard library asks `uname -p` once a process for platform.processor() (which the
+    # diagnostics bundle records); asked here first, it is cached, and no unit test starts it.
+    platform.processor()
     monkeypatch.setattr(subprocess, "Popen", no_process)
     for name in ("connect", "connect_ex", "bind"):
         monkeypatch.setattr(socket.socket, name, guarded(getattr(socket.socket, name)))
