@@ -28,7 +28,6 @@ import sqlite3
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +38,6 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: the repository's tests are not on the path
     sys.path.insert(0, str(ROOT))
-# tests/conftest.py (imported for the company helper) imports FastAPI's TestClient, which warns.
-warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 
 from sync_throughput import machine  # noqa: E402
 

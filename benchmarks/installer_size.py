@@ -75,7 +75,7 @@ def version_start(executable: Path, runs: int) -> tuple[float | None, list[float
 def tray_start(executable: Path, work: Path, runs: int) -> list[float] | None:
     if not all(shutil.which(c) for c in ("Xvfb", "trayer", "xwininfo")):
         return None
-    from tests.xdisplay import TRAY_FOUND, XDisplay
+    from tests.support.xdisplay import TRAY_FOUND, XDisplay
 
     times = []
     with XDisplay(work / "x") as display:

@@ -34,7 +34,7 @@ def test_also_kept():
 
 def _run(project: Path, *, swallowing: bool) -> subprocess.CompletedProcess[str]:
     (project / "test_three.py").write_text(TESTS)
-    plugins = ["-p", "tests.every_test_ran"]
+    plugins = ["-p", "tests.support.every_test_ran"]
     if swallowing:
         (project / "swallow.py").write_text(SWALLOWS_ONE)
         plugins += ["-p", "swallow"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,15 @@ def test_the_hooks_run_the_commands_make_lint_runs() -> None:
     assert len(commands) == 4  # ruff check, ruff format --check, mypy, lint-imports
     hooks = [" ".join([hook["entry"], *hook.get("args", [])]) for hook in pre_commit_hooks()]
     assert hooks == commands
+
+
+def test_make_lint_type_checks_the_tests() -> None:
+    """mypy (make lint, the pre-commit hook) reads its folders from pyproject.toml: tests/ too."""
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert mypy["strict"] is True
+    assert "tests" in mypy["files"]
+    lighter = [o for o in mypy["overrides"] if "tests.ui.*" in o["module"]]
+    # The one lighter setting, for the tray app's tests (pyproject.toml says why); nothing
+    # else under tests/ is exempt from the strict flags.
+    assert all(str(m).startswith("tests.ui") for o in lighter for m in o["module"])
+    assert not [o for o in mypy["overrides"] if any(str(m) == "tests.*" for m in o["module"])]

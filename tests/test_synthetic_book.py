@@ -9,7 +9,7 @@ import pytest
 
 from agent.sources.gnucash.reading.reader import read_book
 from benchmarks.synthetic_book import FORMATS, SyntheticFormat, write_book
-from tests.gnucash_engine import requires_gnucash, run_oracle
+from tests.support.gnucash_engine import requires_gnucash, run_oracle
 
 SPLITS = 2_000
 

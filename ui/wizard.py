@@ -3,6 +3,7 @@ right book, then linking (off the GUI thread). Also how a company is added later
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from ui.link_input import LinkInput
 from ui.path_label import PathLabel
 from ui.ports import ConnectorFacade
 from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
 
 BOOK_FILTER = "GnuCash books (*.gnucash)"
 ChooseBook = Callable[[QWidget | None], Path | None]
@@ -180,6 +183,7 @@ class VerifyPage(QWizardPage):
         self.invoices_label.setText(str(preview.invoices))
         self.confirm.setEnabled(True)
         self.completeChanged.emit()
+        log.info("book preview shown")  # what the tray's end-to-end test waits for
 
     def on_preview_failed(self, book: Path, title: str, message: str) -> None:
         if book != self._reading:

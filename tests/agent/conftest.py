@@ -3,33 +3,24 @@ and the "cases" book (tests/fixtures/make_books.py) built once a session by the 
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agent.sources.base import Record
-from agent.sources.gnucash.source import GnuCashSource
-from agent.standard.validation import validate
-from tests.conftest import SAMPLE_BOOKS
-from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
-
-MAKE_BOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "make_books.py"
-CASES_BOOKS = {"sqlite": "cases.gnucash", "xml-gzip": "cases-xml.gnucash"}
-
-
-class RecordingSleep:
-    """A ``sleep`` that returns at once and remembers what it was asked to wait."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
+from tests.support.gnucash_books import (
+    CASES_BOOKS,
+    MAKE_BOOKS,
+    place_case,
+    place_sample,
+    synced,
+)
+from tests.support.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
+from tests.support.paths import SAMPLE_BOOKS
+from tests.support.recording_sleep import RecordingSleep
 
 
 @pytest.fixture
@@ -53,36 +44,10 @@ def book_dir(tmp_path: Path) -> Path:
     return path
 
 
-def place_sample(book_format: str, book_dir: Path, name: str = "Harbor Lane.gnucash") -> Path:
-    """Copy a sample book into ``book_dir``, where tests treat it as the user's live book."""
-    return Path(shutil.copy2(SAMPLE_BOOKS[book_format], book_dir / name))
-
-
 @pytest.fixture(params=sorted(SAMPLE_BOOKS))
 def live_book(request: pytest.FixtureRequest, book_dir: Path) -> Path:
     """Each sample book in turn, as a live book in the user's folder."""
     return place_sample(request.param, book_dir)
-
-
-def synced(book: Path, workdir: Path, data_type: str) -> list[Record]:
-    """What the agent would upload for ``data_type``: fetched, mapped and validated."""
-    source = GnuCashSource(book, workdir)
-    try:
-        records = list(source.map(data_type, source.fetch(data_type)))
-    finally:
-        source.release()
-    validate(data_type, records)
-    return records
-
-
-def cents(value: Fraction | str) -> float:
-    """An exact amount (or its ``num/denom`` text) rounded to cents, as the mapping rounds."""
-    return float(round(Fraction(value), 2))
-
-
-def place_case(cases_books: dict[str, Path], book_format: str, book_dir: Path) -> Path:
-    """Copy one format of the cases book into ``book_dir``, as the user's live book."""
-    return Path(shutil.copy2(cases_books[book_format], book_dir / "Cases.gnucash"))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ import threading
 from contextlib import closing
 from pathlib import Path
 
-from tests.agent.conftest import SAMPLE_BOOKS, place_sample
+from tests.support.gnucash_books import place_sample
+from tests.support.paths import SAMPLE_BOOKS
 
 MIB = 1024 * 1024
 

@@ -12,7 +12,7 @@ import httpx
 from agent.facade import Connector
 from agent.support.config import Paths
 from cloud.local import LocalCloud
-from tests.conftest import SAMPLE_BOOKS
+from tests.support.paths import SAMPLE_BOOKS
 
 HAPPY_PATH = ["Queued", "Fetching", "Mapping", "Validating", "Processing", "Complete"]
 

@@ -17,7 +17,7 @@ from protocol.clock import utc_now
 from protocol.record_hash import record_hash
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 COUNT = 10_050  # one more page than the cloud's default page (10,000) holds
 PAGE = 1_000

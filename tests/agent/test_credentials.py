@@ -11,8 +11,8 @@ import pytest
 
 from agent.errors import CredentialStoreUnavailable
 from agent.support.credentials import open_credential_store
-from tests.conftest import SAMPLE_BOOKS
-from tests.keyring_session import KeyringSession
+from tests.support.keyring_session import KeyringSession
+from tests.support.paths import SAMPLE_BOOKS
 
 NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 

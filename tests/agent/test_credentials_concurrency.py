@@ -30,7 +30,7 @@ from agent.support.credentials import CredentialStore, open_credential_store
 from cloud.local import LocalCloud
 from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, agent_home, book_copy, new_company
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "6")
 THREADS = 4

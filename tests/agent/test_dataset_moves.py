@@ -27,7 +27,7 @@ from cloud.local import LocalCloud
 from protocol.clock import to_iso, utc_now
 from protocol.states import DatasetStatus, IllegalTransition
 from tests.agent.runtime_harness import Company, new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 S = DatasetStatus
 

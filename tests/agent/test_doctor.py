@@ -26,9 +26,9 @@ from agent.support.config import AgentConfig, Link, Paths
 from agent.support.credentials import NO_KEYRING_FIX, CredentialStore
 from cloud.local import LocalCloud, free_port
 from protocol.clock import Clock, to_iso, utc_now
-from tests.agent.tls_server import tls_server
-from tests.conftest import SAMPLE_BOOKS
-from tests.memory_keyring import MemoryKeyring, memory_store
+from tests.support.memory_keyring import MemoryKeyring, memory_store
+from tests.support.paths import SAMPLE_BOOKS
+from tests.support.tls_server import tls_server
 
 PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 

@@ -45,11 +45,15 @@ def test_discounts_apply_as_gnucash_places_them(
 
 def test_a_tax_included_price_has_its_tax_backed_out() -> None:
     line = line_amounts(Fraction(3), Fraction(11), tax_table=TEN_PERCENT, tax_included=True)
-    assert (line.net, line.unit_price, line.taxes) == (30, 10, {"tax-acct": 3})
+    assert (line.net, line.unit_price, line.taxes) == (
+        Fraction(30),
+        Fraction(10),
+        {"tax-acct": Fraction(3)},
+    )
     discounted = line_amounts(
         Fraction(3), Fraction(11), tax_table=TEN_PERCENT, tax_included=True, discount=Fraction(10)
     )
-    assert (discounted.net, sum(discounted.taxes.values())) == (27, Fraction("2.7"))
+    assert (discounted.net, sum(discounted.taxes.values())) == (Fraction(27), Fraction("2.7"))
 
 
 def test_a_line_rounds_half_up_to_the_cent() -> None:
@@ -85,7 +89,11 @@ def test_an_untaxed_line_ignores_its_tax_table_and_a_credit_note_turns_positive(
     amounts = document_amounts(
         [_entry("10", taxable=False, quantity="-2")], {"copy": TEN_PERCENT}, places=2, sign=-1
     )
-    assert (amounts.sub_total, amounts.tax, amounts.total) == (20, 0, 20)
+    assert (amounts.sub_total, amounts.tax, amounts.total) == (
+        Fraction(20),
+        Fraction(0),
+        Fraction(20),
+    )
 
 
 def test_share_out_keeps_the_total() -> None:

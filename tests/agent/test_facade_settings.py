@@ -19,7 +19,7 @@ from agent.errors import BookUnreadable, ConnectorError
 from agent.facade import Connector
 from agent.support.config import AgentConfig, ConfigError, Paths, load_config
 from agent.support.logs import setup_logging
-from tests.conftest import SAMPLE_BOOKS
+from tests.support.paths import SAMPLE_BOOKS
 
 
 @pytest.fixture

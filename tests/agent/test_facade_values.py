@@ -48,7 +48,7 @@ def _untyped(hint: object, where: str, seen: set[type]) -> Iterator[str]:
 
 def test_every_public_method_of_the_facade_returns_typed_values() -> None:
     seen: set[type] = set()
-    found = []
+    found: list[str] = []
     for name, member in inspect.getmembers(Connector):
         if name.startswith("_"):
             continue

@@ -16,10 +16,11 @@ import pytest
 from agent.sources.gnucash.reading import fingerprint
 from agent.sources.gnucash.reading.fingerprint import content_digest
 from agent.sources.gnucash.reading.snapshot import take_snapshot
-from tests.agent.conftest import RecordingSleep, place_sample
-from tests.gnucash_engine import ENGINE_PYTHON, requires_gnucash
+from tests.support.gnucash_books import place_sample
+from tests.support.gnucash_engine import ENGINE_PYTHON, requires_gnucash
+from tests.support.recording_sleep import RecordingSleep
 
-SESSION = Path(__file__).resolve().parents[1] / "gnucash_session.py"
+SESSION = Path(__file__).resolve().parents[1] / "support" / "gnucash_session.py"
 FORMATS = ("sqlite", "xml-gzip", "xml")
 
 
@@ -33,7 +34,7 @@ def _digest(book: Path, workdir: Path) -> str:
 
 
 def _gnucash(action: str, book: Path, *options: str) -> None:
-    """Do ``action`` to ``book`` in the GnuCash engine (see tests/gnucash_session.py)."""
+    """Do ``action`` to ``book`` in the GnuCash engine (see tests/support/gnucash_session.py)."""
     done = subprocess.run(
         [ENGINE_PYTHON, str(SESSION), action, str(book), *options],
         capture_output=True,

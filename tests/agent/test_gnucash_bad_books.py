@@ -15,7 +15,9 @@ from agent.errors import BookUnreadable
 from agent.sources.gnucash.reading.reader import read_book
 from agent.sources.gnucash.reading.snapshot import DEFAULT_BACKOFF
 from protocol.states import DatasetStatus
-from tests.agent.conftest import SAMPLE_BOOKS, RecordingSleep, place_sample
+from tests.support.gnucash_books import place_sample
+from tests.support.paths import SAMPLE_BOOKS
+from tests.support.recording_sleep import RecordingSleep
 
 
 def _unreadable(book: Path, workdir: Path, sleep: RecordingSleep) -> str:

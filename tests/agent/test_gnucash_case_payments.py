@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from agent.sources.base import Record
-from tests.agent.conftest import CASES_BOOKS, cents
 from tests.fixtures.book_cases import DOCUMENTS, OWNERS, PAYMENTS, OwnerPayment
-from tests.gnucash_engine import requires_gnucash
+from tests.support.gnucash_books import CASES_BOOKS, cents
+from tests.support.gnucash_engine import requires_gnucash
 
 FORMATS = sorted(CASES_BOOKS)
 KINDS = {"customer": "payments", "vendor": "billPayments"}
@@ -63,14 +63,14 @@ def _transaction_of(truth: dict[str, Any], row: OwnerPayment) -> str:
     """The engine's transaction for ``row``: by its number, or for a lot link the one
     transaction of type L in both documents' lots."""
     if row.amount != "0":
-        [txn] = [t["guid"] for t in truth["transactions"] if t["num"] == row.id]
+        [txn] = [str(t["guid"]) for t in truth["transactions"] if t["num"] == row.id]
         return txn
     docs = _docs_by_id(truth)
     shared = set.intersection(
         *({s["txn"] for s in docs[d]["lot_splits"] if s["type"] == "L"} for d in row.documents)
     )
     [txn] = shared
-    return txn
+    return str(txn)
 
 
 def _bank_total(truth: dict[str, Any], txn_guid: str) -> Fraction:

@@ -27,10 +27,10 @@ import pytest
 from agent.errors import BookUnreadable, DatasetFailed, RecordsInvalid
 from agent.sources.base import Record
 from protocol.states import DatasetStatus
-from tests.agent.conftest import CASES_BOOKS, cents, place_case, synced
 from tests.fixtures.book_cases import DOCUMENTS, OWNERS, Document, customer_of, owner_of
-from tests.gnucash_engine import requires_gnucash, run_oracle
-from tests.gnucash_reports import run_reports
+from tests.support.gnucash_books import CASES_BOOKS, cents, place_case, synced
+from tests.support.gnucash_engine import requires_gnucash, run_oracle
+from tests.support.gnucash_reports import run_reports
 
 FORMATS = sorted(CASES_BOOKS)
 
@@ -418,9 +418,9 @@ def test_profit_and_loss_matches_the_engine(
     for txn in truth["transactions"]:
         if txn["closing"]:
             continue
-        month = moved.setdefault(txn["posted"][:7], {})
+        in_month = moved.setdefault(txn["posted"][:7], {})
         for split in txn["splits"]:
-            month[split["account"]] = month.get(split["account"], Fraction(0)) + Fraction(
+            in_month[split["account"]] = in_month.get(split["account"], Fraction(0)) + Fraction(
                 split["quantity"]
             )
     assert set(reports) == set(truth["month_end_balances"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import gnucash_engine
+from tests.support import gnucash_engine
 
 
 def test_a_missing_engine_skips_the_test_locally(monkeypatch: pytest.MonkeyPatch) -> None:

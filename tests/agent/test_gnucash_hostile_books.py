@@ -29,7 +29,6 @@ from agent.sources.gnucash.reading.sqlite_access import open_copy
 from agent.sources.gnucash.reading.xml_reader import read_xml_snapshot
 from agent.sources.gnucash.source import GnuCashSource
 from protocol.states import DatasetStatus
-from tests.agent.conftest import RecordingSleep, place_sample
 from tests.agent.hostile_books import (
     MIB,
     SecretFile,
@@ -45,6 +44,8 @@ from tests.agent.hostile_books import (
     write_xml,
     xml_with_splits,
 )
+from tests.support.gnucash_books import place_sample
+from tests.support.recording_sleep import RecordingSleep
 
 
 def fetch_error(book: Path, workdir: Path, data_type: str = "journalEntries") -> str:

@@ -14,8 +14,9 @@ import pytest
 
 from agent.sources.gnucash.reading.reader import read_book
 from agent.sources.gnucash.reading.records import Account, Address, Customer, Vendor
-from tests.agent.conftest import SAMPLE_BOOKS, place_sample
-from tests.gnucash_engine import requires_gnucash, run_oracle
+from tests.support.gnucash_books import place_sample
+from tests.support.gnucash_engine import requires_gnucash, run_oracle
+from tests.support.paths import SAMPLE_BOOKS
 
 
 def _account(a: Account) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import pytest
 from agent.errors import RecordsInvalid
 from agent.sources.base import Record
 from agent.standard.validation import validate
-from tests.agent.conftest import cents, place_sample, synced
-from tests.gnucash_engine import requires_gnucash, run_oracle
+from tests.support.gnucash_books import cents, place_sample, synced
+from tests.support.gnucash_engine import requires_gnucash, run_oracle
 
 FORMATS = ["sqlite", "xml-gzip"]
 

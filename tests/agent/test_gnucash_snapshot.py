@@ -15,7 +15,8 @@ from agent.errors import BookUnreadable
 from agent.sources.gnucash.reading import snapshot
 from agent.sources.gnucash.reading.reader import read_book
 from agent.sources.gnucash.reading.snapshot import DEFAULT_BACKOFF, sniff_format
-from tests.agent.conftest import RecordingSleep, place_sample
+from tests.support.gnucash_books import place_sample
+from tests.support.recording_sleep import RecordingSleep
 
 
 def _state(folder: Path) -> dict[str, tuple[str, int]]:

@@ -11,7 +11,7 @@ import json
 import logging
 import tracemalloc
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy
-from tests.hostile_cloud import (
+from tests.support.hostile_cloud import (
     Answer,
     Endless,
     HostileCloud,
@@ -36,7 +36,7 @@ from tests.hostile_cloud import (
     json_answer,
     redirect,
 )
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 MB = 1024 * 1024
 # The most the agent backs off after its first two failures (1 s, then 2 s): an idle limit
@@ -212,7 +212,7 @@ def test_the_error_names_what_was_wrong_with_a_short_excerpt(cloud: HostileCloud
     assert "dataset.id" in not_uuid.value.message
 
 
-CALLS = {
+CALLS: dict[str, Callable[[CloudClient], object]] = {
     "link": lambda client: CloudClient(client.cloud_url).link("K7QM-3TXA", ["customers"]),
     "token": lambda client: client.refresh(REFRESH_TOKEN),
     "heartbeat": lambda client: client.heartbeat(["customers"]),

@@ -9,8 +9,8 @@ import pytest
 
 from agent.sources.gnucash.reading.reader import open_book, read_book
 from agent.sources.gnucash.source import GnuCashSource
-from tests.agent.conftest import place_sample
-from tests.conftest import SAMPLE_BOOKS
+from tests.support.gnucash_books import place_sample
+from tests.support.paths import SAMPLE_BOOKS
 
 
 @pytest.mark.parametrize("book_format", sorted(SAMPLE_BOOKS))

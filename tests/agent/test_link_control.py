@@ -4,15 +4,15 @@ sync window and fairness between links."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from agent.events import CloudViewUpdated, DatasetChanged, Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 
 def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) -> None:
@@ -52,6 +52,15 @@ def test_a_revoked_link_stops_alone_and_resumes_after_relinking(tmp_path: Path) 
             connector.stop()
 
 
+PAUSED = "Paused on the connector until the user resumes it"
+
+
+def _with_reason(dataset: dict[str, Any], reason: str) -> dict[str, Any] | None:
+    """The dataset, once its status description starts with ``reason``."""
+    description = dataset.get("statusDescription") or ""
+    return dataset if description.startswith(reason) else None
+
+
 def test_pause_holds_datasets_with_the_reason_and_resume_releases_them(tmp_path: Path) -> None:
     with LocalCloud(tmp_path / "cloud") as cloud:
         company = new_company(cloud, "Harbor Lane", first_link=())
@@ -62,13 +71,15 @@ def test_pause_holds_datasets_with_the_reason_and_resume_releases_them(tmp_path:
             eventually(lambda: connector.status().links[0].state == "idle")  # in a long poll
             connector.pause(None)
             company.queue("customers")
-            time.sleep(3)
-            waiting = company.datasets("customers")[-1]
-            assert waiting["status"] == "Queued"
-            assert waiting["statusDescription"] == (
-                "Paused on the connector until the user resumes it"
+            # The reason on the queued dataset is what the agent tells the cloud once it has
+            # seen the pause and the queue; from then on the dataset must still be Queued.
+            waiting = eventually(
+                lambda: _with_reason(company.datasets("customers")[-1], PAUSED),
+                what="the pause's reason on the queued dataset",
             )
+            assert waiting is not None and waiting["status"] == "Queued"
             assert connector.status().links[0].state == "paused"
+            assert company.datasets("customers")[-1]["status"] == "Queued"
             connector.resume()
             eventually(lambda: company.latest_status("customers") == "Complete")
         finally:
@@ -86,12 +97,16 @@ def test_outside_the_sync_window_datasets_wait_and_say_until_when(tmp_path: Path
         connector.start()
         try:
             company.queue("customers")
-            time.sleep(3)
-            waiting = company.datasets("customers")[-1]
-            assert waiting["status"] == "Queued"
-            assert waiting["statusDescription"].startswith(
-                f"Outside the connector's sync window ({closed}); it syncs again from "
+            # As for a pause: the reason arrives once the agent has seen the window and the
+            # queue, and the dataset is still Queued then.
+            waiting = eventually(
+                lambda: _with_reason(
+                    company.datasets("customers")[-1],
+                    f"Outside the connector's sync window ({closed}); it syncs again from ",
+                ),
+                what="the sync window's reason on the queued dataset",
             )
+            assert waiting is not None and waiting["status"] == "Queued"
             opened = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
             connector.set_sync_window(opened)
             eventually(lambda: company.latest_status("customers") == "Complete")

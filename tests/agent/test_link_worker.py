@@ -267,7 +267,7 @@ def test_the_worker_says_which_data_type_it_is_running(tmp_path: Path) -> None:
     attributes): the data type while a dataset runs, None between datasets."""
     worker, _cloud, runner, _wake, _events = _worker(tmp_path, [_dataset(1), None])
     seen_while_running: list[str | None] = []
-    run = runner.run
+    run: Callable[[Assignment], Outcome] = runner.run
 
     def observing_run(assignment: Assignment) -> Outcome:
         seen_while_running.append(worker.running_data_type)

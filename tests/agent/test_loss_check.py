@@ -17,7 +17,7 @@ from agent.cloud_api.cloud_client import SyncQueued
 from agent.errors import AuthorizationLost
 from agent.facade import Connector
 from tests.agent.runtime_harness import agent_home, book_copy
-from tests.hostile_cloud import HostileCloud, json_answer
+from tests.support.hostile_cloud import Answer, HostileCloud, json_answer
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def connector(tmp_path: Path, cloud: HostileCloud) -> Connector:
     return connector
 
 
-def refused(reason: str, error: str = "Refused.") -> object:
+def refused(reason: str, error: str = "Refused.") -> Answer:
     return json_answer({"statusCode": 401, "error": error, "reason": reason}, 401)
 
 

@@ -21,7 +21,7 @@ from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 S = DatasetStatus
 

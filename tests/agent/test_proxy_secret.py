@@ -9,7 +9,7 @@ import pytest
 from agent.facade import Connector
 from agent.support.config import SYSTEM_PROXY, Paths, load_config
 from agent.support.proxy_secret import add_password, entry_name, split_password, with_password
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from cloud.local import LocalCloud
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.states import DatasetStatus
 from tests.agent.stub_source import CustomersOnlySource
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 S = DatasetStatus
 

@@ -19,8 +19,8 @@ from agent.cloud_api.cloud_client import MAX_RENEWALS, CloudClient
 from agent.cloud_api.tokens import TokenGrant, TokenKeeper
 from agent.errors import AuthorizationLost, CloudUnavailable
 from protocol.clock import utc_now
-from tests.hostile_cloud import Answer, HostileCloud, html_answer, json_answer
-from tests.memory_keyring import memory_store
+from tests.support.hostile_cloud import Answer, HostileCloud, html_answer, json_answer
+from tests.support.memory_keyring import memory_store
 
 LOST = ["revoked", "unlinked", "expired", "reused", "unknown"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -14,9 +15,26 @@ from agent.sources.gnucash.reading.records import Account, Book, Split, Transact
 from agent.sources.gnucash.source import GnuCashSource
 from agent.standard.validation import validate
 from agent.support.config import AgentConfig, Paths, load_config, save_config
-from tests.agent.conftest import place_sample
+from tests.support.gnucash_books import place_sample
 
 BANK, SALES, EQUITY = "bank", "sales", "equity"
+
+
+class LedgerInMemory:
+    """The readers' Ledger over a few transactions held here, in the order given (the readers
+    stream theirs from a file)."""
+
+    def __init__(self, *transactions: Transaction) -> None:
+        self._transactions = transactions
+
+    def __iter__(self) -> Iterator[Transaction]:
+        return iter(self._transactions)
+
+    def select(self, guids: Collection[str]) -> Iterator[Transaction]:
+        return (t for t in self._transactions if t.guid in guids)
+
+    def latest_posted(self) -> datetime | None:
+        return max((t.posted for t in self._transactions), default=None)
 
 
 def _account(guid: str, kind: str) -> Account:
@@ -61,7 +79,7 @@ def _book() -> Book:
         customers=(),
         vendors=(),
         snapshot_taken=datetime(2026, 5, 1, tzinfo=UTC),
-        transactions=(
+        transactions=LedgerInMemory(
             opening,
             _sale(1, datetime(2026, 1, 10, 10, 59, tzinfo=UTC), 100),
             _sale(2, datetime(2026, 3, 10, 10, 59, tzinfo=UTC), 40),
@@ -115,7 +133,9 @@ def test_the_source_passes_its_setting_to_the_reports(tmp_path: Path) -> None:
 
     assert [r["id"] for r in source.map("profitAndLoss", _book())] == ["2026-04"]
     assert [r["id"] for r in source.map("balanceSheet", _book())] == ["2026-04"]
-    assert len(GnuCashSource(tmp_path / "B", tmp_path / "w").map("balanceSheet", _book())) == 6
+    assert (
+        len(list(GnuCashSource(tmp_path / "B", tmp_path / "w").map("balanceSheet", _book()))) == 6
+    )
 
 
 def test_the_setting_changes_the_fingerprint(tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ from tests.agent.runtime_harness import (
     linked_connector,
     new_company,
 )
-from tests.chaos.proxy import FaultProxy, NetworkFault, NetworkProfile
-from tests.waiting import eventually
+from tests.support.fault_proxy import FaultProxy, NetworkFault, NetworkProfile
+from tests.support.waiting import eventually
 
 PHASES = ["Fetching", "Mapping", "Validating", "Processing", "Complete"]
 KILLABLE = Path(__file__).with_name("killable_agent.py")
@@ -48,6 +48,10 @@ def test_the_cloud_going_away_during_a_phase_loses_nothing(phase: str, tmp_path:
         connector = linked_connector(agent_home(tmp_path), company, book_copy(tmp_path))
         back = threading.Event()
 
+        def come_back() -> None:
+            cloud.start()
+            back.set()
+
         def pull_the_plug(event: Event) -> None:
             # Runs on the agent's thread right after the state is recorded locally and
             # before the report is sent: the cloud vanishes mid-phase. Complete is entered
@@ -56,7 +60,7 @@ def test_the_cloud_going_away_during_a_phase_loses_nothing(phase: str, tmp_path:
             staged = isinstance(event, UploadStaged) and phase == "Complete"
             if (entered or staged) and not back.is_set():
                 cloud.stop(abrupt=True)
-                threading.Timer(2.0, lambda: (cloud.start(), back.set())).start()
+                threading.Timer(2.0, come_back).start()
 
         connector.subscribe(pull_the_plug)
         summary = connector.run(until_idle=3)

@@ -31,7 +31,7 @@ from tests.agent.hostile_books import (
     write_xml,
 )
 from tests.agent.stub_source import CustomersOnlySource
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 
 class Linked:

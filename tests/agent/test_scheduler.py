@@ -42,7 +42,7 @@ def _scheduler(
 
 
 def test_a_jump_of_the_wall_clock_past_the_monotonic_one_wakes_the_links(tmp_path: Path) -> None:
-    clocks, woken = Clocks(), []
+    clocks, woken = Clocks(), list[int]()
     scheduler = _scheduler(tmp_path, clocks, woken)
     clocks.advance(wall=15, mono=15)
     assert scheduler.check_clock() is False
@@ -54,7 +54,7 @@ def test_a_jump_of_the_wall_clock_past_the_monotonic_one_wakes_the_links(tmp_pat
 
 
 def test_after_a_sleep_it_waits_for_the_network_then_jitters(tmp_path: Path) -> None:
-    clocks, woken, slept = Clocks(), [], []
+    clocks, woken, slept = Clocks(), list[int](), list[float]()
     scheduler = _scheduler(tmp_path, clocks, woken, network=[False, False, True], slept=slept)
     clocks.advance(wall=3600, mono=15)
     assert scheduler.check_clock() is True
@@ -63,7 +63,7 @@ def test_after_a_sleep_it_waits_for_the_network_then_jitters(tmp_path: Path) -> 
 
 
 def test_housekeeping_forgets_old_runs_and_their_staged_pages(tmp_path: Path) -> None:
-    clocks, woken = Clocks(), []
+    clocks, woken = Clocks(), list[int]()
     scheduler = _scheduler(tmp_path, clocks, woken)
     state = LocalState(tmp_path / "state.db")
     state.start_run("old", "link", "customers", 60)
@@ -85,7 +85,7 @@ def test_housekeeping_deletes_nothing_outside_the_staging_folder(tmp_path: Path)
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "precious.txt").write_text("the user's own file")
-    clocks, woken = Clocks(), []
+    clocks, woken = Clocks(), list[int]()
     scheduler = _scheduler(home, clocks, woken)
     state = LocalState(home / "state.db")
     for connection_id, dataset_id in [

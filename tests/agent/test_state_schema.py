@@ -26,7 +26,7 @@ from protocol.agent_requests import TransitionReport
 from protocol.clock import to_iso, utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 S = DatasetStatus
 

@@ -14,7 +14,7 @@ from agent.events import Event, NeedsReauthorization
 from agent.facade import Connector
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
-from tests.waiting import eventually
+from tests.support.waiting import eventually
 
 
 def _state(connector: Connector, connection_id: str) -> str:

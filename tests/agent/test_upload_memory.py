@@ -18,7 +18,7 @@ from protocol.agent_requests import TransitionReport
 from protocol.clock import utc_now
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 PAGES = 20
 RECORDS = 200  # a page of about 0.4 MB

@@ -19,7 +19,7 @@ from protocol.clock import utc_now
 from protocol.limits import MAX_ERROR_MESSAGE_LENGTH
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import agent_home, book_copy, new_company
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 
 def test_more_deletions_than_a_delta_may_name_are_sent_as_a_full_upload(

@@ -10,7 +10,7 @@ from agent.sources.gnucash.source import GnuCashSource
 from agent.support.config import AgentConfig, Link, Paths
 from agent.wiring import Wiring
 from protocol.clock import utc_now
-from tests.memory_keyring import memory_store
+from tests.support.memory_keyring import memory_store
 
 
 def _wiring(tmp_path: Path) -> Wiring:

@@ -20,8 +20,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import SAMPLE_BOOKS
-from tests.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
+from tests.support.gnucash_engine import ENGINE_PYTHON, require_gnucash, run_oracle
+from tests.support.paths import SAMPLE_BOOKS
 
 BOOK_EDIT = Path(__file__).resolve().parent / "book_edit.py"
 IN_PLACE_SLICES = 4
@@ -48,7 +48,7 @@ class BookVersions:
         return hashlib.sha256(self.path(version).read_bytes()).hexdigest()
 
     def truth(self, version: int) -> dict[str, Any]:
-        """What the GnuCash engine reads from this version (``tests/gnucash_oracle.py``)."""
+        """What the GnuCash engine reads from this version (``tests/support/gnucash_oracle.py``)."""
         path = self.path(version)
         with self._lock:
             if version not in self._truth:

@@ -28,7 +28,6 @@ from protocol.states import DatasetStatus, is_terminal
 from tests.chaos.books import BookVersions, LiveBook
 from tests.chaos.evidence import Evidence, read_cloud, read_logs, read_state_db
 from tests.chaos.processes import CONNECTOR, AgentProcess, CliStorm, CloudProcess, keyring_env
-from tests.chaos.proxy import FaultProxy, NetworkProfile
 from tests.chaos.schedule import (
     Action,
     CliStormWindow,
@@ -39,8 +38,9 @@ from tests.chaos.schedule import (
     ReplaceBook,
     SleepAgent,
 )
-from tests.keyring_session import KeyringSession
-from tests.postgres import fresh_database
+from tests.support.fault_proxy import FaultProxy, NetworkProfile
+from tests.support.keyring_session import KeyringSession
+from tests.support.postgres import fresh_database
 
 log = logging.getLogger("chaos")
 

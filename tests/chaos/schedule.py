@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 
 from protocol.datatypes import FETCH_ON_FIRST_LINK
-from tests.chaos.proxy import NetworkFault, NetworkProfile
+from tests.support.fault_proxy import NetworkFault, NetworkProfile
 
 NOT_READ_BY_THE_AGENT = "items"  # queued now and then: it must end NotSupported, at once
 

@@ -14,7 +14,7 @@ import pytest
 from tests.chaos.schedule import PROFILES
 from tests.chaos.suite import run_suite
 from tests.chaos.test_false_reauthorization import FalseReauthorization
-from tests.gnucash_engine import requires_gnucash
+from tests.support.gnucash_engine import requires_gnucash
 
 pytestmark = pytest.mark.chaos
 

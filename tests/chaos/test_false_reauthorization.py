@@ -27,8 +27,8 @@ from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import book_copy
 from tests.chaos.evidence import read_all, read_logs
 from tests.chaos.processes import CONNECTOR, AgentProcess, CliStorm, keyring_env
-from tests.keyring_session import KeyringSession
-from tests.waiting import eventually
+from tests.support.keyring_session import KeyringSession
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.chaos
 

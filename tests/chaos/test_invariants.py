@@ -15,7 +15,7 @@ from tests.chaos.books import BookVersions, Installed, LiveBook, engine_view
 from tests.chaos.evidence import AgentRun, Evidence
 from tests.chaos.processes import CliResult, Exit, Sample
 from tests.chaos.schedule import PROFILES, plan_episode
-from tests.gnucash_engine import requires_gnucash
+from tests.support.gnucash_engine import requires_gnucash
 
 HAPPY = ["Queued", "Fetching", "Mapping", "Validating", "Processing", "Complete"]
 T0 = "2026-12-07T10:00:00."

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from tests.chaos.proxy import FaultProxy, NetworkFault, NetworkProfile
+from tests.support.fault_proxy import FaultProxy, NetworkFault, NetworkProfile
 
 BIG = 200_000  # bytes in the /big answer: several TCP segments, so cuts land inside the body
 

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from protocol.clock import to_iso, utc_now
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def claim(cloud: CloudHarness, agent: dict[str, str]) -> dict[str, Any] | None:

@@ -88,7 +88,7 @@ class World:
         if "read_path" in parameters:
             parameters["read_path"] = _pick(parameters["read_path"], ["customers"])
         if "record_id" in parameters:
-            parameters["record_id"] = _pick(parameters["record_id"], [CUSTOMER["id"]])
+            parameters["record_id"] = _pick(parameters["record_id"], [str(CUSTOMER["id"])])
         if "report" in parameters:
             parameters["report"] = _pick(parameters["report"], ["balanceSheet", "profitAndLoss"])
         if "data_type" in parameters:

@@ -19,8 +19,8 @@ from cloud.app import create_app
 from cloud.local import free_port
 from cloud.settings import CloudSettings
 from cloud.webhooks.delivery import WebhookDispatcher
-from tests.conftest import API_KEY
-from tests.waiting import eventually
+from tests.support.cloud_harness import API_KEY
+from tests.support.waiting import eventually
 
 
 @dataclass

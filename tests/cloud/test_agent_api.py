@@ -12,7 +12,7 @@ import httpx
 from cloud.local import LocalCloud
 from protocol.clock import from_iso
 from tests.cloud.drive import claim, claim_type, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def test_a_link_code_works_once_and_queues_the_first_link_types(cloud: CloudHarness) -> None:
@@ -113,7 +113,7 @@ def test_a_long_poll_is_woken_by_a_new_dataset(tmp_path: Path) -> None:
 
         poller = threading.Thread(target=long_poll)
         poller.start()
-        time.sleep(0.5)
+        time.sleep(0.5)  # a head start for the long poll
         queued = api.post(f"/companies/{company_id}/data/queue/payments").json()
         poller.join(timeout=30)
         assert isinstance(answer["dataset"], dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cloud.drive import claim, claim_type, complete, report
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def _link(cloud: CloudHarness, company_id: str) -> dict[str, Any]:

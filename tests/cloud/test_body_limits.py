@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from cloud.local import LocalCloud
 from cloud.store.db import staged_chunks
 from tests.cloud.drive import claim_type, report
-from tests.conftest import CloudHarness, FakeClock, cloud_on
+from tests.support.cloud_harness import CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
 
 REQUEST_LIMIT = 4 * 1024
 PAGE_LIMIT = 64 * 1024

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.cloud.drive import claim, claim_type, complete
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def _link_with(

@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
+from typing import Any
 
 import pytest
 import schemathesis
@@ -26,14 +27,15 @@ from schemathesis.checks import not_a_server_error, response_schema_conformance
 from cloud.app import create_app
 from cloud.settings import CloudSettings
 from tests.cloud.fuzz_world import World
-from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import API_KEY, CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 pytestmark = pytest.mark.fuzz
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 # Long polls answer at once when nothing waits: a fuzz that waited 25 s a poll would do little.
-SETTINGS = {"api_key": API_KEY, "max_poll_wait_seconds": 0.05}
+SETTINGS: dict[str, Any] = {"api_key": API_KEY, "max_poll_wait_seconds": 0.05}
 
 # The document as the cloud serves it; no server runs for this (the database is in memory).
 schema = schemathesis.openapi.from_dict(
@@ -82,7 +84,7 @@ def world(cloud: CloudHarness, http: TestClient) -> World:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_answer_is_below_500_and_matches_its_schema(
-    case: schemathesis.Case, http: TestClient, world: World
+    case: schemathesis.Case[Any], http: TestClient, world: World
 ) -> None:
     credential = world.aim(case.method.upper(), case.path, case.path_parameters or {})
     sent = case.as_transport_kwargs(base_url="http://cloud.test")

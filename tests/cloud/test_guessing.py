@@ -22,7 +22,8 @@ from cloud.http.throttle import API_KEY_FAILURES, LINK_CODE_FAILURES
 from cloud.local import LocalCloud
 from cloud.portal import session as sessions
 from cloud.settings import MAKE_AN_API_KEY, CloudSettings, SettingsRefused
-from tests.conftest import API_KEY, CloudHarness, FakeClock
+from tests.support.cloud_harness import API_KEY, CloudHarness
+from tests.support.fake_clock import FakeClock
 
 
 def test_a_captured_anonymous_cookie_does_not_verify_with_a_key_derived_from_the_api_key(

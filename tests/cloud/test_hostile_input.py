@@ -1,7 +1,7 @@
 """What a linked agent or a stranger can send that the cloud must refuse with a 4xx in the
 public error shape, storing nothing; and a bug still answers in that shape (issue #12, point 8).
 
-The real cloud in-process on real SQLite (``tests/conftest.py``).
+The real cloud in-process on real SQLite (``tests/support/cloud_harness.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from fastapi.testclient import TestClient
 from protocol.datatypes import ACCOUNTING_DATA_TYPES
 from protocol.limits import MAX_DELETED_IDS, MAX_ERROR_MESSAGE_LENGTH
 from tests.cloud.drive import claim, claim_type, complete, report, upload_chunk
-from tests.conftest import API_KEY, CloudHarness, FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import API_KEY, CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 ERROR_KEYS = {
     "statusCode",
@@ -108,6 +109,7 @@ def test_a_transition_timestamp_that_is_no_date_is_a_400_and_the_dataset_stays(
     company_id = cloud.new_company()
     agent = cloud.linked_agent(company_id)
     dataset = claim(cloud, agent)
+    assert dataset is not None
     path = f"/agent/v1/datasets/{dataset['id']}/transitions"
     for stamp in ("not-a-date", "2026-01-01T00:00:00+99:99", "x" * 100_000, 12):
         answer = cloud.http.post(
@@ -260,6 +262,7 @@ def test_every_list_and_string_of_the_agent_api_is_bounded(cloud: CloudHarness) 
     company_id = cloud.new_company()
     agent = cloud.linked_agent(company_id)
     dataset = claim(cloud, agent)
+    assert dataset is not None
     transitions = f"/agent/v1/datasets/{dataset['id']}/transitions"
     for status in ("Fetching", "Mapping", "Validating", "Processing"):
         assert report(cloud, agent, dataset["id"], status).status_code == 200
@@ -274,7 +277,7 @@ def test_every_list_and_string_of_the_agent_api_is_bounded(cloud: CloudHarness) 
         )
         refused(answer)
     json_type = {**agent, "content-type": "application/json"}
-    for path, body in (
+    for path, sent in (
         ("/agent/v1/heartbeat", {"hostname": "h" * 257}),
         ("/agent/v1/heartbeat", {"agentVersion": "1\u0000"}),
         ("/agent/v1/heartbeat", {"waitReason": "w" * (MAX_ERROR_MESSAGE_LENGTH + 1)}),
@@ -283,10 +286,10 @@ def test_every_list_and_string_of_the_agent_api_is_bounded(cloud: CloudHarness) 
         ("/agent/v1/token", {"refreshToken": "r" * 257}),
         ("/agent/v1/link", {"linkCode": "c" * 257}),
     ):
-        if isinstance(body, bytes):
-            refused(cloud.http.post(path, content=body, headers=json_type))
+        if isinstance(sent, bytes):
+            refused(cloud.http.post(path, content=sent, headers=json_type))
         else:
-            refused(cloud.http.post(path, json=body, headers=agent))
+            refused(cloud.http.post(path, json=sent, headers=agent))
     # Nothing of it was kept: the dataset is where it was.
     history = cloud.http.get(
         f"/companies/{company_id}/data/history/{dataset['id']}", headers=cloud.auth
@@ -302,14 +305,14 @@ def test_every_list_and_string_of_the_public_api_is_bounded(cloud: CloudHarness)
     ):
         refused(cloud.http.post("/companies", json=body, headers=cloud.auth))
     assert companies(cloud) == []
-    for body in (
+    for webhook in (
         {"url": "http://["},
         {"url": "http://example.com:99999/"},
         {"url": "https://example.com/" + "p" * 2048},
         {"url": "https://example.com/", "eventTypes": ["e"] * 101},
         {"url": "https://example.com/", "companyTags": ["t" * 257]},
     ):
-        refused(cloud.http.post("/webhooks", json=body, headers=cloud.auth))
+        refused(cloud.http.post("/webhooks", json=webhook, headers=cloud.auth))
     assert cloud.http.get("/webhooks", headers=cloud.auth).json()["results"] == []
     company_id = cloud.new_company()
     agent = cloud.linked_agent(company_id)

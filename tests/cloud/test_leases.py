@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.cloud.drive import claim, claim_type, complete, report
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def _history(cloud: CloudHarness, company_id: str, dataset_id: str) -> dict[str, object]:

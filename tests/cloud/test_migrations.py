@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, insert, inspect, select, text, update
+from sqlalchemy import Connection, Engine, insert, inspect, literal, select, text, update
 
 from cloud.store import cache, migrations, server_secret
 from cloud.store.db import companies, open_database, records
 from cloud.store.server_secret import ServerKeys
 from cloud.store.tokens import link_code, link_code_hash, token_hash
 from protocol.record_hash import canonical_json, record_hash
-from tests.conftest import FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 COUNT = 5_100  # more than one batch of the upgrade (cloud.store.migrations._BATCH)
 
@@ -110,7 +111,18 @@ def test_an_old_database_gets_record_hashes_in_todays_canonical_form(database_ur
                     select(records.c.record_id, records.c.payload, records.c.hash)
                 )
             }
-            dataset = {"company_id": "c1", "data_type": "customers", "connection_id": "k1"}
+            # A row as the datasets table gives one, with the columns baseline() reads.
+            dataset = (
+                conn.execute(
+                    select(
+                        literal("c1").label("company_id"),
+                        literal("customers").label("data_type"),
+                        literal("k1").label("connection_id"),
+                    )
+                )
+                .mappings()
+                .one()
+            )
             page, next_after = cache.baseline(conn, dataset, limit=cache.BASELINE_PAGE)
         for record in written:
             row = stored[str(record["id"])]

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from cloud.http.throttle import API_KEY_FAILURES
 from tests.cloud import drive
-from tests.conftest import API_KEY, CloudHarness
+from tests.support.cloud_harness import API_KEY, CloudHarness
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -20,8 +20,8 @@ import pytest
 
 from cloud.local import LocalCloud
 from protocol.clock import from_iso
-from tests.conftest import ROOT, SAMPLE_BOOKS
-from tests.system import require
+from tests.support.paths import ROOT, SAMPLE_BOOKS
+from tests.support.system import require
 
 CHROMIUM = "/usr/bin/chromium"
 # Debian's chromium, quiet and offline: Playwright's own browsers are never downloaded.

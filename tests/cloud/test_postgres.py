@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -19,7 +20,7 @@ from cloud.local import LocalCloud
 from cloud.portal import session as sessions
 from cloud.store.db import database_url
 from cloud.store.server_secret import ServerKeys
-from tests.postgres import fresh_database
+from tests.support.postgres import fresh_database
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_a_poll_on_one_server_is_woken_by_a_queue_on_the_other(
 
     poller = threading.Thread(target=long_poll)
     poller.start()
-    time.sleep(0.5)
+    time.sleep(0.5)  # a head start for the long poll
     with second.client() as api:
         queued = api.post(f"/companies/{company_id}/data/queue/payments").json()
     poller.join(timeout=40)
@@ -179,7 +180,7 @@ def test_one_refresh_token_sent_to_both_servers_at_once_gets_one_pair(
     grant = httpx.post(f"{first.url}/agent/v1/link", json={"linkCode": code}).json()
     for _ in range(3):  # each round rotates the token both servers were sent
         one, other = _at_once(
-            [first, second], lambda server, t=grant["refreshToken"]: _refresh(server, t)
+            [first, second], functools.partial(_refresh, refresh_token=grant["refreshToken"])
         )
         assert one.status_code == other.status_code == 200, (one.text, other.text)
         assert one.json()["refreshToken"] == other.json()["refreshToken"]

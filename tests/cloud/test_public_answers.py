@@ -9,6 +9,7 @@ cloud in-process on real SQLite.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import TypeAdapter
 from cloud.api import companies_api, data_api, datasets_api, settings_api, webhooks_api
 from cloud.api.paging import ListParams
 from tests.cloud.drive import claim_type, complete, report
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 AS_BEFORE = TypeAdapter(dict[str, Any])  # how FastAPI wrote a route's dict before the models
 
@@ -39,7 +40,7 @@ def params(path: str, **given: Any) -> ListParams:
     )
 
 
-CUSTOMERS = [
+CUSTOMERS: list[dict[str, Any]] = [
     {
         "id": "c1",
         "customerName": "Ærøskøbing Ltd ✓",
@@ -63,7 +64,7 @@ COMPANY_RECORD = {
     "supplementalData": {"content": {"gnucash": {"emailAddress": "a@b"}}},
     "anExtraField": 7,
 }
-MONTHS = [
+MONTHS: list[dict[str, Any]] = [
     {
         "id": "2026-01",
         "currency": "GBP",
@@ -101,12 +102,13 @@ def world(cloud: CloudHarness) -> dict[str, str]:
         json={"agentVersion": "1.2.3", "hostname": "FRONT-DESK", "dataTypes": READS},
         headers=agent,
     )
-    for data_type, records in (
+    uploads: list[tuple[str, list[dict[str, Any]]]] = [
         ("customers", CUSTOMERS),
         ("company", [COMPANY_RECORD]),
         ("balanceSheet", MONTHS),
         ("bankAccounts", [{"id": "b1", "accountName": "Current", "balance": -0.5}]),
-    ):
+    ]
+    for data_type, records in uploads:
         cloud.http.post(f"/companies/{company_id}/data/queue/{data_type}", headers=cloud.auth)
         complete(cloud, agent, claim_type(cloud, agent, data_type)["id"], records)
     cloud.http.post(f"/companies/{company_id}/data/queue/invoices", headers=cloud.auth)
@@ -173,7 +175,7 @@ def test_companies_and_connections_answer_as_before(
         check(
             cloud,
             f"{path}/{connection}",
-            lambda c=connection: companies_api.get_connection(company, c, services),
+            functools.partial(companies_api.get_connection, company, connection, services),
         )
     created = cloud.http.post(path, json={"platformKey": "gncs"}, headers=cloud.auth)
     assert created.content == as_before(
@@ -206,7 +208,7 @@ def test_datasets_and_data_status_answer_as_before(
         check(
             cloud,
             f"{path}/{dataset}",
-            lambda d=dataset: datasets_api.dataset(company, d, services),
+            functools.partial(datasets_api.dataset, company, dataset, services),
         )
 
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from tests.cloud.drive import claim_type, complete, fail, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 ERROR_KEYS = {
     "statusCode",

@@ -21,8 +21,9 @@ from cloud.store.db import records as records_table
 from cloud.store.db import staged_chunks
 from protocol.record_hash import canonical_json, record_hash
 from tests.cloud.drive import claim_type, report, upload_chunk
-from tests.conftest import CloudHarness, FakeClock, cloud_on
-from tests.postgres import fresh_database
+from tests.support.cloud_harness import CloudHarness, cloud_on
+from tests.support.fake_clock import FakeClock
+from tests.support.postgres import fresh_database
 
 COUNT = 5_000
 PAGE = 1_000  # records a page; cloud.store.ingest.BATCH (2,000) cuts across pages
@@ -140,7 +141,7 @@ def _check(sync: Sync, model: dict[str, Held]) -> None:
 def cloud_db(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> Iterator[CloudHarness]:
-    """The in-process cloud on SQLite, and again on PostgreSQL (tests/postgres.py)."""
+    """The in-process cloud on SQLite, and again on PostgreSQL (tests/support/postgres.py)."""
     if request.param == "sqlite":
         with cloud_on(f"sqlite:///{tmp_path / 'cloud.db'}", clock) as harness:
             yield harness

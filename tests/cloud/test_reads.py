@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.cloud.drive import claim_type, complete
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def _sync(
@@ -89,7 +89,7 @@ def test_bank_accounts_are_read_under_their_connection(cloud: CloudHarness) -> N
 def test_reads_filter_and_sort(cloud: CloudHarness) -> None:
     company_id = cloud.new_company()
     agent = cloud.linked_agent(company_id)
-    customers = [
+    customers: list[dict[str, object]] = [
         {"id": f"c{i}", "customerName": name, "status": status}
         for i, (name, status) in enumerate(
             [("Bravo", "Active"), ("alpha", "Active"), ("Charlie", "Archived")]

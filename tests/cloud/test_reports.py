@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cloud.drive import claim_type, complete
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 
 def _line(value: float, *items: dict[str, Any]) -> dict[str, Any]:

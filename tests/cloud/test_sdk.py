@@ -33,7 +33,7 @@ from codat_platform.utils import RetryConfig
 from cloud.local import LocalCloud
 from protocol.clock import to_iso, utc_now
 from protocol.datatypes import ACCOUNTING_DATA_TYPES, FETCH_ON_FIRST_LINK
-from tests.conftest import SAMPLE_BOOKS
+from tests.support.paths import SAMPLE_BOOKS
 
 
 @pytest.fixture(scope="module")
@@ -425,7 +425,7 @@ def test_data_status_parses_once_every_data_type_has_had_a_dataset(
             request={"company_id": company_id, "dataset_id": dataset_id}
         ).completed
         assert when, f"dataset {dataset_id} has no completion time"
-        return when
+        return str(when)
 
     # The seed's "last sync failed although a previous sync was successful".
     assert by_type["customers"] == {

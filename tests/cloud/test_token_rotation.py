@@ -12,7 +12,7 @@ from cloud.store.agent_tokens import REFRESH_GRACE
 from protocol.clock import to_iso
 from tests.cloud.drive import claim_type, complete, report
 from tests.cloud.test_portal import sign_in
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 GRACE = REFRESH_GRACE.total_seconds()
 

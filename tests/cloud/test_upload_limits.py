@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cloud.settings import CloudSettings
 from cloud.store.db import staged_chunks
 from tests.cloud.drive import claim_type, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 SMALL_ANSWER = 2_000  # bytes: an error says what is wrong, it does not list everything
 

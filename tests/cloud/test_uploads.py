@@ -6,7 +6,7 @@ from typing import Any
 
 from protocol.record_hash import record_hash
 from tests.cloud.drive import claim_type, complete, report, upload_chunk
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 ALICE = {"id": "a", "customerName": "Alice", "status": "Active"}
 BOB = {"id": "b", "customerName": "Bob", "status": "Active"}

@@ -22,11 +22,11 @@ from cloud.store.db import open_database
 from cloud.webhooks.delivery import WebhookDispatcher
 from cloud.webhooks.events import READ_COMPLETED, read_completed_payload
 from cloud.webhooks.targets import WebhookTargets
-from tests.agent.tls_server import write_certificates
 from tests.cloud.served_cloud import ServedCloud, served
 from tests.cloud.webhook_consumer import RecordingConsumer
-from tests.conftest import API_KEY
-from tests.waiting import eventually
+from tests.support.cloud_harness import API_KEY
+from tests.support.tls_server import write_certificates
+from tests.support.waiting import eventually
 
 TINY = (timedelta(milliseconds=20),)  # two attempts in all
 PUBLIC = "93.184.215.14"  # a public address; no test sends a packet to it

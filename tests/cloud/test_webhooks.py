@@ -33,8 +33,8 @@ from cloud.webhooks.targets import WebhookTargets
 from protocol.clock import utc_now
 from tests.cloud.served_cloud import ServedCloud, served
 from tests.cloud.webhook_consumer import RecordingConsumer, signature_is_valid
-from tests.conftest import API_KEY
-from tests.waiting import eventually
+from tests.support.cloud_harness import API_KEY
+from tests.support.waiting import eventually
 
 TINY = (timedelta(milliseconds=20),) * 3  # four attempts in all
 # The consumers below listen on loopback: allowed, as an operator would for an internal host.
@@ -303,10 +303,17 @@ def test_publishing_never_waits_for_the_consumer(engine: Engine) -> None:
             assert "cloud-webhooks" in {t.name for t in threading.enumerate()}
             dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
             consumer.wait_for(1)  # the first delivery now hangs until the gate opens
-            started = time.monotonic()
-            for _ in range(5):
-                dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
-            assert time.monotonic() - started < 1.0
+            published = threading.Event()
+
+            def publish_five() -> None:
+                for _ in range(5):
+                    dispatcher.publish(READ_COMPLETED, "c-1", _read_completed())
+                published.set()
+
+            threading.Thread(target=publish_five, daemon=True).start()
+            # The gate opens only after this: publishing that waited for the consumer would
+            # never finish, and the wait below would fail (its bound is for a slow machine).
+            assert published.wait(timeout=60), "publishing waited for the hanging consumer"
         finally:
             gate.set()
             dispatcher.stop()

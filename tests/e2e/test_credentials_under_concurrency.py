@@ -27,8 +27,8 @@ from typing import Any
 from cloud.local import LocalCloud
 from protocol.states import TERMINAL_STATES
 from tests.agent.runtime_harness import Company, book_copy, new_company
-from tests.keyring_session import KeyringSession
-from tests.waiting import eventually
+from tests.support.keyring_session import KeyringSession
+from tests.support.waiting import eventually
 
 CONNECTOR = [sys.executable, "-m", "agent.cli"]
 ACCESS_TOKEN_TTL = ("--access-token-ttl", "6")

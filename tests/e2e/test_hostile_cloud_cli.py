@@ -1,6 +1,6 @@
 """`connector link` and `connector run` as a user runs them, against a hostile or broken cloud
-(tests/hostile_cloud.py), with a real keyring: never a success when nothing was done, never a
-credential to another place, never an id from the network in the keyring or the config."""
+(tests/support/hostile_cloud.py), with a real keyring: never a success when nothing was done,
+never a credential to another place, never an id from the network in the keyring or the config."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.agent.runtime_harness import book_copy
-from tests.hostile_cloud import HostileCloud, html_answer, json_answer, redirect
-from tests.keyring_session import KeyringSession
+from tests.support.hostile_cloud import HostileCloud, html_answer, json_answer, redirect
+from tests.support.keyring_session import KeyringSession
 
 BAD_ANSWER = "The cloud's answer could not be understood"
 

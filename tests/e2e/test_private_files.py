@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
-from tests.keyring_session import KeyringSession
+from tests.support.keyring_session import KeyringSession
 
 USUAL_UMASK = 0o022
 

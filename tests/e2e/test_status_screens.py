@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
 from tests.e2e.test_tray_xvfb import icons, send_command
-from tests.keyring_session import KeyringSession
-from tests.processes import stop_process
-from tests.xdisplay import XDisplay
+from tests.support.keyring_session import KeyringSession
+from tests.support.processes import stop_process
+from tests.support.xdisplay import XDisplay
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "one-truth"
@@ -62,7 +61,6 @@ def test_the_window_and_the_menu_in_four_states(tmp_path: Path) -> None:
                 f"the menu in state {state}",
                 evidence=evidence,
             )
-            time.sleep(0.5)  # let the compositor-less X server finish painting
             display.screenshot(ARTIFACTS / f"{state}.png")
             send_command(home, "close-menu")
 

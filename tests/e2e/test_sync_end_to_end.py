@@ -23,9 +23,9 @@ from codat_platform.utils import RetryConfig
 
 from cloud.local import LocalCloud
 from protocol.clock import from_iso
-from tests.conftest import SAMPLE_BOOKS
-from tests.gnucash_engine import run_oracle
-from tests.keyring_session import KeyringSession
+from tests.support.gnucash_engine import run_oracle
+from tests.support.keyring_session import KeyringSession
+from tests.support.paths import SAMPLE_BOOKS
 
 HAPPY_PATH = ["Queued", "Fetching", "Mapping", "Validating", "Processing", "Complete"]
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from cloud.local import LocalCloud
 from tests.agent.runtime_harness import book_copy, new_company
-from tests.keyring_session import KeyringSession
-from tests.processes import stop_process
-from tests.xdisplay import XDisplay
+from tests.support.keyring_session import KeyringSession
+from tests.support.processes import stop_process
+from tests.support.xdisplay import XDisplay
 from ui.single_instance import server_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +82,10 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
                 "the first dataset to complete",
                 timeout=120,
             )
-            time.sleep(1)  # the icon turns idle on the completion event
+            display.wait_for(
+                lambda: icons(log.read_text())[-1:] == ["idle"],
+                "the icon to turn idle on the completion event",
+            )
             display.screenshot(ARTIFACTS / "tray.png")
             # A second launch finds the first and raises its status window, then exits.
             second = subprocess.run(
@@ -98,7 +101,6 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
                 lambda: any('"Connector"' in line for line in display.tree()),
                 "the status window",
             )
-            time.sleep(1)
             display.screenshot(ARTIFACTS / "status-window.png")
             assert app.poll() is None, (tmp_path / "app.out").read_text()
             assert "icon: idle" in log.read_text()
@@ -108,7 +110,9 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
             display.wait_for(
                 lambda: any('"Set up Connector"' in line for line in display.tree()), "the wizard"
             )
-            time.sleep(3)  # the preview is read off the GUI thread
+            display.wait_for(  # the preview is read off the GUI thread
+                lambda: "book preview shown" in log.read_text(), "the wizard's book preview"
+            )
             display.screenshot(ARTIFACTS / "wizard.png")
             send_command(home, "close-wizard")
 
@@ -129,7 +133,6 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
                 ),
                 "the re-authorization notification",
             )
-            time.sleep(1)
             display.screenshot(ARTIFACTS / "tray-needs-reauthorization.png")
 
             # The re-authorization dialog re-links with a fresh code; the next dataset runs.
@@ -157,7 +160,6 @@ def test_the_tray_icon_docks_syncs_and_recovers_from_a_revoked_link(tmp_path: Pa
                 lambda: icons(log.read_text())[-1] == "idle", "the icon to be idle again"
             )
             assert "needs_reauthorization" in icons(log.read_text())
-            time.sleep(1)
             display.screenshot(ARTIFACTS / "tray-after-reauthorization.png")
             assert app.poll() is None, (tmp_path / "app.out").read_text()
         finally:

@@ -15,38 +15,14 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
 from installer.build_package import build_package
-from tests.system import require, require_commands
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class InstalledPackage:
-    deb: Path
-    root: Path  # the unpacked package: root/opt/connector, root/usr/...
-    build_seconds: float
-
-    @property
-    def executable(self) -> Path:
-        return self.root / "opt" / "connector" / "connector"
-
-
-def frozen_env(**extra: str) -> dict[str, str]:
-    """The environment a user's session would give the frozen app: none of the test run's
-    Python settings (the frozen app has its own Python and cannot import the tests' keyring)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"PYTHON_KEYRING_BACKEND", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"}
-    }
-    return {**env, **extra}
+from tests.support.installed_package import InstalledPackage
+from tests.support.system import require, require_commands
 
 
 @pytest.fixture(scope="session")

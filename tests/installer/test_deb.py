@@ -15,10 +15,10 @@ import pytest
 from cloud.local import LocalCloud
 from protocol.version import __version__
 from tests.agent.runtime_harness import book_copy, new_company
-from tests.installer.conftest import InstalledPackage, frozen_env
-from tests.keyring_session import KeyringSession
-from tests.processes import stop_process
-from tests.xdisplay import XDisplay
+from tests.support.installed_package import InstalledPackage, frozen_env
+from tests.support.keyring_session import KeyringSession
+from tests.support.processes import stop_process
+from tests.support.xdisplay import XDisplay
 
 pytestmark = pytest.mark.installer
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from cloud.local import free_port
-from tests.processes import stop_process
-from tests.system import require
+from tests.support.processes import stop_process
+from tests.support.system import require
 
 MITMPROXY_REQUIREMENT = "mitmproxy>=11,<13"
 VENV_DIR = Path(sys.prefix) / "mitmproxy"

@@ -17,7 +17,7 @@ import os
 import subprocess
 from types import TracebackType
 
-from tests.system import require, require_commands
+from tests.support.system import require, require_commands
 
 
 def _ip(*args: str) -> None:

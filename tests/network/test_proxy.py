@@ -12,10 +12,10 @@ import pytest
 
 from cloud.local import CloudTls, LocalCloud, free_port
 from tests.agent.runtime_harness import Company, book_copy, new_company
-from tests.keyring_session import KeyringSession
 from tests.network.agent_cli import AgentCli, without_proxies
 from tests.network.certificates import cloud_tls
 from tests.network.tinyproxy import Tinyproxy
+from tests.support.keyring_session import KeyringSession
 
 PROXY_USER = "frontdesk"
 PROXY_PASSWORD = "Pr0xy-pass-7Qx2"  # the test proxy's, made up here

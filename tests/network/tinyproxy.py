@@ -15,8 +15,8 @@ from pathlib import Path
 from types import TracebackType
 
 from cloud.local import free_port
-from tests.processes import stop_process
-from tests.system import require_commands
+from tests.support.processes import stop_process
+from tests.support.system import require_commands
 
 START_SECONDS = 10.0
 

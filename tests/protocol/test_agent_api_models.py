@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from cloud.store.cache import BASELINE_PAGE
 from protocol import agent_api
 from protocol.agent_api import MAX_BASELINE_PAGE, BaselinePage, PollAnswer
-from tests.conftest import CloudHarness
+from tests.support.cloud_harness import CloudHarness
 
 PROBE = """
 import sys

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from agent.cloud_api.cloud_client import CloudClient
 from agent.cloud_api.tokens import TokenKeeper
@@ -18,8 +19,8 @@ from protocol.agent_requests import TransitionReport
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import new_company
-from tests.conftest import CloudHarness
-from tests.memory_keyring import memory_store
+from tests.support.cloud_harness import CloudHarness
+from tests.support.memory_keyring import memory_store
 
 REQUESTS = {
     "/agent/v1/link": "LinkRequest",
@@ -77,12 +78,13 @@ def test_the_agent_sends_bodies_the_models_write(tmp_path: Path) -> None:
     assert bodies["poll"] == {"waitSeconds": 5.0}
     # Only the fields given go on the wire, the timestamp as protocol/clock.py writes it.
     assert bodies["transitions"] == {"status": "Fetching", "timestamp": to_iso(moment)}
-    for name, model in [
+    models: list[tuple[str, type[BaseModel]]] = [
         ("link", agent_requests.LinkRequest),
         ("heartbeat", agent_requests.HeartbeatRequest),
         ("poll", agent_requests.PollRequest),
         ("transitions", agent_requests.TransitionReport),
-    ]:
+    ]
+    for name, model in models:
         model.model_validate(bodies[name])  # what the agent sent, the cloud's model takes
     assert agent_requests.TransitionReport.model_validate(bodies["transitions"]).timestamp == moment
 

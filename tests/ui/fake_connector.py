@@ -27,7 +27,7 @@ from agent.status.link_status import (
     summarize,
 )
 from agent.status.status_rules import LatestResult, LinkActivity
-from agent.support.config import Link
+from agent.support.config import Link, LogLevel
 from protocol.states import DatasetStatus
 
 FOREVER = datetime.max.replace(tzinfo=UTC)
@@ -76,7 +76,7 @@ def agent_status(
     *links: LinkStatus,
     paused_until: datetime | None = None,
     sync_window: str | None = None,
-    log_level: str = "INFO",
+    log_level: LogLevel = LogLevel.INFO,
     proxy: str | None = "system",
 ) -> AgentStatus:
     return summarize(

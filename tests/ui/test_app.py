@@ -9,6 +9,7 @@ from agent.events import NeedsReauthorization
 from tests.ui.fake_connector import agent_status, link
 from ui import app as app_module
 from ui.app import NO_TRAY_NOTICE, TrayApp
+from ui.single_instance import SingleInstance
 
 
 @pytest.fixture
@@ -25,7 +26,12 @@ def built(qtbot, qapp, connector, monkeypatch: pytest.MonkeyPatch):  # type: ign
         return tray_app
 
     made: list[TrayApp] = []
-    yield lambda available: made.append(make(available)) or made[-1]
+
+    def build(tray_available: bool) -> TrayApp:
+        made.append(make(tray_available))
+        return made[-1]
+
+    yield build
     for tray_app in made:
         tray_app.tasks.wait()
         tray_app.bridge.detach()
@@ -63,7 +69,7 @@ def test_a_second_main_asks_the_first_and_exits(
     qtbot, qapp, monkeypatch: pytest.MonkeyPatch, connector
 ) -> None:
     monkeypatch.setenv("CONNECTOR_HOME", str(connector.log_dir))
-    first = app_module.SingleInstance()
+    first = SingleInstance()
     assert first.listen()
     try:
         with qtbot.waitSignal(first.show_requested, timeout=3000):

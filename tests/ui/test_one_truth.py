@@ -34,7 +34,7 @@ from cloud.store.db import datasets
 from protocol.clock import to_iso
 from protocol.states import DatasetStatus
 from tests.agent.runtime_harness import Company, book_copy, new_company
-from tests.served_cloud import ServedCloud
+from tests.support.served_cloud import ServedCloud
 from ui.app import TrayApp
 
 WAIT_MS = 90_000  # generous: two CPUs shared with other test runs

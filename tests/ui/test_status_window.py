@@ -112,11 +112,13 @@ def test_recent_datasets_each_with_its_timeline(qtbot, connector, feed, tasks) -
     window = StatusWindow(connector, feed, tasks, clock=lambda: NOW)
     qtbot.addWidget(window)
     tree = window.findChild(QTreeWidget, "datasets-conn-1")
+    assert tree is not None
     assert tree_rows(tree) == [
         ["invoices", "Mapping", "2 min so far", "", "Dataset ds-2"],
         ["customers", "FetchError", "1 min 30 s", "Locked", "Dataset ds-1"],
     ]
     running, failed = tree.topLevelItem(0), tree.topLevelItem(1)
+    assert running is not None and failed is not None
     assert running.isExpanded() and not failed.isExpanded()  # the running one shows its steps
     assert timeline_rows(running) == [
         ["Queued", "30 s", ""],
@@ -149,6 +151,7 @@ def test_datasets_update_live_and_keep_what_the_user_opened(qtbot, connector, fe
         connector.publish(DatasetChanged("conn-1", "ds-2", "invoices", DatasetStatus.FETCHING, NOW))
     qtbot.waitUntil(lambda: window.findChild(QProgressBar, "progress-conn-1") is not None)
     tree = window.findChild(QTreeWidget, "datasets-conn-1")
+    assert tree is not None
     assert [row[0] for row in tree_rows(tree)] == ["invoices", "customers"]
     assert tree.topLevelItem(1).isExpanded()  # still open after the rebuild
 

@@ -20,7 +20,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from tests.system import require_commands
+from tests.support.system import require_commands
 
 BALANCE_SHEET = "c4173ac99b2b448289bf4d11c731af13"  # balance-sheet.scm's report-guid
 INCOME_STATEMENT = "0b81a3bdfd504aff849ec2e8630524bc"  # income-statement.scm's report-guid

@@ -2,7 +2,7 @@
 
 Run with Debian's interpreter, which has the engine's bindings (package python3-gnucash)::
 
-    /usr/bin/python3 tests/gnucash_oracle.py BOOK_PATH
+    /usr/bin/python3 tests/support/gnucash_oracle.py BOOK_PATH
 
 Prints one JSON object: ``{"book": {...}, "accounts": [...], "customers": [...], "vendors": [...],
 "tax_tables": [...], "transactions": [...], "invoices": [...], "owner_lots": [...]}`` (``invoices``

@@ -18,7 +18,7 @@ from cloud.app import create_app
 from cloud.local import free_port
 from cloud.services import Services
 from cloud.settings import CloudSettings
-from tests.conftest import API_KEY
+from tests.support.cloud_harness import API_KEY
 
 
 class ServedCloud:

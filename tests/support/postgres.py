@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.system import require
+from tests.support.system import require
 
 ADMIN_URL = os.environ.get(
     "CONNECTOR_TEST_POSTGRES", "postgresql://connector:connector@127.0.0.1:5432/postgres"

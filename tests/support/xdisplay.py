@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.processes import stop_process
-from tests.system import require_commands
+from tests.support.processes import stop_process
+from tests.support.system import require_commands
 
 # What the tray app logs once its icon is shown (ui/app.py).
 TRAY_FOUND = "tray icon is in the notification area"
@@ -124,11 +124,33 @@ class XDisplay:
         )
 
     def screenshot(self, path: Path) -> None:
+        """The whole screen into ``path``, once it has settled (see :meth:`wait_until_settled`)."""
         require_commands("imagemagick", "import")
+        self.wait_until_settled()
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["import", "-window", "root", str(path)], env={**os.environ, **self.env}, check=True
         )
+
+    def wait_until_settled(self, timeout: float = 30.0) -> None:
+        """Wait until two captures of the screen in a row are the same pixels: what a window
+        was asked to show has been painted (the X server here has no compositor to ask)."""
+        require_commands("imagemagick", "import")
+        previous = b""
+        deadline = time.monotonic() + timeout
+        while True:
+            capture = subprocess.run(
+                ["import", "-window", "root", "ppm:-"],  # raw pixels: no dates in the file
+                env={**os.environ, **self.env},
+                capture_output=True,
+                check=True,
+            ).stdout
+            if capture == previous:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the screen kept changing for {timeout} s")
+            previous = capture
+            time.sleep(0.2)
 
     @staticmethod
     def wait_for(

@@ -1,7 +1,7 @@
 """The real GnuCash engine, for tests: is it here, and what does it say a book holds?
 
 The engine's Python bindings only load in Debian's own interpreter, so tests (which run in the
-project's venv) reach it through a subprocess running ``tests/gnucash_oracle.py``.
+project's venv) reach it through a subprocess running ``tests/support/gnucash_oracle.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.system import require
+from tests.support.system import require
 
 ENGINE_PYTHON = "/usr/bin/python3"
 ORACLE = Path(__file__).resolve().parent / "gnucash_oracle.py"

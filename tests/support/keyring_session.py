@@ -12,7 +12,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from tests.system import require_commands
+from tests.support.system import require_commands
 
 
 class KeyringSession:

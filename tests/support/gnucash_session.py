@@ -2,7 +2,7 @@
 
 Run with Debian's interpreter, which has the engine's bindings (package python3-gnucash)::
 
-    /usr/bin/python3 tests/gnucash_session.py ACTION BOOK [--copy-while-open DEST]
+    /usr/bin/python3 tests/support/gnucash_session.py ACTION BOOK [--copy-while-open DEST]
 
 ACTION is one of:
 
@@ -34,7 +34,7 @@ from typing import Any
 os.environ["TZ"] = "UTC"
 time.tzset()
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "resources" / "sample-books"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources" / "sample-books"))
 from engine_books import touch  # noqa: E402
 from gnucash import Session, SessionOpenMode  # noqa: E402
 from gnucash.gnucash_business import Customer  # noqa: E402
@@ -51,7 +51,7 @@ def _add_customer(book: Any) -> None:
     currency = book.get_table().lookup("CURRENCY", "USD")
     customer = Customer(book, "FP-0001", currency, "Fingerprint Test Customer")
     customer.BeginEdit()
-    customer.SetNotes("added by tests/gnucash_session.py")
+    customer.SetNotes("added by tests/support/gnucash_session.py")
     customer.CommitEdit()
 
 
