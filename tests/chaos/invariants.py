@@ -250,11 +250,13 @@ def _in_order_within(told: list[S], entered: list[S]) -> bool:
 
 
 def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float]:
-    """From when the dataset's last attempt entered Fetching until it entered Processing.
+    """From when the dataset's last attempt entered Fetching until it entered Complete.
 
-    Processing is entered in the same commit that stages the pages, so every read of the attempt
-    comes before it; Validating does not bound it: a run resumed after a restart in Mapping or
-    Validating reads the book again (possibly a newer version) before it stages anything.
+    Every read of an attempt comes before its upload is staged, and Complete is entered after
+    that (on the PC when the cloud acknowledges it; in the cloud as it is sent). No state of
+    its own marks the staging, and earlier states do not bound the read: an agent restarted in
+    Mapping, Validating or even Processing (before its pages were staged) reads the book again,
+    possibly a newer version, with no second Fetching in its timeline.
     """
     if run is not None and run.states:
         steps = [(S(status), from_iso(at).timestamp()) for status, at, _error in run.states]
@@ -267,8 +269,8 @@ def _read_window(op: dict[str, Any], run: AgentRun | None) -> tuple[float, float
         steps = steps[queued[-1] :]
     starts = [at for status, at in steps if status == S.FETCHING]
     start = min(starts) if starts else steps[0][1]
-    staged = [at for status, at in steps if status == S.PROCESSING]
-    end = min(staged) if staged else steps[-1][1]
+    completed = [at for status, at in steps if status == S.COMPLETE]
+    end = min(completed) if completed else steps[-1][1]
     return start, end
 
 

@@ -256,7 +256,7 @@ def _iso(epoch: float) -> str:
 
 
 @requires_gnucash
-def test_a_run_resumed_after_validating_is_judged_by_its_read_before_processing(
+def test_a_resumed_run_is_judged_by_any_read_before_its_upload(
     tmp_path: Path,
 ) -> None:
     """Seen in a chaos episode: the agent read version 0 up to Validating, was put to sleep
@@ -276,5 +276,6 @@ def test_a_run_resumed_after_validating_is_judged_by_its_read_before_processing(
 
     assert served(1, processing_at=200) == []  # resumed after version 1 stood: read again
     assert served(0, processing_at=200) == []  # or staged before the kill: version 0
-    found = served(1, processing_at=103)  # staged before version 1 existed: wrong
+    assert served(1, processing_at=149.5) == []  # restarted in Processing, read before staging
+    found = served(1, processing_at=103)  # completed before version 1 existed: wrong
     assert len(found) == 1 and "Chaos Customer 1" in found[0], found
